@@ -1,0 +1,150 @@
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { digestHex, isDigest, type Digest } from '../lib/digest.js'
+import { EngineError, invalid, isNotFoundErrno, notFound } from '../lib/errors.js'
+import { TMP_MARK } from '../lib/fs.js'
+
+/** A blob being written: bytes are hashed as they arrive; commit verifies and publishes. */
+export interface BlobWriter {
+  write(chunk: Buffer): Promise<void>
+  /** Verify (when `expected` is given) and move the blob into place. Returns its digest and size. */
+  commit(expected?: string): Promise<{ digest: Digest; size: number }>
+  abort(): Promise<void>
+  readonly size: number
+}
+
+/**
+ * Content-addressed blob store: `content/sha256/<hex>`. Every write goes to a temp file that
+ * is renamed into place once its digest is known and verified, so a blob is either whole or
+ * absent. Blobs are immutable.
+ */
+export class ContentStore {
+  readonly root: string
+  readonly #ingest: string
+
+  constructor(dataRoot: string) {
+    this.root = join(dataRoot, 'content')
+    this.#ingest = join(this.root, 'ingest')
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'sha256'), { recursive: true })
+    // Half-written blobs from a crash are garbage.
+    await rm(this.#ingest, { recursive: true, force: true })
+    await mkdir(this.#ingest, { recursive: true })
+  }
+
+  path(digest: string): string {
+    if (!isDigest(digest) || !digest.startsWith('sha256:')) throw invalid('ERR_INVALID_DIGEST', `invalid digest: ${digest}`)
+    return join(this.root, 'sha256', digestHex(digest))
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.size(digest)) !== undefined
+  }
+
+  async size(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(digest))).size
+    } catch (err) {
+      if (isNotFoundErrno(err)) return undefined
+      throw err
+    }
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest))
+    } catch (err) {
+      if (isNotFoundErrno(err)) throw notFound('ERR_BLOB_NOT_FOUND', `blob ${digest} not found`)
+      throw err
+    }
+  }
+
+  createReadStream(digest: string) {
+    return createReadStream(this.path(digest))
+  }
+
+  writer(): BlobWriter {
+    return new FileBlobWriter(join(this.#ingest, `${TMP_MARK}${randomBytes(8).toString('hex')}`), (d) => this.path(d))
+  }
+
+  async put(data: Buffer | string, expected?: string): Promise<Digest> {
+    const w = this.writer()
+    try {
+      await w.write(Buffer.isBuffer(data) ? data : Buffer.from(data))
+      return (await w.commit(expected)).digest
+    } catch (err) {
+      await w.abort()
+      throw err
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    try {
+      await unlink(this.path(digest))
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+  }
+
+  async list(): Promise<Digest[]> {
+    const names = await readdir(join(this.root, 'sha256'))
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest)
+  }
+}
+
+class FileBlobWriter implements BlobWriter {
+  #hash: Hash = createHash('sha256')
+  #out: WriteStream
+  #opened: Promise<void>
+  #failed?: Error
+  #done = false
+  size = 0
+
+  constructor(private readonly tmp: string, private readonly finalPath: (d: Digest) => string) {
+    this.#out = createWriteStream(tmp, { flags: 'wx' })
+    this.#opened = new Promise((resolve, reject) => {
+      this.#out.once('open', () => resolve())
+      this.#out.once('error', reject)
+    })
+    this.#out.on('error', (err) => (this.#failed = err))
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.#failed) throw this.#failed
+    this.#hash.update(chunk)
+    this.size += chunk.length
+    if (!this.#out.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onErr = (e: Error) => reject(e)
+        this.#out.once('drain', () => { this.#out.off('error', onErr); resolve() })
+        this.#out.once('error', onErr)
+      })
+    }
+  }
+
+  async commit(expected?: string): Promise<{ digest: Digest; size: number }> {
+    await this.#opened
+    await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(err) : resolve())))
+    if (this.#failed) throw this.#failed
+    const digest: Digest = `sha256:${this.#hash.digest('hex')}`
+    this.#done = true
+    if (expected !== undefined && expected !== digest) {
+      await rm(this.tmp, { force: true })
+      throw new EngineError('InvalidArgument', 'ERR_DIGEST_MISMATCH', `digest mismatch: expected ${expected}, got ${digest}`)
+    }
+    await rename(this.tmp, this.finalPath(digest))
+    return { digest, size: this.size }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return
+    this.#done = true
+    this.#out.destroy()
+    await rm(this.tmp, { force: true })
+  }
+}

@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises'
+import { invalid, isNotFoundErrno } from '../lib/errors.js'
+
+export interface DaemonConfig {
+  hosts: string[]
+  dataRoot: string
+  execRoot: string
+  pidfile: string
+  configFile: string
+  debug: boolean
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal'
+  tls: boolean
+  tlsVerify: boolean
+  tlsCaCert?: string
+  tlsCert?: string
+  tlsKey?: string
+  labels: string[]
+  defaultRuntime: string
+}
+
+export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock'
+
+/** daemon.json keys berthd implements, with the config field each sets (dockerd's names). */
+const FILE_KEYS: Record<string, keyof DaemonConfig> = {
+  hosts: 'hosts',
+  'data-root': 'dataRoot',
+  'exec-root': 'execRoot',
+  pidfile: 'pidfile',
+  debug: 'debug',
+  'log-level': 'logLevel',
+  tls: 'tls',
+  tlsverify: 'tlsVerify',
+  tlscacert: 'tlsCaCert',
+  tlscert: 'tlsCert',
+  tlskey: 'tlsKey',
+  labels: 'labels',
+  'default-runtime': 'defaultRuntime',
+}
+
+/** Flags as dockerd names them, with the daemon.json key each one conflicts with. */
+const FLAGS: Record<string, { key: string; takesValue: boolean; repeat?: boolean }> = {
+  '-H': { key: 'hosts', takesValue: true, repeat: true },
+  '--host': { key: 'hosts', takesValue: true, repeat: true },
+  '--data-root': { key: 'data-root', takesValue: true },
+  '--exec-root': { key: 'exec-root', takesValue: true },
+  '-p': { key: 'pidfile', takesValue: true },
+  '--pidfile': { key: 'pidfile', takesValue: true },
+  '--config-file': { key: '', takesValue: true },
+  '-D': { key: 'debug', takesValue: false },
+  '--debug': { key: 'debug', takesValue: false },
+  '-l': { key: 'log-level', takesValue: true },
+  '--log-level': { key: 'log-level', takesValue: true },
+  '--tls': { key: 'tls', takesValue: false },
+  '--tlsverify': { key: 'tlsverify', takesValue: false },
+  '--tlscacert': { key: 'tlscacert', takesValue: true },
+  '--tlscert': { key: 'tlscert', takesValue: true },
+  '--tlskey': { key: 'tlskey', takesValue: true },
+  '--label': { key: 'labels', takesValue: true, repeat: true },
+  '--default-runtime': { key: 'default-runtime', takesValue: true },
+}
+
+export const USAGE = `Usage:	berthd [OPTIONS]
+
+A self-sufficient runtime for containers, compatible with the Docker Engine API.
+
+Options:
+      --config-file string      Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string        Root directory of persistent state (default "/var/lib/berth")
+  -D, --debug                   Enable debug mode
+      --default-runtime string  Default OCI runtime for containers (default "crun")
+      --exec-root string        Root directory for execution state files (default "/run/berth")
+  -H, --host list               Daemon socket(s) to connect to
+      --label list              Set key=value labels to the daemon
+  -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
+      --tls                     Use TLS; implied by --tlsverify
+      --tlscacert string        Trust certs signed only by this CA
+      --tlscert string          Path to TLS certificate file
+      --tlskey string           Path to TLS key file
+      --tlsverify               Use TLS and verify the remote
+  -v, --version                 Print version information and quit
+`
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: DaemonConfig }
+
+/** Parse berthd's argv and daemon.json into one config, with dockerd's errors for conflicts and unknown keys. */
+export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
+  const flagValues: Record<string, unknown> = {}
+  let configFile = '/etc/berth/daemon.json'
+  let configFileGiven = false
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!
+    if (arg === '-h' || arg === '--help') return { kind: 'help' }
+    if (arg === '-v' || arg === '--version') return { kind: 'version' }
+    let value: string | undefined
+    const eq = arg.indexOf('=')
+    if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq) }
+    else if (/^-[A-Za-z]./.test(arg) && FLAGS[arg.slice(0, 2)]?.takesValue) { value = arg.slice(2); arg = arg.slice(0, 2) }
+    const spec = FLAGS[arg]
+    if (!spec) throw invalid('ERR_UNKNOWN_FLAG', `unknown flag: ${arg}`)
+    if (spec.takesValue && value === undefined) {
+      value = argv[++i]
+      if (value === undefined) throw invalid('ERR_FLAG_NEEDS_ARGUMENT', `flag needs an argument: ${arg}`)
+    }
+    if (arg === '--config-file') { configFile = value!; configFileGiven = true; continue }
+    if (!spec.takesValue) {
+      flagValues[spec.key] = value === undefined ? true : value !== 'false'
+    } else if (spec.repeat) {
+      ;((flagValues[spec.key] ??= []) as string[]).push(value!)
+    } else {
+      flagValues[spec.key] = value
+    }
+  }
+  let fileValues: Record<string, unknown> = {}
+  try {
+    const text = await readFile(configFile, 'utf8')
+    fileValues = text.trim() ? (JSON.parse(text) as Record<string, unknown>) : {}
+  } catch (err) {
+    if (!(isNotFoundErrno(err) && !configFileGiven)) {
+      const reason = err instanceof SyntaxError ? err.message : (err as Error).message
+      throw invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: ${reason}`)
+    }
+  }
+  const unknown = Object.keys(fileValues).filter((k) => !(k in FILE_KEYS))
+  if (unknown.length) {
+    throw invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: the following directives don't match any configuration option berthd supports: ${unknown.join(', ')}`)
+  }
+  const both = Object.keys(flagValues).filter((k) => k in fileValues)
+  if (both.length) {
+    const detail = both.map((k) => `${k}: (from flag: ${fmt(flagValues[k])}, from file: ${fmt(fileValues[k])})`).join(', ')
+    throw invalid('ERR_CONFIG_CONFLICT', `unable to configure the Docker daemon with file ${configFile}: the following directives are specified both as a flag and in the configuration file: ${detail}`)
+  }
+  const merged = { ...fileValues, ...flagValues }
+  const config: DaemonConfig = {
+    hosts: [DEFAULT_SOCKET],
+    dataRoot: '/var/lib/berth',
+    execRoot: '/run/berth',
+    pidfile: '',
+    configFile,
+    debug: false,
+    logLevel: 'info',
+    tls: false,
+    tlsVerify: false,
+    labels: [],
+    defaultRuntime: 'crun',
+  }
+  for (const [key, v] of Object.entries(merged)) {
+    const field = FILE_KEYS[key]!
+    ;(config as unknown as Record<string, unknown>)[field] = v
+  }
+  if (!Array.isArray(config.hosts) || config.hosts.length === 0) config.hosts = [DEFAULT_SOCKET]
+  if (!config.pidfile) config.pidfile = `${config.execRoot.replace(/\/$/, '')}/berthd.pid`
+  if (config.tlsVerify) config.tls = true
+  if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(config.logLevel)) throw invalid('ERR_LOG_LEVEL', `unable to parse logging level: ${config.logLevel}`)
+  if (config.debug) config.logLevel = 'debug'
+  for (const l of config.labels) if (!/^[^=]+=/.test(l)) throw invalid('ERR_LABEL', `bad attribute format: ${l}`)
+  if (!['crun', 'runc'].includes(config.defaultRuntime)) throw invalid('ERR_RUNTIME', `default runtime ${config.defaultRuntime} does not exist`)
+  return { kind: 'run', config }
+}
+
+function fmt(v: unknown): string {
+  return Array.isArray(v) ? `[${v.join(' ')}]` : String(v)
+}

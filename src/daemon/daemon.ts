@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
+import { chmod, mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { Router } from '../api/router.js'
+import { imageRoutes } from '../api/routes/images.js'
+import { systemRoutes } from '../api/routes/system.js'
+import { Engine } from '../engine/engine.js'
+import { hostPlatform } from '../engine/images/service.js'
+import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
+import { EngineError, invalid, isNotFoundErrno, errno } from '../lib/errors.js'
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../lib/fs.js'
+import { repairCgroupV1Hierarchies } from '../platform/cgroups.js'
+import type { DaemonConfig } from './config.js'
+import { logger, type Logger } from './log.js'
+
+/** One running berthd: its config, engine, API listeners and pid file. */
+export class Daemon {
+  readonly engine: Engine
+  readonly platform = hostPlatform()
+  readonly log: Logger
+  facts!: HostFacts
+  daemonId = ''
+  gitCommit = ''
+  buildTime = ''
+  #servers: Server[] = []
+  #warnings: string[] = []
+
+  constructor(readonly config: DaemonConfig) {
+    this.log = logger(config.logLevel)
+    this.engine = new Engine({ dataRoot: config.dataRoot, execRoot: config.execRoot, log: (m) => this.log.info(m) })
+  }
+
+  async start(): Promise<void> {
+    const c = this.config
+    await mkdir(c.dataRoot, { recursive: true, mode: 0o711 })
+    await mkdir(c.execRoot, { recursive: true, mode: 0o700 })
+    await this.#writePidfile()
+    try {
+      const [facts] = await Promise.all([readHostFacts(c.dataRoot), this.engine.init(), this.#loadIdentity()])
+      this.facts = facts
+      try {
+        const fixed = await repairCgroupV1Hierarchies()
+        if (fixed.length) this.log.info(`mounted missing cgroup v1 hierarchies for the OCI runtime: ${fixed.join(', ')}`)
+      } catch (err) {
+        this.#warnings.push(`WARNING: could not mount the hugetlb cgroup hierarchy (${(err as Error).message}); crun may refuse to run containers`)
+      }
+      if (!facts.runtimes[c.defaultRuntime]) this.#warnings.push(`WARNING: the default runtime ${c.defaultRuntime} is not installed`)
+      const router = new Router(`Berth/${BERTH_VERSION} (linux)`, (m) => this.log.error(m))
+      systemRoutes(router, this)
+      imageRoutes(router, this)
+      for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+    this.log.info(`berthd ${BERTH_VERSION} started: API listening on ${c.hosts.join(', ')}, data root ${c.dataRoot}`)
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() })))
+    this.#servers = []
+    for (const host of this.config.hosts) {
+      if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {})
+    }
+    await this.engine.layers.settle()
+    await rm(this.config.pidfile, { force: true })
+  }
+
+  async #writePidfile(): Promise<void> {
+    const p = this.config.pidfile
+    try {
+      const old = parseInt((await readFile(p, 'utf8')).trim(), 10)
+      if (old > 0 && old !== process.pid && processAlive(old)) {
+        throw invalid('ERR_PIDFILE', `pid file found, ensure berthd is not running or delete ${p}`)
+      }
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+    await mkdir(dirname(p), { recursive: true })
+    await writeFileAtomic(p, `${process.pid}`)
+    // A second daemon on the same data root would corrupt it.
+    const lock = join(this.config.dataRoot, 'berthd.pid')
+    try {
+      const other = parseInt((await readFile(lock, 'utf8')).trim(), 10)
+      if (other > 0 && other !== process.pid && processAlive(other)) {
+        await rm(p, { force: true })
+        throw invalid('ERR_DATA_ROOT_IN_USE', `data root ${this.config.dataRoot} is in use by another berthd (pid ${other})`)
+      }
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+    await writeFileAtomic(lock, `${process.pid}`)
+  }
+
+  async #loadIdentity(): Promise<void> {
+    const p = join(this.config.dataRoot, 'engine-id.json')
+    const id = await readJson<{ id: string }>(p)
+    if (id?.id) this.daemonId = id.id
+    else {
+      this.daemonId = randomUUID()
+      await writeJsonAtomic(p, { id: this.daemonId })
+    }
+    try {
+      const meta = JSON.parse(await readFile(new URL('../../build-info.json', import.meta.url), 'utf8')) as { gitCommit?: string; buildTime?: string }
+      this.gitCommit = meta.gitCommit ?? ''
+      this.buildTime = meta.buildTime ?? ''
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+  }
+
+  async #listen(host: string, router: Router): Promise<Server> {
+    const handler = (req: Parameters<Router['handle']>[0], res: Parameters<Router['handle']>[1]) => {
+      void router.handle(req, res)
+    }
+    if (host.startsWith('unix://') || host.startsWith('/')) {
+      const path = host.startsWith('unix://') ? host.slice(7) : host
+      await mkdir(dirname(path), { recursive: true })
+      await unlink(path).catch((err) => { if (!isNotFoundErrno(err)) throw err })
+      const server = createServer({ keepAliveTimeout: 30_000 }, handler)
+      await listenOn(server, { path })
+      await chmod(path, 0o660)
+      return server
+    }
+    const m = /^(?:tcp:\/\/)?([^:]*|\[[^\]]*\]):(\d+)$/.exec(host)
+    if (!m) throw invalid('ERR_INVALID_HOST', `invalid bind address (${host}): unsupported proto`)
+    const address = m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0'
+    const port = Number(m[2])
+    const c = this.config
+    let server: Server
+    if (c.tls) {
+      if (!c.tlsCert || !c.tlsKey) throw invalid('ERR_TLS', 'could not load X509 key pair: --tlscert and --tlskey are required with --tls')
+      const [cert, key, ca] = await Promise.all([readFile(c.tlsCert), readFile(c.tlsKey), c.tlsCaCert ? readFile(c.tlsCaCert) : undefined])
+      server = createTlsServer({ cert, key, ...(ca ? { ca } : {}), requestCert: c.tlsVerify, rejectUnauthorized: c.tlsVerify, minVersion: 'TLSv1.2' }, handler) as unknown as Server
+    } else {
+      this.#warnings.push(`WARNING: API is accessible on http://${address}:${port} without encryption.`)
+      server = createServer(handler)
+    }
+    await listenOn(server, { host: address, port })
+    return server
+  }
+
+  containerCounts(): { total: number; running: number; paused: number; stopped: number } {
+    return { total: 0, running: 0, paused: 0, stopped: 0 }
+  }
+
+  defaultRuntime(): string {
+    return this.config.defaultRuntime
+  }
+
+  warnings(): string[] {
+    return [...this.#warnings]
+  }
+
+  ipv4Forwarding(): boolean {
+    return this.#ipForward
+  }
+  #ipForward = false
+
+  async refreshHostState(): Promise<void> {
+    try {
+      this.#ipForward = (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim() === '1'
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+  }
+
+  openFds(): number {
+    return this.#fdCount
+  }
+  #fdCount = 0
+
+  async countFds(): Promise<void> {
+    try {
+      this.#fdCount = (await readdir('/proc/self/fd')).length
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err
+    }
+  }
+
+  activeHandles(): number {
+    return (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.().length ?? 0
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return errno(err) === 'EPERM'
+  }
+}
+
+function listenOn(server: Server, opts: { path: string } | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => {
+      const code = errno(err)
+      reject(new EngineError('Unavailable', 'ERR_LISTEN', `failed to listen on ${'path' in opts ? opts.path : `${opts.host}:${opts.port}`}: ${code ?? (err as Error).message}`))
+    })
+    server.listen(opts, () => resolve())
+  })
+}

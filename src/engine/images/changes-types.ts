@@ -1,0 +1,1 @@
+export type { ContainerConfigFields as ContainerConfigFile } from './types.js'

@@ -1,0 +1,375 @@
+import { posix } from 'node:path'
+import { Readable } from 'node:stream'
+import tarStream from 'tar-stream'
+import { chainIds, sha256, type Digest } from '../../lib/digest.js'
+import { EngineError, invalid } from '../../lib/errors.js'
+import { Rollback } from '../../lib/rollback.js'
+import { decompressed, detectCompression } from '../../core/decompress.js'
+import type { StagedLayer } from '../../core/layer-store.js'
+import { parseNormalizedNamed, referenceString, tagNameOnly, familiarString } from '../../distribution/reference.js'
+import type { ImageDeps } from './service.js'
+import { MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, MEDIA_TYPE_DOCKER_LIST, MEDIA_TYPE_OCI_INDEX, type ImageConfigFile, type ImageRecord, type LayerBlob } from './types.js'
+
+/** Small entries are kept in memory; larger ones go to the content store as they stream. */
+const SMALL = 1 << 20
+const MAX_JSON = 16 << 20
+
+interface ArchivedFile {
+  /** In memory when small. */
+  data?: Buffer
+  /** In the content store when large (or once stored). */
+  blob?: { digest: Digest; size: number }
+  /** Extracted while streaming, if it looked like a layer. */
+  staged?: Promise<StagedLayer | undefined>
+  compression?: string
+}
+
+export interface LoadResult {
+  /** Lines as Docker prints them: `Loaded image: busybox:latest`, `Loaded image ID: sha256:...`. */
+  messages: string[]
+  imageIds: Digest[]
+}
+
+interface ManifestEntry {
+  Config: string
+  RepoTags?: string[] | null
+  Layers: string[]
+  Parent?: string
+}
+
+/**
+ * Load a Docker archive (`docker save`, legacy or 25+) or an OCI image layout tarball that may
+ * hold several images. Layers are extracted while the archive streams in; nothing is visible
+ * until every layer of an image is in place, and a failure removes all that this load staged.
+ */
+export async function loadImages(deps: ImageDeps, body: AsyncIterable<Buffer>, { signal }: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+  const files = new Map<string, ArchivedFile>()
+  const links = new Map<string, string>()
+  const rb = new Rollback((err) => deps.log(`load rollback: ${String(err)}`))
+  const createdBlobs: Digest[] = []
+  const staged: Array<Promise<StagedLayer | undefined>> = []
+  rb.defer(async () => {
+    for (const s of await Promise.allSettled(staged)) if (s.status === 'fulfilled' && s.value) await deps.layers.discard(s.value)
+  })
+  rb.defer(async () => {
+    for (const d of createdBlobs) if (!deps.store.get(d) && !isBlobReferenced(deps, d)) await deps.content.delete(d)
+  })
+  try {
+    await readArchive(deps, body, files, links, createdBlobs, staged, signal)
+    const result = await registerImages(deps, files, links, createdBlobs)
+    rb.commit()
+    // Staged layers that no image needed (or that already existed) are dropped.
+    for (const s of await Promise.allSettled(staged)) if (s.status === 'fulfilled' && s.value) await deps.layers.discard(s.value)
+    return result
+  } finally {
+    await rb.close()
+  }
+}
+
+function isBlobReferenced(deps: ImageDeps, d: Digest): boolean {
+  return deps.store.all().some((i) => i.record.blobs.some((b) => b.digest === d))
+}
+
+async function readArchive(
+  deps: ImageDeps,
+  body: AsyncIterable<Buffer>,
+  files: Map<string, ArchivedFile>,
+  links: Map<string, string>,
+  createdBlobs: Digest[],
+  staged: Array<Promise<StagedLayer | undefined>>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const extract = tarStream.extract()
+  const input = Readable.from(decompressed(body, signal))
+  input.on('error', (err) => extract.destroy(err))
+  input.pipe(extract)
+  let entries = 0
+  try {
+    for await (const entry of extract) {
+      signal?.throwIfAborted()
+      entries++
+      const name = normalize(entry.header.name)
+      if (entry.header.type === 'symlink' || entry.header.type === 'link') {
+        const target = entry.header.linkname ?? ''
+        links.set(name, entry.header.type === 'symlink' ? normalize(posix.join(posix.dirname(name), target)) : normalize(target))
+        entry.resume()
+        continue
+      }
+      if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
+        entry.resume()
+        continue
+      }
+      const size = entry.header.size ?? 0
+      if (size <= SMALL) {
+        const chunks: Buffer[] = []
+        for await (const c of entry) chunks.push(c as Buffer)
+        files.set(name, { data: Buffer.concat(chunks) })
+        continue
+      }
+      files.set(name, await streamLargeEntry(deps, entry as AsyncIterable<Buffer>, createdBlobs, staged))
+    }
+  } catch (err) {
+    if (err instanceof EngineError) throw err
+    throw invalid('ERR_BAD_ARCHIVE', archiveErrorMessage(err))
+  }
+  if (entries === 0) throw invalid('ERR_BAD_ARCHIVE', 'unexpected EOF')
+}
+
+function archiveErrorMessage(err: unknown): string {
+  const m = (err as Error)?.message ?? String(err)
+  if (/Unexpected end|unexpected end|premature close/i.test(m)) return 'unexpected EOF'
+  if (/Invalid tar header/i.test(m)) return 'archive/tar: invalid tar header'
+  return m
+}
+
+/** Store a large entry as a blob; when it looks like a layer, extract it at the same time. */
+async function streamLargeEntry(
+  deps: ImageDeps,
+  entry: AsyncIterable<Buffer>,
+  createdBlobs: Digest[],
+  staged: Array<Promise<StagedLayer | undefined>>,
+): Promise<ArchivedFile> {
+  const writer = deps.content.writer()
+  let extractor: Awaited<ReturnType<typeof deps.layers.extractor>> | undefined
+  let feed: ((c: Buffer | null) => Promise<void>) | undefined
+  let stagedP: Promise<StagedLayer | undefined> | undefined
+  let compression = 'none'
+  try {
+    let first = true
+    for await (const chunk of entry) {
+      if (first) {
+        first = false
+        compression = detectCompression(chunk)
+        if (compression !== 'none' || looksLikeTar(chunk)) {
+          extractor = await deps.layers.extractor()
+          const queue = new ChunkQueue()
+          feed = (c) => queue.push(c)
+          const ex = extractor
+          stagedP = (async () => {
+            try {
+              for await (const u of decompressed(queue, undefined)) await ex.write(u)
+              return await ex.finish()
+            } catch (err) {
+              await ex.abort()
+              // Not a layer after all, or a bad one: decided when an image refers to it.
+              return Promise.reject(err)
+            }
+          })()
+          stagedP.catch(() => {})
+          staged.push(stagedP.catch(() => undefined))
+        }
+      }
+      await Promise.all([writer.write(chunk), feed?.(chunk)])
+    }
+    await feed?.(null)
+    const blob = await writer.commit()
+    createdBlobs.push(blob.digest)
+    return { blob, ...(stagedP ? { staged: stagedP } : {}), compression }
+  } catch (err) {
+    void feed?.(null)
+    await writer.abort()
+    await extractor?.abort()
+    throw err
+  }
+}
+
+/** A push-based async iterable of chunks; `push` waits while more than 8 MB is queued. */
+class ChunkQueue implements AsyncIterable<Buffer> {
+  #items: Array<Buffer | null> = []
+  #bytes = 0
+  #wake?: () => void
+  #drained?: () => void
+  async push(c: Buffer | null): Promise<void> {
+    this.#items.push(c)
+    if (c) this.#bytes += c.length
+    this.#wake?.()
+    while (this.#bytes > 8 << 20) await new Promise<void>((r) => (this.#drained = r))
+  }
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        while (this.#items.length === 0) await new Promise<void>((r) => (this.#wake = r))
+        this.#wake = undefined
+        const c = this.#items.shift()!
+        if (c === null) return
+        this.#bytes -= c.length
+        if (this.#bytes <= 8 << 20) this.#drained?.()
+        yield c
+      }
+    } finally {
+      // Consumer gone (error): never leave the producer waiting.
+      this.#bytes = 0
+      this.#drained?.()
+    }
+  }
+}
+
+function looksLikeTar(head: Buffer): boolean {
+  return head.length >= 263 && head.toString('latin1', 257, 262) === 'ustar'
+}
+
+function normalize(p: string): string {
+  return posix.normalize(p.replace(/^\.?\/+/, '')).replace(/^\.\//, '').replace(/\/+$/, '')
+}
+
+async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>, links: Map<string, string>, createdBlobs: Digest[]): Promise<LoadResult> {
+  const resolvePath = (p: string): ArchivedFile | undefined => {
+    let name = normalize(p)
+    for (let i = 0; i < 16 && !files.has(name) && links.has(name); i++) name = links.get(name)!
+    return files.get(name)
+  }
+  const readJsonFile = async (p: string): Promise<unknown> => {
+    const f = resolvePath(p)
+    if (!f) throw invalid('ERR_BAD_ARCHIVE', `file ${p} not found in archive`)
+    const buf = f.data ?? (f.blob && f.blob.size <= MAX_JSON ? await deps.content.read(f.blob.digest) : undefined)
+    if (!buf) throw invalid('ERR_BAD_ARCHIVE', `${p} is too large`)
+    try {
+      return JSON.parse(buf.toString('utf8'))
+    } catch {
+      throw invalid('ERR_BAD_ARCHIVE', `invalid JSON in ${p}`)
+    }
+  }
+
+  let entries: ManifestEntry[]
+  if (files.has('manifest.json')) {
+    const m = await readJsonFile('manifest.json')
+    if (!Array.isArray(m)) throw invalid('ERR_BAD_ARCHIVE', 'invalid manifest.json')
+    entries = m as ManifestEntry[]
+  } else if (files.has('index.json')) {
+    entries = await entriesFromOciLayout(readJsonFile, deps.platform)
+  } else {
+    throw invalid('ERR_BAD_ARCHIVE', 'open /var/lib/docker/tmp/manifest.json: no such file or directory'.replace('/var/lib/docker/tmp/', ''))
+  }
+
+  const messages: string[] = []
+  const imageIds: Digest[] = []
+  for (const entry of entries) {
+    if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) throw invalid('ERR_BAD_ARCHIVE', 'invalid manifest.json entry')
+    const configFile = resolvePath(entry.Config)
+    if (!configFile) throw invalid('ERR_BAD_ARCHIVE', `file ${entry.Config} not found in archive`)
+    const configBytes = configFile.data ?? (await deps.content.read(configFile.blob!.digest))
+    const id = sha256(configBytes)
+    let config: ImageConfigFile
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile
+    } catch {
+      throw invalid('ERR_BAD_ARCHIVE', `invalid image config ${entry.Config}`)
+    }
+    const diffIds = config.rootfs?.diff_ids ?? []
+    if (diffIds.length !== entry.Layers.length) throw invalid('ERR_BAD_ARCHIVE', 'invalid manifest, layers length mismatch: expected ' + diffIds.length + ', got ' + entry.Layers.length)
+    const chain = chainIds(diffIds)
+    const release = deps.store.lease(chain)
+    try {
+      const blobs: LayerBlob[] = []
+      let size = 0
+      for (let i = 0; i < entry.Layers.length; i++) {
+        const layerPath = entry.Layers[i]!
+        const f = resolvePath(layerPath)
+        if (!f) throw invalid('ERR_BAD_ARCHIVE', `file ${layerPath} not found in archive`)
+        const blob = f.blob ?? { digest: await storeSmall(deps, f, createdBlobs), size: f.data!.length }
+        const compression = f.compression ?? detectCompression(f.data ?? Buffer.alloc(0))
+        blobs.push({ digest: blob.digest, size: blob.size, mediaType: compression === 'gzip' ? MEDIA_TYPE_LAYER_GZIP : compression === 'zstd' ? MEDIA_TYPE_LAYER_ZSTD : MEDIA_TYPE_LAYER })
+        const chainId = chain[i]!
+        const existing = deps.layers.get(chainId)
+        if (existing) { size += existing.size; continue }
+        let stagedLayer: StagedLayer | undefined
+        if (f.staged) {
+          try { stagedLayer = await f.staged } catch (err) { throw invalid('ERR_BAD_LAYER', `error loading layer ${layerPath}: ${(err as Error).message}`) }
+          f.staged = undefined // consumed; a second use re-extracts from the blob
+        }
+        if (!stagedLayer) stagedLayer = await extractBlob(deps, f.data ?? null, blob.digest)
+        if (stagedLayer.diffId !== diffIds[i]) {
+          await deps.layers.discard(stagedLayer)
+          throw invalid('ERR_BAD_LAYER', `invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${stagedLayer.diffId}"`)
+        }
+        const rec = await deps.layers.commit(stagedLayer, i > 0 ? chain[i - 1] : undefined)
+        size += rec.size
+      }
+      const existed = deps.store.get(id)
+      if (!(await deps.content.has(id))) { await deps.content.put(configBytes, id); createdBlobs.push(id) }
+      const record: ImageRecord = existed?.record ?? {
+        id,
+        layers: chain,
+        blobs,
+        size,
+        loadedAt: new Date().toISOString(),
+        ...(entry.Parent && /^sha256:[a-f0-9]{64}$/.test(entry.Parent) && deps.store.get(entry.Parent) ? { parent: entry.Parent as Digest } : {}),
+      }
+      if (!existed) await deps.store.put(record, config)
+    } finally {
+      release()
+    }
+    const tags = (entry.RepoTags ?? []).filter((t) => typeof t === 'string' && t)
+    for (const tag of tags) {
+      const ref = tagNameOnly(parseNormalizedNamed(tag))
+      const canonical = referenceString(ref)
+      const old = deps.store.setRef(canonical, id)
+      if (old) {
+        messages.push(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string`)
+      }
+      messages.push(`Loaded image: ${familiarString(ref)}`)
+    }
+    if (tags.length === 0) messages.push(`Loaded image ID: ${id}`)
+    await deps.store.persistRefs()
+    imageIds.push(id)
+    deps.events.emit('image', 'load', id, { name: id, ...labelsOf(config) })
+  }
+  return { messages, imageIds }
+}
+
+export function labelsOf(config: ImageConfigFile): Record<string, string> {
+  return { ...(config.config?.Labels ?? {}) }
+}
+
+async function storeSmall(deps: ImageDeps, f: ArchivedFile, createdBlobs: Digest[]): Promise<Digest> {
+  const had = sha256(f.data!)
+  if (!(await deps.content.has(had))) { await deps.content.put(f.data!, had); createdBlobs.push(had) }
+  f.blob = { digest: had, size: f.data!.length }
+  return had
+}
+
+/** Extract a layer from bytes in memory or from its blob. */
+export async function extractBlob(deps: Pick<ImageDeps, 'layers' | 'content'>, data: Buffer | null, digest: Digest): Promise<StagedLayer> {
+  const ex = await deps.layers.extractor()
+  try {
+    const source: AsyncIterable<Buffer> = data ? (async function* () { yield data })() : deps.content.createReadStream(digest)
+    for await (const chunk of decompressed(source)) await ex.write(chunk)
+    return await ex.finish()
+  } catch (err) {
+    await ex.abort()
+    throw err
+  }
+}
+
+type JsonReader = (p: string) => Promise<unknown>
+
+interface OciDescriptor { mediaType?: string; digest: string; size?: number; annotations?: Record<string, string>; platform?: { architecture?: string; os?: string; variant?: string } }
+
+/** Turn an OCI image layout's index into manifest.json-style entries. */
+async function entriesFromOciLayout(read: JsonReader, platform: { os: string; architecture: string }): Promise<ManifestEntry[]> {
+  const index = (await read('index.json')) as { manifests?: OciDescriptor[] }
+  const out: ManifestEntry[] = []
+  const blobPath = (d: string) => `blobs/${d.replace(':', '/')}`
+  const visit = async (desc: OciDescriptor, name: string | undefined, depth: number): Promise<void> => {
+    if (depth > 4) return
+    const doc = (await read(blobPath(desc.digest))) as { mediaType?: string; manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] }
+    const mt = desc.mediaType ?? doc.mediaType
+    if (mt === MEDIA_TYPE_OCI_INDEX || mt === MEDIA_TYPE_DOCKER_LIST || Array.isArray(doc.manifests)) {
+      const list = doc.manifests ?? []
+      const pick = list.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture) ?? list.find((m) => !m.platform)
+      if (!pick) throw invalid('ERR_NO_MATCHING_PLATFORM', `no match for platform in manifest: not found`)
+      return visit(pick, name, depth + 1)
+    }
+    if (!doc.config || !Array.isArray(doc.layers)) throw invalid('ERR_BAD_ARCHIVE', `invalid manifest ${desc.digest}`)
+    out.push({ Config: blobPath(doc.config.digest), Layers: doc.layers.map((l) => blobPath(l.digest)), RepoTags: name ? [name] : [] })
+  }
+  for (const desc of index.manifests ?? []) {
+    const full = desc.annotations?.['io.containerd.image.name']
+    const refName = desc.annotations?.['org.opencontainers.image.ref.name']
+    let name: string | undefined
+    if (full) name = full
+    else if (refName && /[/:]/.test(refName)) name = refName
+    await visit(desc, name, 0)
+  }
+  return out
+}
