@@ -40,6 +40,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "==> build"
 npx tsc -b
+node scripts/bundle.mjs
 printf '{"gitCommit":"%s","buildTime":"%s"}\n' "$(git rev-parse --short HEAD 2>/dev/null || true)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > dist/build-info.json
 ln -sf "$REPO/bin/berth" /usr/local/bin/berth
 ln -sf "$REPO/bin/berthd" /usr/local/bin/berthd
