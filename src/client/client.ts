@@ -1,7 +1,8 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
+import { request as httpRequest, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { readFileSync } from 'node:fs'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
+import { unixRequest } from './unix-transport.js'
 
 export const CLIENT_API_VERSION = '1.50'
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock'
@@ -38,6 +39,9 @@ export class ConnectError extends Error {
   }
 }
 
+/** A response: status, headers and a readable body. */
+export type Response = Readable & { statusCode?: number; statusMessage?: string; headers: Record<string, string | string[] | undefined> }
+
 export interface RequestOpts {
   query?: Record<string, string | number | boolean | string[] | undefined | null>
   body?: Buffer | string | Readable | object
@@ -56,6 +60,8 @@ export class EngineClient {
   readonly #base: RequestOptions
   readonly #secure: boolean
 
+  /** Responses are node's Response or the unix transport's equivalent. */
+
   constructor(readonly opts: ClientOptions) {
     this.#version = opts.version ?? CLIENT_API_VERSION
     this.#pinned = opts.version !== undefined
@@ -69,7 +75,7 @@ export class EngineClient {
   }
 
   /** Send a request; resolves with the response stream once headers arrive (any status). */
-  async raw(method: string, path: string, opts: RequestOpts = {}): Promise<IncomingMessage> {
+  async raw(method: string, path: string, opts: RequestOpts = {}): Promise<Response> {
     const res = await this.#send(method, path, opts)
     if (res.statusCode === 400 && !this.#pinned && !isStreamBody(opts.body)) {
       const body = await readAll(res)
@@ -84,7 +90,7 @@ export class EngineClient {
   }
 
   /** Send a request and fail with ApiError on an error status. */
-  async call(method: string, path: string, opts: RequestOpts = {}): Promise<IncomingMessage> {
+  async call(method: string, path: string, opts: RequestOpts = {}): Promise<Response> {
     const res = await this.raw(method, path, opts)
     if ((res.statusCode ?? 500) >= 400) {
       const body = await readAll(res)
@@ -101,7 +107,7 @@ export class EngineClient {
   }
 
   /** Read a JSON-lines stream (pull, load, import, events); an `error` object in it throws. */
-  async *jsonStream<T = Record<string, unknown>>(res: IncomingMessage): AsyncGenerator<T> {
+  async *jsonStream<T = Record<string, unknown>>(res: Response): AsyncGenerator<T> {
     let buf = ''
     for await (const chunk of res) {
       buf += (chunk as Buffer).toString('utf8')
@@ -115,7 +121,7 @@ export class EngineClient {
     if (buf.trim()) yield parseStreamLine<T>(buf.trim())
   }
 
-  #send(method: string, path: string, opts: RequestOpts): Promise<IncomingMessage> {
+  #send(method: string, path: string, opts: RequestOpts): Promise<Response> {
     const qs = encodeQuery(opts.query)
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', ...opts.headers }
     let payload: Buffer | string | Readable | undefined
@@ -128,9 +134,16 @@ export class EngineClient {
       headers['Content-Type'] ??= 'application/json'
     }
     if (payload !== undefined && !isStreamBody(payload)) headers['Content-Length'] = String(Buffer.byteLength(payload as Buffer | string))
-    const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers, ...(opts.signal ? { signal: opts.signal } : {}) }
+    const fullPath = `/v${this.#version}${path}${qs}`
+    if (this.#base.socketPath && !isStreamBody(payload)) {
+      return unixRequest(this.#base.socketPath, method, fullPath, headers, payload as Buffer | string | undefined, opts.signal).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EACCES') throw new ConnectError(this.opts.host, err)
+        throw err
+      }) as Promise<Response>
+    }
+    const reqOpts: RequestOptions = { ...this.#base, method, path: fullPath, headers, ...(opts.signal ? { signal: opts.signal } : {}) }
     return new Promise((resolve, reject) => {
-      const req = (this.#secure ? httpsRequest : httpRequest)(reqOpts, resolve)
+      const req = (this.#secure ? httpsRequest : httpRequest)(reqOpts, (res) => resolve(res as unknown as Response))
       req.on('error', (err) => {
         const code = (err as { code?: string }).code
         if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' && !req.reusedSocket) reject(new ConnectError(this.opts.host, err))
@@ -159,7 +172,7 @@ function parseStreamLine<T>(line: string): T {
   return obj as T
 }
 
-export async function readAll(res: IncomingMessage): Promise<Buffer> {
+export async function readAll(res: Response): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const c of res) chunks.push(c as Buffer)
   return Buffer.concat(chunks)
@@ -176,10 +189,8 @@ function messageOf(body: Buffer): string {
 }
 
 /** A response whose body was consumed, replayed for the caller. */
-function replay(res: IncomingMessage, body: Buffer): IncomingMessage {
-  const fake = Object.assign(Object.create(Object.getPrototypeOf(res)), res) as IncomingMessage
-  ;(fake as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] = async function* () { yield body }
-  return fake
+function replay(res: Response, body: Buffer): Response {
+  return Object.assign(Readable.from([body]), { statusCode: res.statusCode, statusMessage: res.statusMessage, headers: res.headers })
 }
 
 function encodeQuery(q: RequestOpts['query']): string {
