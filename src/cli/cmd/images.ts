@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { ApiError, readAll } from '../../client/client.js'
 import { familiarName, familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 import { CliExit, type CliContext } from '../context.js'
+import { readConfigFile } from '../config-file.js'
 import { confirm, createdSince, ellipsis, filtersParam, humanSize, humanSizePrec, printInspect, renderTable, truncId } from '../format.js'
 
 interface WireImageSummary {
@@ -39,7 +40,9 @@ export async function listImages(ctx: CliContext): Promise<void> {
   const dflt = f.digests
     ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
     : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-  await renderTable(ctx, { format: f.format as string | undefined, quiet: !!f.quiet, quietFormat: '{{.ID}}', defaultFormat: dflt, headers: IMAGE_HEADERS, rows })
+  // As docker does, config.json's imagesFormat is the default when no --format is given.
+  const format = (f.format as string | undefined) ?? (f.quiet ? undefined : (await readConfigFile(ctx.configDir)).imagesFormat)
+  await renderTable(ctx, { format, quiet: !!f.quiet, quietFormat: '{{.ID}}', defaultFormat: dflt, headers: IMAGE_HEADERS, rows })
 }
 
 function imageRows(img: WireImageSummary, showDigests: boolean): Array<{ repo: string; tag: string; digest: string }> {
