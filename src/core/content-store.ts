@@ -6,6 +6,17 @@ import { randomBytes } from 'node:crypto'
 import { digestHex, isDigest, type Digest } from '../lib/digest.js'
 import { EngineError, invalid, isNotFoundErrno, notFound } from '../lib/errors.js'
 import { TMP_MARK } from '../lib/fs.js'
+import { KeyedLock } from '../lib/lock.js'
+
+/**
+ * Blobs an operation has written (or found) and not yet referenced from an image record. GC
+ * leaves leased blobs alone, so a load or import running next to a prune keeps its blobs.
+ * `release` when the blobs are referenced (or the operation failed).
+ */
+export interface BlobLease {
+  add(digest: Digest): void
+  release(): void
+}
 
 /** A blob being written: bytes are hashed as they arrive; commit verifies and publishes. */
 export interface BlobWriter {
@@ -24,6 +35,10 @@ export interface BlobWriter {
 export class ContentStore {
   readonly root: string
   readonly #ingest: string
+  /** digest → number of live leases holding it */
+  #leased = new Map<string, number>()
+  /** Publishing a blob and deleting it are serialised per digest. */
+  #locks = new KeyedLock()
 
   constructor(dataRoot: string) {
     this.root = join(dataRoot, 'content')
@@ -68,17 +83,60 @@ export class ContentStore {
     return createReadStream(this.path(digest))
   }
 
-  writer(): BlobWriter {
-    return new FileBlobWriter(join(this.#ingest, `${TMP_MARK}${randomBytes(8).toString('hex')}`), (d) => this.path(d))
+  /** A blob writer; with a lease, the blob is leased before it becomes visible. */
+  writer(lease?: BlobLease): BlobWriter {
+    return new FileBlobWriter(join(this.#ingest, `${TMP_MARK}${randomBytes(8).toString('hex')}`), async (tmp, d) => {
+      await using _ = await this.#locks.acquire(d)
+      lease?.add(d)
+      await rename(tmp, this.path(d))
+    })
   }
 
-  async put(data: Buffer | string, expected?: string): Promise<Digest> {
-    const w = this.writer()
+  async put(data: Buffer | string, expected?: string, lease?: BlobLease): Promise<Digest> {
+    const w = this.writer(lease)
     try {
       await w.write(Buffer.isBuffer(data) ? data : Buffer.from(data))
       return (await w.commit(expected)).digest
     } catch (err) {
       await w.abort()
+      throw err
+    }
+  }
+
+  lease(): BlobLease {
+    const held: string[] = []
+    let released = false
+    return {
+      add: (d) => {
+        if (released) throw new Error('blob lease used after release')
+        held.push(d)
+        this.#leased.set(d, (this.#leased.get(d) ?? 0) + 1)
+      },
+      release: () => {
+        if (released) return
+        released = true
+        for (const d of held) {
+          const n = (this.#leased.get(d) ?? 1) - 1
+          if (n <= 0) this.#leased.delete(d)
+          else this.#leased.set(d, n)
+        }
+      },
+    }
+  }
+
+  /**
+   * Delete a blob unless it is leased or `inUse` (asked at the last moment) says something
+   * references it. Serialised with publishing the same digest, so a blob being written again
+   * concurrently is never lost. Returns whether it was deleted.
+   */
+  async deleteUnused(digest: string, inUse: (digest: string) => boolean): Promise<boolean> {
+    await using _ = await this.#locks.acquire(digest)
+    if (this.#leased.has(digest) || inUse(digest)) return false
+    try {
+      await unlink(this.path(digest))
+      return true
+    } catch (err) {
+      if (isNotFoundErrno(err)) return false
       throw err
     }
   }
@@ -105,7 +163,7 @@ class FileBlobWriter implements BlobWriter {
   #done = false
   size = 0
 
-  constructor(private readonly tmp: string, private readonly finalPath: (d: Digest) => string) {
+  constructor(private readonly tmp: string, private readonly publish: (tmp: string, d: Digest) => Promise<void>) {
     this.#out = createWriteStream(tmp, { flags: 'wx' })
     this.#opened = new Promise((resolve, reject) => {
       this.#out.once('open', () => resolve())
@@ -137,7 +195,12 @@ class FileBlobWriter implements BlobWriter {
       await rm(this.tmp, { force: true })
       throw new EngineError('InvalidArgument', 'ERR_DIGEST_MISMATCH', `digest mismatch: expected ${expected}, got ${digest}`)
     }
-    await rename(this.tmp, this.finalPath(digest))
+    try {
+      await this.publish(this.tmp, digest)
+    } catch (err) {
+      await rm(this.tmp, { force: true })
+      throw err
+    }
     return { digest, size: this.size }
   }
 

@@ -123,7 +123,7 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
   }
   const unknown = Object.keys(fileValues).filter((k) => !(k in FILE_KEYS))
   if (unknown.length) {
-    throw invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: the following directives don't match any configuration option berthd supports: ${unknown.join(', ')}`)
+    throw invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: the following directives don't match any configuration option: ${unknown.join(', ')}`)
   }
   const both = Object.keys(flagValues).filter((k) => k in fileValues)
   if (both.length) {

@@ -10,7 +10,14 @@ test('parses both filter encodings and matches labels', () => {
   assert.equal(f.matchLabels('label', { a: 'x', b: 'd' }), false)
   assert.throws(() => f.validate(['label']), /invalid filter 'dangling'/)
   assert.throws(() => Filters.parse('{bad'), /invalid filter/)
-  assert.throws(() => Filters.parse('{"dangling":["maybe"]}').bool('dangling'), /invalid filter 'dangling=maybe'/)
+  assert.throws(() => Filters.parse('{"dangling":["maybe"]}').bool('dangling'), { message: "invalid filter 'dangling=[maybe]'" })
+  // Docker's GetBoolOrDefault: exact values, and true and false at once is an error too.
+  assert.throws(() => Filters.parse('{"dangling":["TRUE"]}').bool('dangling'), { message: "invalid filter 'dangling=[TRUE]'" })
+  assert.throws(() => Filters.parse('{"dangling":["true","false"]}').bool('dangling'), { message: "invalid filter 'dangling=[true false]'" })
+  assert.equal(Filters.parse('{"dangling":["1"]}').bool('dangling'), true)
+  assert.equal(Filters.parse('{"dangling":{"false":true}}').bool('dangling'), false)
+  assert.equal(Filters.parse('{}').bool('dangling'), undefined)
+  assert.throws(() => Filters.parse('{bad'), { message: 'invalid filter' })
 })
 
 test('timestamps: unix seconds, durations, RFC 3339', () => {

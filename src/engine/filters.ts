@@ -17,14 +17,14 @@ export class Filters {
     try {
       obj = JSON.parse(raw)
     } catch {
-      throw invalid('ERR_INVALID_FILTER', `invalid filter: ${raw}`)
+      throw invalid('ERR_INVALID_FILTER', 'invalid filter')
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw invalid('ERR_INVALID_FILTER', `invalid filter: ${raw}`)
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw invalid('ERR_INVALID_FILTER', 'invalid filter')
     const out = new Filters()
     for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
       if (Array.isArray(v)) out.#m.set(k, v.map(String))
       else if (v && typeof v === 'object') out.#m.set(k, Object.entries(v).filter(([, b]) => b === true).map(([s]) => s))
-      else throw invalid('ERR_INVALID_FILTER', `invalid filter: ${raw}`)
+      else throw invalid('ERR_INVALID_FILTER', 'invalid filter')
     }
     return out
   }
@@ -63,14 +63,18 @@ export class Filters {
     })
   }
 
-  /** A boolean filter value, e.g. dangling=true. Docker's error for anything else. */
+  /**
+   * A boolean filter value, e.g. dangling=true, as Docker's GetBoolOrDefault reads it: exactly
+   * `1`/`true` or `0`/`false`; anything else, or both, is its error (`invalid filter 'k=[v]'`).
+   */
   bool(key: string): boolean | undefined {
+    if (!this.#m.has(key)) return undefined
     const v = this.get(key)
-    if (v.length === 0) return undefined
-    const s = v[0]!.toLowerCase()
-    if (s === 'true' || s === '1') return true
-    if (s === 'false' || s === '0') return false
-    throw invalid('ERR_INVALID_FILTER', `invalid filter '${key}=${v[0]}'`)
+    if (v.length === 0) throw invalid('ERR_INVALID_FILTER', `invalid filter '${key}'`)
+    const isTrue = v.includes('1') || v.includes('true')
+    const isFalse = v.includes('0') || v.includes('false')
+    if (isTrue === isFalse) throw invalid('ERR_INVALID_FILTER', `invalid filter '${key}=[${v.join(' ')}]'`)
+    return isTrue
   }
 
   toJSON(): Record<string, string[]> {

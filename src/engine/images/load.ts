@@ -3,9 +3,11 @@ import { Readable } from 'node:stream'
 import tarStream from 'tar-stream'
 import { chainIds, sha256, type Digest } from '../../lib/digest.js'
 import { EngineError, invalid } from '../../lib/errors.js'
+import type { Held } from '../../lib/lock.js'
 import { Rollback } from '../../lib/rollback.js'
 import { decompressed, detectCompression } from '../../core/decompress.js'
 import type { StagedLayer } from '../../core/layer-store.js'
+import type { BlobLease } from '../../core/content-store.js'
 import { parseNormalizedNamed, referenceString, tagNameOnly, familiarString } from '../../distribution/reference.js'
 import type { ImageDeps } from './service.js'
 import { MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, MEDIA_TYPE_DOCKER_LIST, MEDIA_TYPE_OCI_INDEX, type ImageConfigFile, type ImageRecord, type LayerBlob } from './types.js'
@@ -47,26 +49,34 @@ export async function loadImages(deps: ImageDeps, body: AsyncIterable<Buffer>, {
   const links = new Map<string, string>()
   const rb = new Rollback((err) => deps.log(`load rollback: ${String(err)}`))
   const createdBlobs: Digest[] = []
+  const createdLayers: Digest[] = []
   const staged: Array<Promise<StagedLayer | undefined>> = []
   rb.defer(async () => {
     for (const s of await Promise.allSettled(staged)) if (s.status === 'fulfilled' && s.value) await deps.layers.discard(s.value)
   })
+  // Blobs this load wrote are leased until an image references them, so a concurrent prune keeps them.
+  const lease = deps.content.lease()
+  // Layers this load published for an image that then failed (a later layer was bad): no image uses them.
   rb.defer(async () => {
-    for (const d of createdBlobs) if (!deps.store.get(d) && !isBlobReferenced(deps, d)) await deps.content.delete(d)
+    const used = deps.store.layersInUse()
+    for (const c of [...createdLayers].reverse()) if (!used.has(c)) await deps.layers.remove(c)
   })
   try {
-    await readArchive(deps, body, files, links, createdBlobs, staged, signal)
-    const result = await registerImages(deps, files, links, createdBlobs)
+    await readArchive(deps, body, files, links, createdBlobs, staged, lease, signal)
+    const result = await registerImages(deps, files, links, createdBlobs, createdLayers, lease)
     rb.commit()
     // Staged layers that no image needed (or that already existed) are dropped.
     for (const s of await Promise.allSettled(staged)) if (s.status === 'fulfilled' && s.value) await deps.layers.discard(s.value)
     return result
   } finally {
     await rb.close()
+    // Whatever no image references now (all of it after a failure) goes, unless another operation leased it.
+    lease.release()
+    for (const d of createdBlobs) await deps.content.deleteUnused(d, (x) => !!deps.store.get(x) || isBlobReferenced(deps, x))
   }
 }
 
-function isBlobReferenced(deps: ImageDeps, d: Digest): boolean {
+function isBlobReferenced(deps: ImageDeps, d: string): boolean {
   return deps.store.all().some((i) => i.record.blobs.some((b) => b.digest === d))
 }
 
@@ -77,6 +87,7 @@ async function readArchive(
   links: Map<string, string>,
   createdBlobs: Digest[],
   staged: Array<Promise<StagedLayer | undefined>>,
+  lease: BlobLease,
   signal?: AbortSignal,
 ): Promise<void> {
   const extract = tarStream.extract()
@@ -106,7 +117,7 @@ async function readArchive(
         files.set(name, { data: Buffer.concat(chunks) })
         continue
       }
-      files.set(name, await streamLargeEntry(deps, entry as AsyncIterable<Buffer>, createdBlobs, staged))
+      files.set(name, await streamLargeEntry(deps, entry as AsyncIterable<Buffer>, createdBlobs, staged, lease))
     }
   } catch (err) {
     if (err instanceof EngineError) throw err
@@ -128,8 +139,9 @@ async function streamLargeEntry(
   entry: AsyncIterable<Buffer>,
   createdBlobs: Digest[],
   staged: Array<Promise<StagedLayer | undefined>>,
+  lease: BlobLease,
 ): Promise<ArchivedFile> {
-  const writer = deps.content.writer()
+  const writer = deps.content.writer(lease)
   let extractor: Awaited<ReturnType<typeof deps.layers.extractor>> | undefined
   let feed: ((c: Buffer | null) => Promise<void>) | undefined
   let stagedP: Promise<StagedLayer | undefined> | undefined
@@ -212,7 +224,7 @@ function normalize(p: string): string {
   return posix.normalize(p.replace(/^\.?\/+/, '')).replace(/^\.\//, '').replace(/\/+$/, '')
 }
 
-async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>, links: Map<string, string>, createdBlobs: Digest[]): Promise<LoadResult> {
+async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>, links: Map<string, string>, createdBlobs: Digest[], createdLayers: Digest[], lease: BlobLease): Promise<LoadResult> {
   const resolvePath = (p: string): ArchivedFile | undefined => {
     let name = normalize(p)
     for (let i = 0; i < 16 && !files.has(name) && links.has(name); i++) name = links.get(name)!
@@ -258,7 +270,11 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
     const diffIds = config.rootfs?.diff_ids ?? []
     if (diffIds.length !== entry.Layers.length) throw invalid('ERR_BAD_ARCHIVE', 'invalid manifest, layers length mismatch: expected ' + diffIds.length + ', got ' + entry.Layers.length)
     const chain = chainIds(diffIds)
+    const tags = (entry.RepoTags ?? []).filter((t) => typeof t === 'string' && t).map((t) => tagNameOnly(parseNormalizedNamed(t)))
     const release = deps.store.lease(chain)
+    // Held from the moment the record is checked until the tags point at it: an rmi of the same
+    // image, running meanwhile, would otherwise delete the record under the new tags.
+    let held: Held | undefined
     try {
       const blobs: LayerBlob[] = []
       let size = 0
@@ -266,7 +282,7 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
         const layerPath = entry.Layers[i]!
         const f = resolvePath(layerPath)
         if (!f) throw invalid('ERR_BAD_ARCHIVE', `file ${layerPath} not found in archive`)
-        const blob = f.blob ?? { digest: await storeSmall(deps, f, createdBlobs), size: f.data!.length }
+        const blob = f.blob ?? { digest: await storeSmall(deps, f, createdBlobs, lease), size: f.data!.length }
         const compression = f.compression ?? detectCompression(f.data ?? Buffer.alloc(0))
         blobs.push({ digest: blob.digest, size: blob.size, mediaType: compression === 'gzip' ? MEDIA_TYPE_LAYER_GZIP : compression === 'zstd' ? MEDIA_TYPE_LAYER_ZSTD : MEDIA_TYPE_LAYER })
         const chainId = chain[i]!
@@ -283,31 +299,34 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
           throw invalid('ERR_BAD_LAYER', `invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${stagedLayer.diffId}"`)
         }
         const rec = await deps.layers.commit(stagedLayer, i > 0 ? chain[i - 1] : undefined)
+        createdLayers.push(rec.chainId)
         size += rec.size
       }
-      const existed = deps.store.get(id)
-      if (!(await deps.content.has(id))) { await deps.content.put(configBytes, id); createdBlobs.push(id) }
-      const record: ImageRecord = existed?.record ?? {
-        id,
-        layers: chain,
-        blobs,
-        size,
-        loadedAt: new Date().toISOString(),
-        ...(entry.Parent && /^sha256:[a-f0-9]{64}$/.test(entry.Parent) && deps.store.get(entry.Parent) ? { parent: entry.Parent as Digest } : {}),
+      // Written even when present: an unreferenced copy may be collected at any moment, a leased one not.
+      await deps.content.put(configBytes, id, lease)
+      createdBlobs.push(id)
+      held = await deps.store.locks.acquire(`img:${id}`)
+      if (!deps.store.get(id)) {
+        const record: ImageRecord = {
+          id,
+          layers: chain,
+          blobs,
+          size,
+          loadedAt: new Date().toISOString(),
+          ...(entry.Parent && /^sha256:[a-f0-9]{64}$/.test(entry.Parent) && deps.store.get(entry.Parent) ? { parent: entry.Parent as Digest } : {}),
+        }
+        await deps.store.put(record, config)
       }
-      if (!existed) await deps.store.put(record, config)
+      for (const ref of tags) {
+        const old = deps.store.setRef(referenceString(ref), id)
+        if (old) {
+          messages.push(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string`)
+        }
+        messages.push(`Loaded image: ${familiarString(ref)}`)
+      }
     } finally {
+      held?.release()
       release()
-    }
-    const tags = (entry.RepoTags ?? []).filter((t) => typeof t === 'string' && t)
-    for (const tag of tags) {
-      const ref = tagNameOnly(parseNormalizedNamed(tag))
-      const canonical = referenceString(ref)
-      const old = deps.store.setRef(canonical, id)
-      if (old) {
-        messages.push(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string`)
-      }
-      messages.push(`Loaded image: ${familiarString(ref)}`)
     }
     if (tags.length === 0) messages.push(`Loaded image ID: ${id}`)
     await deps.store.persistRefs()
@@ -321,9 +340,10 @@ export function labelsOf(config: ImageConfigFile): Record<string, string> {
   return { ...(config.config?.Labels ?? {}) }
 }
 
-async function storeSmall(deps: ImageDeps, f: ArchivedFile, createdBlobs: Digest[]): Promise<Digest> {
+async function storeSmall(deps: ImageDeps, f: ArchivedFile, createdBlobs: Digest[], lease: BlobLease): Promise<Digest> {
   const had = sha256(f.data!)
-  if (!(await deps.content.has(had))) { await deps.content.put(f.data!, had); createdBlobs.push(had) }
+  await deps.content.put(f.data!, had, lease)
+  createdBlobs.push(had)
   f.blob = { digest: had, size: f.data!.length }
   return had
 }

@@ -4,7 +4,7 @@ import type { LayerStore } from '../../core/layer-store.js'
 import { decompressed, detectCompression } from '../../core/decompress.js'
 import { chainIds, shortId, sha256, type Digest } from '../../lib/digest.js'
 import { EngineError, conflict, invalid } from '../../lib/errors.js'
-import { KeyedLock } from '../../lib/lock.js'
+import type { KeyedLock } from '../../lib/lock.js'
 import { Rollback } from '../../lib/rollback.js'
 import { familiarString, parseAnyReference, parseNormalizedNamed, referenceString, tagNameOnly, withTag, isValidTag, type Reference } from '../../distribution/reference.js'
 import type { EventBus } from '../events/bus.js'
@@ -63,9 +63,11 @@ export function hostPlatform(): { os: string; architecture: string; variant?: st
 }
 
 export class ImageService {
-  readonly #locks = new KeyedLock()
+  readonly #locks: KeyedLock
 
-  constructor(readonly deps: ImageDeps) {}
+  constructor(readonly deps: ImageDeps) {
+    this.#locks = deps.store.locks
+  }
 
   get store(): ImageStore {
     return this.deps.store
@@ -187,7 +189,9 @@ export class ImageService {
     if (ref.digest !== undefined) throw invalid('ERR_INVALID_REFERENCE', 'refusing to create a tag with a digest reference')
     if (ref.path === 'library/scratch' && ref.domain === 'docker.io') throw invalid('ERR_INVALID_REFERENCE', "'scratch' is a reserved name")
     const canonical = referenceString(ref)
-    await using _ = await this.#locks.acquire(`ref:${canonical}`)
+    // The image lock too: an rmi running meanwhile must not delete the image under the new tag.
+    await using _ = await this.#locks.acquireAll([`ref:${canonical}`, `img:${img.record.id}`])
+    if (!this.deps.store.get(img.record.id)) throw noSuchImage(source)
     this.deps.store.setRef(canonical, img.record.id)
     await this.deps.store.persistRefs()
     this.deps.events.emit('image', 'tag', img.record.id, { name: familiarString(ref), ...labelsOf(img.config) })
@@ -287,12 +291,12 @@ export class ImageService {
   }
 
   async #deleteUnusedBlobs(candidates: string[]): Promise<void> {
-    const keep = new Set<string>()
-    for (const i of this.deps.store.all()) {
-      keep.add(i.record.id)
-      for (const b of i.record.blobs) keep.add(b.digest)
-    }
-    for (const d of candidates) if (!keep.has(d)) await this.deps.content.delete(d)
+    for (const d of candidates) await this.deps.content.deleteUnused(d, (x) => this.#blobReferenced(x))
+  }
+
+  /** Whether an image record references the blob now (its config or a layer blob). */
+  #blobReferenced(digest: string): boolean {
+    return this.deps.store.all().some((i) => i.record.id === digest || i.record.blobs.some((b) => b.digest === digest))
   }
 
   #conflictFor(id: Digest, mask: number): EngineError | undefined {
@@ -331,8 +335,8 @@ export class ImageService {
     let n = 0
     for (const d of await this.deps.content.list()) {
       if (keep.has(d)) continue
-      await this.deps.content.delete(d)
-      n++
+      // Asked again at the last moment: a load may have registered it (or leased it) meanwhile.
+      if (await this.deps.content.deleteUnused(d, (x) => this.#blobReferenced(x))) n++
     }
     return n
   }
@@ -421,8 +425,10 @@ export class ImageService {
     const plat = opts.platform ? parsePlatform(opts.platform) : this.deps.platform
     const baseConfig = applyChanges({}, opts.changes ?? [])
     const rb = new Rollback((e) => this.deps.log(`import rollback: ${String(e)}`))
+    // The layer and config blobs stay leased until the record references them (a prune may run meanwhile).
+    const lease = this.deps.content.lease()
     try {
-      const writer = this.deps.content.writer()
+      const writer = this.deps.content.writer(lease)
       rb.defer(() => writer.abort())
       const ex = await this.deps.layers.extractor()
       rb.defer(() => ex.abort())
@@ -457,7 +463,7 @@ export class ImageService {
       const release = this.deps.store.lease(chain)
       try {
         const layer = await this.deps.layers.commit(staged, undefined)
-        await this.deps.content.put(configBytes, id)
+        await this.deps.content.put(configBytes, id, lease)
         const record: ImageRecord = {
           id,
           layers: chain,
@@ -480,6 +486,7 @@ export class ImageService {
       return id
     } finally {
       await rb.close()
+      lease.release()
     }
   }
 

@@ -4,6 +4,7 @@ import type { ContentStore } from '../../core/content-store.js'
 import type { LayerStore } from '../../core/layer-store.js'
 import { digestHex, type Digest } from '../../lib/digest.js'
 import { notFound } from '../../lib/errors.js'
+import { KeyedLock } from '../../lib/lock.js'
 import { readJson, TMP_MARK, writeJsonAtomic } from '../../lib/fs.js'
 import { familiarString, parseCanonical, parseAnyReference, referenceString, tagNameOnly } from '../../distribution/reference.js'
 import type { Image, ImageConfigFile, ImageRecord } from './types.js'
@@ -20,6 +21,8 @@ interface RefsFile {
  */
 export class ImageStore {
   readonly #dir: string
+  /** Per-object locks (`img:<id>`, `ref:<canonical>`) shared by every service that changes images. */
+  readonly locks = new KeyedLock()
   #records = new Map<Digest, ImageRecord>()
   #configs = new Map<Digest, ImageConfigFile>()
   /** canonical ref → image ID */
@@ -161,6 +164,8 @@ export class ImageStore {
 
   /** Point a reference at an image; returns the image it pointed to before, if another. */
   setRef(canonical: string, id: Digest): Digest | undefined {
+    // A reference to a record that is not there would break every lookup through it.
+    if (!this.#records.has(id)) throw noSuchImage(id)
     const old = this.#refs.get(canonical)
     if (old === id) return undefined
     if (old) this.#removeRefFromIndex(canonical, old)
