@@ -1,12 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { EngineError } from '../lib/errors.js'
-import { API_VERSION, compareVersions, MIN_API_VERSION, sendError, sendJson, type Ctx, type Handler } from './http.js'
+import { API_VERSION, compareVersions, MIN_API_VERSION, sendError, sendJson, statusOf, type Ctx, type Handler } from './http.js'
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 501: 'Not Implemented' }
 
 interface Route {
   method: string
   re: RegExp
   handler: Handler
 }
+
+/** A hijacked connection (attach, exec start): raw bytes both ways after the 101 answer. */
+export interface HijackCtx {
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+  params: string[]
+  query: URLSearchParams
+  version: string
+  /** Write the 101 answer (or an error answer) to the client. */
+  upgrade(contentType: string): void
+  fail(err: unknown): void
+}
+
+export type HijackHandler = (ctx: HijackCtx) => Promise<void>
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/
 
@@ -16,14 +34,63 @@ const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/
  */
 export class Router {
   #routes: Route[] = []
+  #hijacks: Array<{ method: string; re: RegExp; handler: HijackHandler }> = []
+
+  /** A route whose connection is taken over (`Upgrade: tcp`). */
+  hijack(method: string, path: string, handler: HijackHandler): this {
+    this.#hijacks.push({ method, re: this.#compile(path), handler })
+    return this
+  }
+
+  #compile(path: string): RegExp {
+    return new RegExp('^' + path.replace(/[.]/g, '\\.').replace(/\{[a-z]+\*\}/gi, '(.+)').replace(/\{[a-z]+\}/gi, '([^/]+)') + '$')
+  }
+
+  /** Handle a request that asked to upgrade the connection. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://berth')
+    let path = url.pathname
+    let version = API_VERSION
+    const m = VERSION_PREFIX.exec(path)
+    if (m) { version = m[1]!; path = m[2]! }
+    socket.on('error', () => {})
+    const writeError = (status: number, message: string) => {
+      const body = JSON.stringify({ message })
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nApi-Version: ${API_VERSION}\r\n\r\n${body}`)
+    }
+    for (const r of this.#hijacks) {
+      const pm = r.re.exec(path)
+      if (!pm || r.method !== req.method) continue
+      let upgraded = false
+      const ctx: HijackCtx = {
+        req, socket, head, version, query: url.searchParams,
+        params: pm.slice(1).map((p) => decodeURIComponent(p)),
+        upgrade: (contentType) => {
+          upgraded = true
+          socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`)
+        },
+        fail: (err) => {
+          if (upgraded) { socket.destroy(); return }
+          const e = err as EngineError
+          writeError(statusOf(err), e?.message ?? String(err))
+        },
+      }
+      try {
+        await r.handler(ctx)
+      } catch (err) {
+        if (!(err instanceof EngineError)) this.log(`${req.method} ${path}: ${(err as Error)?.stack ?? String(err)}`)
+        ctx.fail(err)
+      }
+      return
+    }
+    writeError(404, 'page not found')
+  }
 
   constructor(private readonly serverHeader: string, private readonly log: (m: string) => void = () => {}) {}
 
   /** `path` uses `{name}` for one segment and `{name*}` for a rest that may contain slashes (image names). */
   add(method: string | string[], path: string, handler: Handler): this {
-    const re = new RegExp(
-      '^' + path.replace(/[.]/g, '\\.').replace(/\{[a-z]+\*\}/gi, '(.+)').replace(/\{[a-z]+\}/gi, '([^/]+)') + '$',
-    )
+    const re = this.#compile(path)
     for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, re, handler })
     return this
   }
@@ -33,6 +100,7 @@ export class Router {
     res.setHeader('Docker-Experimental', 'false')
     res.setHeader('Ostype', 'linux')
     res.setHeader('Server', this.serverHeader)
+    res.once('finish', () => discardRestOfBody(req))
     const url = new URL(req.url ?? '/', 'http://berth')
     let path = url.pathname
     let version = API_VERSION
@@ -82,4 +150,28 @@ export class Router {
     if (matchedPath && req.method !== 'GET') return sendJson(res, 405, { message: `method ${req.method} not allowed for ${path}` })
     sendJson(res, 404, { message: 'page not found' })
   }
+}
+
+/** Bytes of an unread request body discarded after the answer before the connection is dropped. */
+const DRAIN_LIMIT = 16 << 20
+
+/**
+ * A handler that failed early (a corrupt `load` body, a version error) leaves the rest of the
+ * request body unread, and the keep-alive connection would wait for it forever: the client's next
+ * request on it hangs, then is reset. As Go's server does, the rest is read and discarded once the
+ * answer is out, so the connection carries the next request; a client that keeps sending much more
+ * is disconnected.
+ */
+function discardRestOfBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return
+  let left = DRAIN_LIMIT
+  // An abandoned reader (a for-await over the body) keeps the stream paused: take it over.
+  req.removeAllListeners('readable')
+  req.removeAllListeners('data')
+  req.on('error', () => {})
+  req.on('data', (c: Buffer) => {
+    left -= c.length
+    if (left < 0) req.socket.destroy()
+  })
+  req.resume()
 }

@@ -3,9 +3,11 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { chmod, mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { Router } from '../api/router.js'
 import { imageRoutes } from '../api/routes/images.js'
 import { systemRoutes } from '../api/routes/system.js'
+import { containerRoutes } from '../api/routes/containers.js'
 import { Engine } from '../engine/engine.js'
 import { hostPlatform } from '../engine/images/service.js'
 import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
@@ -25,11 +27,13 @@ export class Daemon {
   gitCommit = ''
   buildTime = ''
   #servers: Server[] = []
+  /** Hijacked connections (attach, exec): not closed by server.close(), so ended at stop. */
+  #hijacked = new Set<import('node:stream').Duplex>()
   #warnings: string[] = []
 
   constructor(readonly config: DaemonConfig) {
     this.log = logger(config.logLevel)
-    this.engine = new Engine({ dataRoot: config.dataRoot, execRoot: config.execRoot, log: (m) => this.log.info(m) })
+    this.engine = new Engine({ dataRoot: config.dataRoot, execRoot: config.execRoot, log: (m) => this.log.info(m), defaultRuntime: config.defaultRuntime })
   }
 
   async start(): Promise<void> {
@@ -50,6 +54,7 @@ export class Daemon {
       const router = new Router(`Berth/${BERTH_VERSION} (linux)`, (m) => this.log.error(m))
       systemRoutes(router, this)
       imageRoutes(router, this)
+      containerRoutes(router, this)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {
       await this.stop()
@@ -59,11 +64,13 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    for (const sock of this.#hijacked) sock.destroy()
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() })))
     this.#servers = []
     for (const host of this.config.hosts) {
       if (host.startsWith('unix://')) await unlink(host.slice(7)).catch(() => {})
     }
+    this.engine.containers.close()
     await this.engine.layers.settle()
     await rm(this.config.pidfile, { force: true })
   }
@@ -120,6 +127,7 @@ export class Daemon {
       await mkdir(dirname(path), { recursive: true })
       await unlink(path).catch((err) => { if (!isNotFoundErrno(err)) throw err })
       const server = createServer({ keepAliveTimeout: 30_000 }, handler)
+      server.on('upgrade', (req, socket, head) => this.#upgrade(router, req, socket, head))
       await listenOn(server, { path })
       await chmod(path, 0o660)
       return server
@@ -138,12 +146,22 @@ export class Daemon {
       this.#warnings.push(`WARNING: API is accessible on http://${address}:${port} without encryption.`)
       server = createServer(handler)
     }
+    server.on('upgrade', (req, socket, head) => this.#upgrade(router, req, socket, head))
     await listenOn(server, { host: address, port })
     return server
   }
 
+  #upgrade(router: Router, req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    this.#hijacked.add(socket)
+    socket.once('close', () => this.#hijacked.delete(socket))
+    void router.handleUpgrade(req, socket, head)
+  }
+
   containerCounts(): { total: number; running: number; paused: number; stopped: number } {
-    return { total: 0, running: 0, paused: 0, stopped: 0 }
+    const all = this.engine.containers.store.all()
+    const running = all.filter((c) => c.state.status === 'running' || c.state.status === 'restarting').length
+    const paused = all.filter((c) => c.state.status === 'paused').length
+    return { total: all.length, running, paused, stopped: all.length - running - paused }
   }
 
   defaultRuntime(): string {
@@ -185,12 +203,17 @@ export class Daemon {
   }
 }
 
+/** A live berthd with this PID (PIDs are reused: the command line must be berthd's too). */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
-    return errno(err) === 'EPERM'
+    if (errno(err) !== 'EPERM') return false
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berthd')
+  } catch {
+    return false
   }
 }
 

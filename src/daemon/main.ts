@@ -35,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true
       daemon.log.info(`Processing signal '${sig}'`)
       clearInterval(refresher)
+      // A stuck client must not keep the daemon from stopping.
+      setTimeout(() => { daemon.log.warn('shutdown took longer than 15 s; exiting'); resolve(1) }, 15_000).unref()
       daemon.stop().then(() => resolve(0), (err) => { daemon.log.error(String(err)); resolve(1) })
     }
     process.on('SIGTERM', () => shutdown('terminated'))

@@ -4,11 +4,25 @@ import { LayerStore } from '../core/layer-store.js'
 import { EventBus } from './events/bus.js'
 import { hostPlatform, ImageService, type ImageUsers } from './images/service.js'
 import { ImageStore } from './images/store.js'
+import { ContainerService } from './containers/service.js'
+import { ContainerStore } from './containers/store.js'
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 
 export interface EngineOptions {
   dataRoot: string
   execRoot: string
   log: (msg: string) => void
+  defaultRuntime?: string
+}
+
+/** The first existing path of a binary. */
+function findBinary(name: string): string | undefined {
+  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin']) {
+    const p = join(dir, name)
+    if (existsSync(p)) return p
+  }
+  return undefined
 }
 
 /** The domain services of one daemon, wired together. */
@@ -20,6 +34,7 @@ export class Engine {
   readonly events = new EventBus()
   readonly startedAt = new Date()
   users: ImageUsers = { containersUsing: () => [] }
+  readonly containers: ContainerService
 
   constructor(readonly opts: EngineOptions) {
     this.content = new ContentStore(opts.dataRoot)
@@ -32,7 +47,24 @@ export class Engine {
       events: this.events,
       log: opts.log,
       platform: hostPlatform(),
-      users: { containersUsing: (id) => this.users.containersUsing(id) },
+      users: { containersUsing: (id) => this.containers.usersOf(id) },
+    })
+    const runtimes: Record<string, { name: string; path: string; root: string }> = {}
+    for (const name of ['crun', 'runc']) {
+      const path = findBinary(name)
+      if (path) runtimes[name] = { name, path, root: join(opts.execRoot, 'runtime', name) }
+    }
+    const initPath = findBinary('catatonit') ?? findBinary('tini-static') ?? findBinary('tini')
+    this.containers = new ContainerService({
+      store: new ContainerStore(opts.dataRoot),
+      images: this.images,
+      layers: this.layers,
+      events: this.events,
+      log: opts.log,
+      execRoot: opts.execRoot,
+      runtimes,
+      defaultRuntime: opts.defaultRuntime ?? 'crun',
+      ...(initPath ? { initPath } : {}),
     })
   }
 
@@ -43,6 +75,8 @@ export class Engine {
     await this.content.init()
     await this.layers.init()
     await this.imageStore.init()
+    await this.containers.init()
+    // Layers of containers' images are in use even when no image references them any more.
     const layers = await this.images.gcLayers()
     if (layers) this.opts.log(`removed ${layers} unreferenced layers left by an interrupted operation`)
     // Unreferenced blobs are collected in the background; start-up does not wait for it.

@@ -1,0 +1,290 @@
+import { SeqpacketSocket } from 'node-unix-socket'
+import { writeFile } from 'node:fs/promises'
+import type { Daemon } from '../../daemon/daemon.js'
+import { Filters, parseTimestamp } from '../../engine/filters.js'
+import { formatNano, frame, readLogs } from '../../engine/containers/logs.js'
+import type { ContainerRecord } from '../../engine/containers/types.js'
+import { conflict, invalid, notImplemented } from '../../lib/errors.js'
+import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
+import type { HijackCtx, Router } from '../router.js'
+import { fromWireCreate, toWireInspect, toWireSummary } from '../wire-containers.js'
+
+const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
+
+export function containerRoutes(r: Router, d: Daemon): void {
+  const svc = () => d.engine.containers
+
+  r.add('GET', '/containers/json', (ctx) => {
+    const f = Filters.parse(ctx.query.get('filters'))
+    f.validate(PS_FILTERS)
+    for (const s of f.get('status')) if (!STATUSES.includes(s)) throw invalid('ERR_INVALID_FILTER', `invalid filter 'status=${s}'`)
+    const all = boolParam(ctx.query, 'all')
+    const limit = Number(ctx.query.get('limit') ?? -1)
+    let list = svc().store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1))
+    const before = f.get('before').map((x) => svc().resolve(x))
+    const since = f.get('since').map((x) => svc().resolve(x))
+    list = list.filter((c) => {
+      const running = c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting'
+      if (!all && limit <= 0 && !f.has('status') && !f.has('exited') && !running) return false
+      if (f.has('status') && !f.get('status').includes(c.state.status)) return false
+      if (f.has('exited') && (c.state.status !== 'exited' || !f.get('exited').includes(String(c.state.exitCode)))) return false
+      if (f.has('id') && !f.get('id').some((x) => c.id.startsWith(x))) return false
+      if (f.has('name') && !f.get('name').some((x) => new RegExp(x.replace(/^\//, '')).test(c.name))) return false
+      if (!f.matchLabels('label', c.config.labels)) return false
+      if (f.has('ancestor') && !f.get('ancestor').some((a) => matchesAncestor(d, c, a))) return false
+      if (before.some((b) => Date.parse(c.created) >= Date.parse(b.created))) return false
+      if (since.some((s) => Date.parse(c.created) <= Date.parse(s.created))) return false
+      if (f.has('network') && !f.get('network').includes(c.hostConfig.networkMode)) return false
+      if (f.has('health') && !f.get('health').includes('none')) return false
+      return true
+    })
+    if (limit > 0) list = list.slice(0, limit)
+    return list.map(toWireSummary)
+  })
+
+  r.add('POST', '/containers/create', async (ctx) => {
+    const body = (await readJsonBody<Record<string, unknown>>(ctx.req)) ?? {}
+    const { config, hostConfig } = fromWireCreate(body)
+    const name = ctx.query.get('name') ?? ''
+    const platform = ctx.query.get('platform')
+    if (platform && !platform.startsWith('linux')) throw invalid('ERR_PLATFORM', `image with reference ${config.image} was found but does not match the specified platform: wanted ${platform}`)
+    const out = await svc().create({ ...(name ? { name } : {}), config, hostConfig })
+    ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
+    ctx.res.end(JSON.stringify({ Id: out.id, Warnings: out.warnings }))
+  })
+
+  r.add('GET', '/containers/{id}/json', (ctx) => toWireInspect(svc().resolve(ctx.params[0]!), ctx.version))
+
+  r.add('POST', '/containers/{id}/start', async (ctx) => {
+    if (ctx.query.get('checkpoint')) throw notImplemented('ERR_CHECKPOINT', 'checkpoints are not supported by berthd')
+    const r = await svc().start(ctx.params[0]!, { signal: ctx.signal })
+    if (r === 'already') { ctx.res.writeHead(304); ctx.res.end(); return }
+  })
+
+  r.add('POST', '/containers/{id}/stop', async (ctx) => {
+    const t = ctx.query.get('t')
+    const out = await svc().stop(ctx.params[0]!, { ...(t !== null && t !== '' ? { timeout: Number(t) } : {}), ...(ctx.query.get('signal') ? { signal: ctx.query.get('signal')! } : {}) })
+    if (out === 'not-running') { ctx.res.writeHead(304); ctx.res.end() }
+  })
+
+  r.add('POST', '/containers/{id}/restart', async (ctx) => {
+    const t = ctx.query.get('t')
+    await svc().restart(ctx.params[0]!, { ...(t !== null && t !== '' ? { timeout: Number(t) } : {}), ...(ctx.query.get('signal') ? { signal: ctx.query.get('signal')! } : {}) })
+  })
+
+  r.add('POST', '/containers/{id}/kill', async (ctx) => {
+    await svc().kill(ctx.params[0]!, ctx.query.get('signal') || 'SIGKILL')
+  })
+
+  r.add('POST', '/containers/{id}/pause', async (ctx) => { await svc().pause(ctx.params[0]!, true) })
+  r.add('POST', '/containers/{id}/unpause', async (ctx) => { await svc().pause(ctx.params[0]!, false) })
+
+  r.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const condition = ctx.query.get('condition') ?? 'not-running'
+    const rec = svc().resolve(ctx.params[0]!)
+    const waiting = svc().wait(rec.id, condition, ctx.signal)
+    // Docker sends the headers at once, so clients know the wait is registered.
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' })
+    ctx.res.flushHeaders()
+    const out = await waiting
+    ctx.res.end(JSON.stringify({ StatusCode: out.statusCode, ...(out.error ? { Error: { Message: out.error } } : {}) }))
+  })
+
+  r.add('DELETE', '/containers/{id}', async (ctx) => {
+    if (boolParam(ctx.query, 'link')) throw notImplemented('ERR_LINKS', 'links are not implemented in this berthd yet')
+    await svc().remove(ctx.params[0]!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') })
+  })
+
+  r.add('POST', '/containers/{id}/rename', async (ctx) => {
+    const name = ctx.query.get('name')
+    if (!name) throw invalid('ERR_INVALID_NAME', 'Neither old nor new names may be empty')
+    await svc().rename(ctx.params[0]!, name)
+  })
+
+  r.add('POST', '/containers/{id}/resize', async (ctx) => {
+    const rec = svc().resolve(ctx.params[0]!)
+    if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`)
+    await resize(svc().controlPath(rec.id), Number(ctx.query.get('h') ?? 0), Number(ctx.query.get('w') ?? 0))
+  })
+
+  r.add('POST', '/containers/prune', async (ctx) => {
+    const f = Filters.parse(ctx.query.get('filters'))
+    f.validate(['label', 'label!', 'until'])
+    const until = f.get('until').map((u) => parseTimestamp(u))
+    const deleted: string[] = []
+    for (const c of svc().store.all()) {
+      if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting') continue
+      if (!f.matchLabels('label', c.config.labels)) continue
+      if (until.some((u) => Date.parse(c.created) > u)) continue
+      await svc().remove(c.id)
+      deleted.push(c.id)
+    }
+    d.engine.events.emit('container', 'prune', '', { reclaimed: '0' })
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 }
+  })
+
+  r.add('GET', '/containers/{id}/logs', (ctx) => streamLogs(ctx, d))
+
+  r.hijack('POST', '/containers/{id}/attach', (ctx) => attach(ctx, d))
+}
+
+function matchesAncestor(d: Daemon, c: ContainerRecord, ancestor: string): boolean {
+  try {
+    const img = d.engine.images.resolve(ancestor)
+    return img.record.id === c.imageId
+  } catch {
+    return false
+  }
+}
+
+async function resize(ctlPath: string, h: number, w: number): Promise<void> {
+  // conmon's control FIFO: "1 <height> <width>\n" resizes the terminal.
+  await writeFile(ctlPath, `1 ${h} ${w}\n`, { flag: 'a' })
+}
+
+async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
+  const rec = d.engine.containers.resolve(ctx.params[0]!)
+  const q = ctx.query
+  const stdout = boolParam(q, 'stdout')
+  const stderr = boolParam(q, 'stderr')
+  if (!stdout && !stderr) throw invalid('ERR_LOGS', 'Bad parameters: you must choose at least one stream')
+  if (rec.hostConfig.logConfig.type === 'none') throw invalid('ERR_LOGS', `configured logging driver does not support reading`)
+  const toNano = (v: string | null) => {
+    if (!v || v === '0') return undefined
+    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v)
+    if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
+    return BigInt(Math.round(parseTimestamp(v))) * 1_000_000n
+  }
+  const tailRaw = q.get('tail')
+  const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw)
+  if (tail !== undefined && Number.isNaN(tail)) throw invalid('ERR_LOGS', `invalid value for "tail": "${tailRaw}"`)
+  const timestamps = boolParam(q, 'timestamps')
+  const tty = rec.config.tty
+  ctx.res.writeHead(200, { 'Content-Type': tty || !versionAtLeast(ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
+  ctx.res.flushHeaders()
+  const sinceNano = toNano(q.get('since'))
+  const untilNano = toNano(q.get('until'))
+  const records = readLogs(rec.logPath, {
+    stdout, stderr,
+    ...(sinceNano !== undefined ? { sinceNano } : {}),
+    ...(untilNano !== undefined ? { untilNano } : {}),
+    ...(tail !== undefined ? { tail } : {}),
+    follow: boolParam(q, 'follow'),
+    signal: ctx.signal,
+    stopped: () => { const s = d.engine.containers.store.get(rec.id)?.state.status; return s !== 'running' && s !== 'paused' && s !== 'restarting' },
+  })
+  for await (const r of records) {
+    const payload = timestamps ? Buffer.concat([Buffer.from(`${formatNano(r.timeNano)} `), r.data]) : r.data
+    const out = tty ? payload : frame(r.stream === 'stdout' ? 1 : 2, payload)
+    if (!ctx.res.write(out)) await new Promise<void>((resolve) => ctx.res.once('drain', resolve))
+  }
+  ctx.res.end()
+}
+
+/** conmon's attach socket carries one byte of stream (2 stdout, 3 stderr) before each message. */
+async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
+  const svc = d.engine.containers
+  const rec = svc.resolve(ctx.params[0]!)
+  const q = ctx.query
+  const wantIn = boolParam(q, 'stdin')
+  const wantOut = boolParam(q, 'stdout')
+  const wantErr = boolParam(q, 'stderr')
+  const stream = boolParam(q, 'stream')
+  const tty = rec.config.tty
+  const detachKeys = parseDetachKeys(q.get('detachKeys') ?? 'ctrl-p,ctrl-q')
+  if (rec.state.status === 'exited' && stream && !boolParam(q, 'logs')) {
+    // Docker answers at once for a stopped container: the stream just ends.
+  }
+  ctx.upgrade(tty || !versionAtLeast({ version: ctx.version } as Ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream')
+  const client = ctx.socket
+  if (boolParam(q, 'logs')) {
+    for await (const r of readLogs(rec.logPath, { stdout: wantOut, stderr: wantErr, follow: false })) client.write(tty ? r.data : frame(r.stream === 'stdout' ? 1 : 2, r.data))
+  }
+  if (!stream) { client.end(); return }
+  d.engine.events.emit('container', 'attach', rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name })
+  let seq: SeqpacketSocket | undefined
+  let onConnected: () => void = () => {}
+  let finished = false
+  const finish = () => {
+    if (finished) return
+    finished = true
+    unhook()
+    try { seq?.end() } catch { /* already closed */ }
+    client.end()
+  }
+  const connect = (path: string) => new Promise<void>((resolve, reject) => {
+    const s = new SeqpacketSocket()
+    seq = s
+    s.on('data', (buf: Buffer) => {
+      if (buf.length < 1) return
+      const kind = buf[0]
+      const payload = buf.subarray(1)
+      if (kind === 2 && wantOut) client.write(tty ? payload : frame(1, payload))
+      else if (kind === 3 && wantErr) client.write(tty ? payload : frame(2, payload))
+    })
+    s.on('end', finish)
+    s.on('close', finish)
+    s.on('error', (err: Error) => { if (!finished) reject(err); finish() })
+    try {
+      s.connect(path, () => { onConnected(); resolve() })
+    } catch (err) {
+      reject(err)
+    }
+  })
+  // Before start, the monitor's socket does not exist yet: connect when it does.
+  const unhook = svc.addAttachHook(rec.id, { connect })
+  if (rec.state.status === 'running' || rec.state.status === 'paused') {
+    unhook()
+    try {
+      await connect(svc.attachSocketPath(rec.id))
+    } catch {
+      finish()
+      return
+    }
+  }
+  if (wantIn) {
+    // Input that arrives before the container starts waits for the monitor's socket.
+    const pending: Buffer[] = []
+    let inputEnded = false
+    let matched = 0
+    const forward = (b: Buffer) => {
+      if (seq) seq.write(b)
+      else pending.push(b)
+    }
+    const endInput = () => {
+      // stdin closed by the client: close the container's stdin unless it stays open for others.
+      if (!rec.config.stdinOnce) return
+      if (seq) { try { seq.end() } catch { /* closed */ } } else inputEnded = true
+    }
+    onConnected = () => {
+      for (const b of pending.splice(0)) seq!.write(b)
+      if (inputEnded) endInput()
+    }
+    client.on('data', (b: Buffer) => {
+      if (tty && detachKeys.length) {
+        for (const byte of b) {
+          matched = byte === detachKeys[matched] ? matched + 1 : byte === detachKeys[0] ? 1 : 0
+          if (matched === detachKeys.length) { finish(); return }
+        }
+      }
+      forward(b)
+    })
+    client.on('end', endInput)
+    if (ctx.head.length) forward(ctx.head)
+  }
+  client.on('close', finish)
+  // When the container stops, the stream ends once the monitor closes its socket.
+  void svc.wait(rec.id, 'next-exit').then(() => setTimeout(finish, 50))
+}
+
+/** `ctrl-p,ctrl-q` → [16, 17]; Docker's detach key syntax. */
+export function parseDetachKeys(s: string): number[] {
+  if (s === '') return []
+  return s.split(',').map((k) => {
+    const m = /^ctrl-([a-z@\[\\\]^_])$/.exec(k)
+    if (m) return m[1] === '@' ? 0 : m[1]!.charCodeAt(0) <= 0x7a && m[1]! >= 'a' ? m[1]!.charCodeAt(0) - 96 : '@[\\]^_'.indexOf(m[1]!) + 0x1b - 1
+    if (k.length === 1) return k.charCodeAt(0)
+    throw invalid('ERR_DETACH_KEYS', `Invalid escape keys (${s}) provided`)
+  })
+}

@@ -1,0 +1,218 @@
+import { invalid, notImplemented } from '../lib/errors.js'
+import type { ContainerConfig, ContainerRecord, HostConfig } from '../engine/containers/types.js'
+import { ZERO_TIME } from '../engine/containers/types.js'
+import { compareVersions } from './http.js'
+
+type Wire = Record<string, unknown>
+
+const arr = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
+const strOrArr = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : null)
+const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d)
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+const obj = <T = Wire>(v: unknown): T => (v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : ({} as T))
+
+/** Parse POST /containers/create's body into the engine's camelCase config. */
+export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfig: HostConfig } {
+  const h = obj(body.HostConfig)
+  const hc = obj(body.Healthcheck)
+  const config: ContainerConfig = {
+    hostname: str(body.Hostname),
+    domainname: str(body.Domainname),
+    user: str(body.User),
+    attachStdin: !!body.AttachStdin,
+    attachStdout: !!body.AttachStdout,
+    attachStderr: !!body.AttachStderr,
+    tty: !!body.Tty,
+    openStdin: !!body.OpenStdin,
+    stdinOnce: !!body.StdinOnce,
+    env: arr(body.Env),
+    cmd: strOrArr(body.Cmd),
+    entrypoint: strOrArr(body.Entrypoint),
+    image: str(body.Image),
+    workingDir: str(body.WorkingDir),
+    labels: obj<Record<string, string>>(body.Labels),
+    ...(body.StopSignal ? { stopSignal: str(body.StopSignal) } : {}),
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
+    exposedPorts: obj(body.ExposedPorts),
+    volumes: obj(body.Volumes),
+    onBuild: null,
+    ...(body.Healthcheck ? { healthcheck: { test: arr(hc.Test), interval: num(hc.Interval), timeout: num(hc.Timeout), startPeriod: num(hc.StartPeriod), startInterval: num(hc.StartInterval), retries: num(hc.Retries) } } : {}),
+  }
+  if (!config.image) throw invalid('ERR_NO_IMAGE', 'No image was specified')
+  for (const e of config.env) if (e.startsWith('=') || e === '') throw invalid('ERR_INVALID_ENV', `invalid environment variable: ${e}`)
+  // Features of later milestones: refuse clearly instead of ignoring.
+  const binds = arr(h.Binds)
+  const mounts = Array.isArray(h.Mounts) ? h.Mounts : []
+  const ports = obj(h.PortBindings)
+  if (binds.length || mounts.length) throw notImplemented('ERR_VOLUMES', 'volumes and bind mounts are not implemented in this berthd yet')
+  if (Object.keys(ports).length || h.PublishAllPorts) throw notImplemented('ERR_PORTS', 'publishing ports is not implemented in this berthd yet')
+  if (arr(h.VolumesFrom).length) throw notImplemented('ERR_VOLUMES', '--volumes-from is not implemented in this berthd yet')
+  if (h.Tmpfs && Object.keys(obj(h.Tmpfs)).length) throw notImplemented('ERR_VOLUMES', '--tmpfs is not implemented in this berthd yet')
+  if (arr(h.Links).length) throw notImplemented('ERR_LINKS', '--link is not implemented in this berthd yet')
+  const networkMode = str(h.NetworkMode) || 'default'
+  if (!['default', 'bridge', 'none', 'host'].includes(networkMode)) {
+    if (networkMode.startsWith('container:')) throw notImplemented('ERR_NETWORK', '--network container: is not implemented in this berthd yet')
+    throw notImplemented('ERR_NETWORK', `network ${networkMode} not found`)
+  }
+  const rp = obj(h.RestartPolicy)
+  const rpName = str(rp.Name) as HostConfig['restartPolicy']['name']
+  if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(rpName)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${rpName}'`)
+  if (rpName !== 'on-failure' && num(rp.MaximumRetryCount) !== 0) throw invalid('ERR_RESTART_POLICY', `invalid restart policy: maximum retry count can only be used with 'on-failure'`)
+  if (num(rp.MaximumRetryCount) < 0) throw invalid('ERR_RESTART_POLICY', 'invalid restart policy: maximum retry count cannot be negative')
+  if (h.AutoRemove && rpName !== '' && rpName !== 'no') throw invalid('ERR_AUTOREMOVE', `can't create 'AutoRemove' container with restart policy`)
+  const logCfg = obj(h.LogConfig)
+  const logType = str(logCfg.Type) || 'json-file'
+  if (!['json-file', 'local', 'k8s-file', 'none'].includes(logType)) throw notImplemented('ERR_LOG_DRIVER', `logging driver "${logType}" is not supported by berthd`)
+  const hostConfig: HostConfig = {
+    autoRemove: !!h.AutoRemove,
+    networkMode,
+    restartPolicy: { name: rpName, maximumRetryCount: num(rp.MaximumRetryCount) },
+    privileged: !!h.Privileged,
+    readonlyRootfs: !!h.ReadonlyRootfs,
+    capAdd: arr(h.CapAdd),
+    capDrop: arr(h.CapDrop),
+    securityOpt: arr(h.SecurityOpt),
+    init: !!h.Init,
+    memory: num(h.Memory),
+    memorySwap: num(h.MemorySwap),
+    memoryReservation: num(h.MemoryReservation),
+    nanoCpus: num(h.NanoCpus),
+    cpuShares: num(h.CpuShares),
+    cpuQuota: num(h.CpuQuota),
+    cpuPeriod: num(h.CpuPeriod),
+    cpusetCpus: str(h.CpusetCpus),
+    cpusetMems: str(h.CpusetMems),
+    pidsLimit: typeof h.PidsLimit === 'number' && h.PidsLimit !== 0 ? h.PidsLimit : null,
+    oomKillDisable: !!h.OomKillDisable,
+    shmSize: num(h.ShmSize),
+    ulimits: (Array.isArray(h.Ulimits) ? h.Ulimits : []).map((u: Wire) => ({ name: str(u.Name), soft: num(u.Soft), hard: num(u.Hard) })),
+    sysctls: obj(h.Sysctls),
+    devices: (Array.isArray(h.Devices) ? h.Devices : []).map((d: Wire) => ({ pathOnHost: str(d.PathOnHost), pathInContainer: str(d.PathInContainer) || str(d.PathOnHost), cgroupPermissions: str(d.CgroupPermissions) || 'rwm' })),
+    logConfig: { type: logType, config: obj(logCfg.Config) },
+    extraHosts: arr(h.ExtraHosts),
+    dns: arr(h.Dns),
+    dnsSearch: arr(h.DnsSearch),
+    dnsOptions: arr(h.DnsOptions),
+    runtime: str(h.Runtime),
+    oomScoreAdj: num(h.OomScoreAdj),
+  }
+  if (hostConfig.nanoCpus && (hostConfig.cpuQuota || hostConfig.cpuPeriod)) throw invalid('ERR_CPUS', 'Conflicting options: Nano CPUs and CPU Period cannot both be set')
+  if (hostConfig.shmSize < 0) throw invalid('ERR_SHM', 'SHM size can not be less than 0')
+  return { config, hostConfig }
+}
+
+function toWireConfig(c: ContainerConfig): Wire {
+  return {
+    Hostname: c.hostname, Domainname: c.domainname, User: c.user,
+    AttachStdin: c.attachStdin, AttachStdout: c.attachStdout, AttachStderr: c.attachStderr,
+    ...(Object.keys(c.exposedPorts).length ? { ExposedPorts: c.exposedPorts } : {}),
+    Tty: c.tty, OpenStdin: c.openStdin, StdinOnce: c.stdinOnce,
+    Env: c.env, Cmd: c.cmd, ...(c.healthcheck ? { Healthcheck: { Test: c.healthcheck.test, Interval: c.healthcheck.interval, Timeout: c.healthcheck.timeout, StartPeriod: c.healthcheck.startPeriod, Retries: c.healthcheck.retries } } : {}),
+    Image: c.image, Volumes: Object.keys(c.volumes).length ? c.volumes : null, WorkingDir: c.workingDir,
+    Entrypoint: c.entrypoint, OnBuild: c.onBuild, Labels: c.labels,
+    ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+    ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+  }
+}
+
+function toWireHostConfig(h: HostConfig): Wire {
+  return {
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config }, NetworkMode: h.networkMode,
+    PortBindings: {}, RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: h.capAdd.length ? h.capAdd : null, CapDrop: h.capDrop.length ? h.capDrop : null,
+    CgroupnsMode: 'host', Dns: h.dns, DnsOptions: h.dnsOptions, DnsSearch: h.dnsSearch, ExtraHosts: h.extraHosts.length ? h.extraHosts : null, GroupAdd: null,
+    IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: h.oomScoreAdj, PidMode: '', Privileged: h.privileged, PublishAllPorts: false,
+    ReadonlyRootfs: h.readonlyRootfs, SecurityOpt: h.securityOpt.length ? h.securityOpt : null, UTSMode: '', UsernsMode: '', ShmSize: h.shmSize || 67108864,
+    Runtime: h.runtime, Isolation: '', CpuShares: h.cpuShares, Memory: h.memory, NanoCpus: h.nanoCpus, CgroupParent: '', BlkioWeight: 0,
+    CpuPeriod: h.cpuPeriod, CpuQuota: h.cpuQuota, CpusetCpus: h.cpusetCpus, CpusetMems: h.cpusetMems, Devices: h.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
+    MemoryReservation: h.memoryReservation, MemorySwap: h.memorySwap, OomKillDisable: h.oomKillDisable, PidsLimit: h.pidsLimit,
+    Ulimits: h.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init, Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
+    MaskedPaths: [], ReadonlyPaths: [],
+  }
+}
+
+export function toWireInspect(c: ContainerRecord, version: string): Wire {
+  const s = c.state
+  const out: Wire = {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: s.status, Running: s.status === 'running' || s.status === 'paused', Paused: s.status === 'paused', Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled, Dead: s.status === 'dead', Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+    },
+    Image: c.imageId,
+    ResolvConfPath: `${c.logPath.replace(/container\.log$/, '')}resolv.conf`,
+    HostnamePath: `${c.logPath.replace(/container\.log$/, '')}hostname`,
+    HostsPath: `${c.logPath.replace(/container\.log$/, '')}hosts`,
+    LogPath: c.logPath,
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: toWireHostConfig(c.hostConfig),
+    GraphDriver: { Name: 'overlay2', Data: { UpperDir: `${c.logPath.replace(/container\.log$/, '')}upper`, WorkDir: `${c.logPath.replace(/container\.log$/, '')}work`, MergedDir: `${c.logPath.replace(/container\.log$/, '')}merged` } },
+    Mounts: [],
+    Config: toWireConfig(c.config),
+    NetworkSettings: { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Networks: {} },
+  }
+  if (compareVersions(version, '1.44') < 0) (out.NetworkSettings as Wire).SecondaryIPAddresses = null
+  return out
+}
+
+/** The `Status` column of ps: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  const s = c.state
+  const since = (iso: string) => humanDuration(now - Date.parse(iso))
+  switch (s.status) {
+    case 'running': return `Up ${since(s.startedAt)}`
+    case 'paused': return `Up ${since(s.startedAt)} (Paused)`
+    case 'restarting': return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`
+    case 'removing': return 'Removal In Progress'
+    case 'dead': return 'Dead'
+    case 'created': return 'Created'
+    default: return s.finishedAt === ZERO_TIME ? 'Created' : `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`
+  }
+}
+
+/** go-units HumanDuration (container status uses it without "ago" for Up). */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000)
+  if (seconds < 1) return 'Less than a second'
+  if (seconds === 1) return '1 second'
+  if (seconds < 60) return `${seconds} seconds`
+  const minutes = Math.floor(ms / 60000)
+  if (minutes === 1) return 'About a minute'
+  if (minutes < 60) return `${minutes} minutes`
+  const hours = Math.round(ms / 3_600_000)
+  if (hours === 1) return 'About an hour'
+  if (hours < 48) return `${hours} hours`
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
+  return `${Math.floor(hours / 24 / 365)} years`
+}
+
+export function toWireSummary(c: ContainerRecord): Wire {
+  const cmd = [c.path, ...c.args].map((a) => (/\s/.test(a) ? JSON.stringify(a).slice(1, -1) : a)).join(' ')
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.imageRef,
+    ImageID: c.imageId,
+    Command: [c.path, ...c.args].join(' ') || cmd,
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    Labels: c.config.labels,
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.hostConfig.networkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  }
+}

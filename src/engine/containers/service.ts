@@ -1,0 +1,651 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { mkdir, readFile, rm, stat, writeFile, copyFile } from 'node:fs/promises'
+import { hostname as hostHostname } from 'node:os'
+import { join } from 'node:path'
+import { newId, type Digest } from '../../lib/digest.js'
+import { conflict, EngineError, internal, invalid, isNotFoundErrno, notFound } from '../../lib/errors.js'
+import { writeFileAtomic } from '../../lib/fs.js'
+import { KeyedLock } from '../../lib/lock.js'
+import { Rollback } from '../../lib/rollback.js'
+import type { LayerStore } from '../../core/layer-store.js'
+import { isMountPoint, mountOverlay, unmount } from '../../platform/mount.js'
+import { createWithMonitor, deleteContainer, killContainer, pauseContainer, processAlive, startContainer, type RuntimeRef } from '../../runtime/monitor.js'
+import { buildSpec, serializeSpec, type SpecInput } from '../../runtime/spec.js'
+import type { EventBus } from '../events/bus.js'
+import type { ImageService } from '../images/service.js'
+import { generateName } from './names.js'
+import { ContainerStore } from './store.js'
+import { resolveUser } from './user.js'
+import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type HostConfig } from './types.js'
+
+export interface ContainerDeps {
+  store: ContainerStore
+  images: ImageService
+  layers: LayerStore
+  events: EventBus
+  log: (msg: string) => void
+  execRoot: string
+  runtimes: Record<string, RuntimeRef>
+  defaultRuntime: string
+  initPath?: string
+}
+
+export interface CreateRequest {
+  name?: string
+  config: ContainerConfig
+  hostConfig: HostConfig
+}
+
+type Waiter = (r: { statusCode: number; error?: string }) => void
+
+/** A stream attached before start: connected to the monitor's attach socket once it exists. */
+export interface AttachHook {
+  /** Called after the monitor created the container and before it starts. */
+  connect(attachSocket: string): Promise<void>
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31 }
+
+/** Docker's signal names: `TERM`, `SIGTERM`, `15`, `SIGRTMIN+3`. Returns the canonical `SIGX` or number string. */
+export function parseSignal(s: string): string {
+  const up = s.toUpperCase()
+  if (/^\d+$/.test(s)) {
+    const n = Number(s)
+    if (n < 1 || n > 64) throw invalid('ERR_INVALID_SIGNAL', `Invalid signal: ${s}`)
+    return s
+  }
+  const name = up.startsWith('SIG') ? up : `SIG${up}`
+  if (name in SIGNALS) return name
+  const rt = /^SIGRTM(IN|AX)([+-]\d+)?$/.exec(name)
+  if (rt) return String((rt[1] === 'IN' ? 34 : 64) + Number(rt[2] ?? 0))
+  throw invalid('ERR_INVALID_SIGNAL', `Invalid signal: ${s}`)
+}
+
+/**
+ * The container lifecycle on conmon + the OCI runtime. No Node process per container: conmon
+ * holds stdio, writes the log and the exit code, and outlives berthd; berthd watches the exit
+ * directory and re-reads everything on start.
+ */
+export class ContainerService {
+  readonly #locks = new KeyedLock()
+  readonly #nextExit = new Map<string, Waiter[]>()
+  readonly #removed = new Map<string, Waiter[]>()
+  readonly #attachHooks = new Map<string, AttachHook[]>()
+  readonly #exitDir: string
+  #watcher?: FSWatcher
+  #restartTimers = new Map<string, NodeJS.Timeout>()
+
+  constructor(readonly deps: ContainerDeps) {
+    this.#exitDir = join(deps.execRoot, 'exits')
+  }
+
+  get store(): ContainerStore {
+    return this.deps.store
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#exitDir, { recursive: true })
+    await mkdir(join(this.deps.execRoot, 'containers'), { recursive: true })
+    for (const rt of Object.values(this.deps.runtimes)) await mkdir(rt.root, { recursive: true })
+    const dropped = await this.deps.store.init()
+    for (const rec of dropped) await this.#finishRemoval(rec).catch((e) => this.deps.log(`cleanup of ${rec.id}: ${String(e)}`))
+    this.#watcher = watch(this.#exitDir, (_event, file) => {
+      if (file && /^[a-f0-9]{64}$/.test(file)) void this.#onExitFile(file)
+    })
+    // Re-attach: containers that ended while berthd was away get their exit recorded now.
+    for (const rec of this.deps.store.all()) {
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') {
+        // A stopped container never keeps its rootfs mounted.
+        await unmount(this.#merged(rec.id)).catch(() => {})
+        continue
+      }
+      if (await exists(join(this.#exitDir, rec.id))) await this.#onExitFile(rec.id)
+      else if (!processAlive(rec.state.monitorPid)) await this.#recordExit(rec, 255, 'container monitor exited unexpectedly')
+    }
+    for (const rec of this.deps.store.all()) {
+      const p = rec.hostConfig.restartPolicy.name
+      if (rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser))) {
+        void this.start(rec.id).catch((e) => this.deps.log(`restart of ${rec.id}: ${String(e)}`))
+      }
+    }
+  }
+
+  close(): void {
+    this.#watcher?.close()
+    for (const t of this.#restartTimers.values()) clearTimeout(t)
+  }
+
+  resolve(ref: string): ContainerRecord {
+    return this.deps.store.resolve(ref)
+  }
+
+  /** Containers created from an image (for rmi conflicts). */
+  usersOf(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.deps.store.all().filter((c) => c.imageId === imageId).map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' }))
+  }
+
+  #dir(id: string): string { return this.deps.store.dir(id) }
+  #merged(id: string): string { return join(this.#dir(id), 'merged') }
+  #bundle(id: string): string { return join(this.deps.execRoot, 'containers', id) }
+  #runtime(rec: ContainerRecord): RuntimeRef {
+    const rt = this.deps.runtimes[rec.runtime]
+    if (!rt) throw invalid('ERR_UNKNOWN_RUNTIME', `unknown or invalid runtime name: ${rec.runtime}`)
+    return rt
+  }
+
+  // ---- create
+
+  async create(req: CreateRequest): Promise<{ id: string; warnings: string[] }> {
+    const img = this.deps.images.resolve(req.config.image)
+    const imgCfg = img.config.config ?? {}
+    const c = { ...req.config }
+    const hc = req.hostConfig
+    const runtime = hc.runtime || this.deps.defaultRuntime
+    if (!this.deps.runtimes[runtime]) throw invalid('ERR_UNKNOWN_RUNTIME', `unknown or invalid runtime name: ${runtime}`)
+    // Image defaults, as Docker merges them: a given entrypoint drops the image's cmd.
+    if (c.entrypoint === null || c.entrypoint === undefined) {
+      c.entrypoint = imgCfg.Entrypoint ?? null
+      if (!c.cmd || c.cmd.length === 0) c.cmd = imgCfg.Cmd ?? null
+    } else if (!c.cmd) {
+      c.cmd = null
+    }
+    const env = new Map<string, string>()
+    for (const e of [...(imgCfg.Env ?? []), ...c.env]) env.set(e.split('=')[0]!, e)
+    c.env = [...env.values()]
+    if (!c.workingDir) c.workingDir = imgCfg.WorkingDir ?? ''
+    if (!c.user) c.user = imgCfg.User ?? ''
+    if (!c.stopSignal && imgCfg.StopSignal) c.stopSignal = imgCfg.StopSignal
+    c.labels = { ...(imgCfg.Labels ?? {}), ...c.labels }
+    c.exposedPorts = { ...(imgCfg.ExposedPorts ?? {}), ...c.exposedPorts }
+    c.volumes = { ...(imgCfg.Volumes ?? {}), ...c.volumes }
+    if (!c.healthcheck && imgCfg.Healthcheck) {
+      const h = imgCfg.Healthcheck
+      c.healthcheck = { ...(h.Test ? { test: h.Test } : {}), ...(h.Interval ? { interval: h.Interval } : {}), ...(h.Timeout ? { timeout: h.Timeout } : {}), ...(h.StartPeriod ? { startPeriod: h.StartPeriod } : {}), ...(h.Retries ? { retries: h.Retries } : {}) }
+    }
+    const argv = [...(c.entrypoint ?? []), ...(c.cmd ?? [])]
+    if (argv.length === 0) throw invalid('ERR_NO_COMMAND', 'No command specified')
+    if (c.stopSignal) parseSignal(c.stopSignal)
+    const id = newId()
+    if (!c.hostname) c.hostname = hc.networkMode === 'host' ? hostHostname() : id.slice(0, 12)
+    const name = req.name ? req.name.replace(/^\//, '') : generateName((n) => this.deps.store.hasName(n))
+    this.deps.store.reserveName(name, id)
+    const rb = new Rollback((e) => this.deps.log(`create rollback: ${String(e)}`))
+    rb.defer(() => this.deps.store.releaseName(name, id))
+    try {
+      const dir = this.#dir(id)
+      await mkdir(join(dir, 'upper'), { recursive: true, mode: 0o755 })
+      rb.defer(() => rm(dir, { recursive: true, force: true }))
+      await mkdir(join(dir, 'work'), { recursive: true })
+      await mkdir(join(dir, 'merged'), { recursive: true })
+      const rec: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        imageRef: req.config.image,
+        imageId: img.record.id,
+        imageTopLayer: img.record.layers.at(-1) ?? '',
+        path: argv[0]!,
+        args: argv.slice(1),
+        config: c,
+        hostConfig: { ...hc, runtime },
+        state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, monitorPid: 0, stoppedByUser: false },
+        restartCount: 0,
+        runtime,
+        logPath: join(dir, 'container.log'),
+      }
+      await this.deps.store.save(rec)
+      rb.commit()
+      this.#emit(rec, 'create')
+      return { id, warnings: [] }
+    } finally {
+      await rb.close()
+    }
+  }
+
+  // ---- start
+
+  /** Register a stream to connect before the container starts (attach before start). */
+  addAttachHook(id: string, hook: AttachHook): () => void {
+    const list = this.#attachHooks.get(id) ?? []
+    list.push(hook)
+    this.#attachHooks.set(id, list)
+    return () => {
+      const l = this.#attachHooks.get(id)
+      if (!l) return
+      const i = l.indexOf(hook)
+      if (i >= 0) l.splice(i, 1)
+      if (l.length === 0) this.#attachHooks.delete(id)
+    }
+  }
+
+  attachSocketPath(id: string): string {
+    return join(this.#bundle(id), 'attach')
+  }
+
+  controlPath(id: string): string {
+    return join(this.#bundle(id), 'ctl')
+  }
+
+  async start(ref: string, opts: { signal?: AbortSignal } = {}): Promise<'started' | 'already'> {
+    try {
+      return await this.#start(ref, opts)
+    } catch (err) {
+      // As Docker: a container that cannot start and should remove itself is removed.
+      const rec = this.deps.store.get(this.resolve(ref).id)
+      if (rec?.hostConfig.autoRemove && rec.state.status !== 'running') {
+        await this.remove(rec.id, { force: true, internal: true }).catch((e) => this.deps.log(`auto-remove ${rec.id}: ${String(e)}`))
+      }
+      throw err
+    }
+  }
+
+  async #start(ref: string, { signal }: { signal?: AbortSignal } = {}): Promise<'started' | 'already'> {
+    const rec0 = this.resolve(ref)
+    await using _ = await this.#locks.acquire(rec0.id, signal)
+    const rec = this.deps.store.get(rec0.id)
+    if (!rec) throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
+    if (rec.state.status === 'running') return 'already'
+    if (rec.state.status === 'paused') throw conflict('ERR_CONTAINER_PAUSED', 'cannot start a paused container, try unpause instead')
+    if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict('ERR_CONTAINER_REMOVING', `container is marked for removal and cannot be started`)
+    const rt = this.#runtime(rec)
+    const bundle = this.#bundle(rec.id)
+    const merged = this.#merged(rec.id)
+    const rb = new Rollback((e) => this.deps.log(`start rollback ${rec.id}: ${String(e)}`))
+    try {
+      await deleteContainer(rt, rec.id, true) // a stale runtime state from an earlier run
+      await rm(join(this.#exitDir, rec.id), { force: true })
+      await mkdir(bundle, { recursive: true })
+      rb.defer(() => rm(bundle, { recursive: true, force: true }))
+      if (!(await isMountPoint(merged))) {
+        const lower = rec.imageTopLayer ? this.deps.layers.lowerDirs(rec.imageTopLayer) : []
+        if (lower.length === 0) throw internal('ERR_NO_LAYERS', `image ${rec.imageId} has no layers`)
+        await mountOverlay(lower, join(this.#dir(rec.id), 'upper'), join(this.#dir(rec.id), 'work'), merged)
+        rb.defer(() => unmount(merged))
+      }
+      const specInput = await this.#specInput(rec, merged)
+      const spec = buildSpec(specInput)
+      // Unlimited rlimits are bigints: the spec has its own serialiser.
+      await writeFileAtomic(join(bundle, 'config.json'), serializeSpec(spec))
+      const persist = join(bundle, 'persist')
+      await mkdir(persist, { recursive: true })
+      const { pid } = await createWithMonitor({
+        id: rec.id,
+        bundle,
+        runtime: rt,
+        exitDir: this.#exitDir,
+        persistDir: persist,
+        logPath: rec.logPath,
+        terminal: rec.config.tty,
+        stdin: rec.config.openStdin,
+        leaveStdinOpen: !rec.config.stdinOnce,
+        conmonPidFile: join(bundle, 'conmon.pid'),
+        containerPidFile: join(bundle, 'pidfile'),
+      }).catch((err: EngineError) => {
+        throw translateRuntimeError(err)
+      })
+      rb.defer(() => deleteContainer(rt, rec.id, true))
+      const monitorPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim())
+      for (const hook of this.#attachHooks.get(rec.id) ?? []) await hook.connect(this.attachSocketPath(rec.id))
+      await startContainer(rt, rec.id)
+      rec.state = { ...rec.state, status: 'running', pid, monitorPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false }
+      await this.deps.store.save(rec)
+      rb.commit()
+    } catch (err) {
+      const e = err instanceof EngineError ? err : internal('ERR_START', (err as Error).message, err)
+      rec.state = { ...rec.state, status: rec.state.status === 'running' ? 'exited' : rec.state.status, error: e.message, exitCode: exitCodeFor(e.message) }
+      await this.deps.store.save(rec).catch(() => {})
+      throw e
+    } finally {
+      await rb.close()
+    }
+    this.#emit(rec, 'start')
+    return 'started'
+  }
+
+  async #specInput(rec: ContainerRecord, rootfs: string): Promise<SpecInput> {
+    const c = rec.config
+    const hc = rec.hostConfig
+    const user = await resolveUser(rootfs, c.user)
+    const env = [...c.env]
+    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH)
+    if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.hostname}`)
+    if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`)
+    const files = await this.#writeEtcFiles(rec)
+    const mounts: SpecInput['mounts'] = [
+      { destination: '/etc/hostname', type: 'bind', source: files.hostname, options: ['rbind', 'rprivate'] },
+      { destination: '/etc/hosts', type: 'bind', source: files.hosts, options: ['rbind', 'rprivate'] },
+      { destination: '/etc/resolv.conf', type: 'bind', source: files.resolv, options: ['rbind', 'rprivate'] },
+    ]
+    const sec = parseSecurityOpts(hc.securityOpt)
+    const ns = (mode: string) => (mode === 'host' ? { kind: 'host' as const } : { kind: 'private' as const })
+    return {
+      id: rec.id,
+      rootfs,
+      readonlyRootfs: hc.readonlyRootfs,
+      args: [rec.path, ...rec.args],
+      env,
+      cwd: c.workingDir || '/',
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      terminal: c.tty,
+      hostname: hc.networkMode === 'host' ? hostHostname() : c.hostname,
+      ...(c.domainname ? { domainname: c.domainname } : {}),
+      privileged: hc.privileged,
+      capAdd: hc.capAdd,
+      capDrop: hc.capDrop,
+      noNewPrivileges: sec.noNewPrivileges,
+      seccomp: sec.seccomp,
+      namespaces: { network: ns(hc.networkMode), pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: hc.networkMode === 'host' ? { kind: 'host' } : { kind: 'private' } },
+      mounts,
+      devices: hc.devices,
+      resources: {
+        ...(hc.memory ? { memory: hc.memory } : {}),
+        ...(hc.memorySwap ? { memorySwap: hc.memorySwap } : {}),
+        ...(hc.memoryReservation ? { memoryReservation: hc.memoryReservation } : {}),
+        ...(hc.cpuShares ? { cpuShares: hc.cpuShares } : {}),
+        ...(hc.cpuQuota ? { cpuQuota: hc.cpuQuota } : {}),
+        ...(hc.cpuPeriod ? { cpuPeriod: hc.cpuPeriod } : {}),
+        ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
+        ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
+        ...(hc.pidsLimit ? { pidsLimit: hc.pidsLimit } : {}),
+        ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
+      },
+      ...(hc.nanoCpus ? { nanoCpus: hc.nanoCpus } : {}),
+      cgroupsPath: `/berth/${rec.id}`,
+      shmSize: hc.shmSize || 64 * 1024 * 1024,
+      sysctls: hc.sysctls,
+      ulimits: hc.ulimits,
+      ...(hc.oomScoreAdj ? { oomScoreAdj: hc.oomScoreAdj } : {}),
+      ...(hc.init && this.deps.initPath ? { init: { path: this.deps.initPath } } : {}),
+      ...(sec.unconfinedPaths ? { maskedPaths: [], readonlyPaths: [] } : {}),
+    }
+  }
+
+  async #writeEtcFiles(rec: ContainerRecord): Promise<{ hostname: string; hosts: string; resolv: string }> {
+    const dir = this.#dir(rec.id)
+    const hc = rec.hostConfig
+    const paths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolv: join(dir, 'resolv.conf') }
+    if (hc.networkMode === 'host') {
+      await writeFile(paths.hostname, `${hostHostname()}\n`)
+      await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'))
+    } else {
+      await writeFile(paths.hostname, `${rec.config.hostname}\n`)
+      const extra = hc.extraHosts.map((h) => {
+        const i = h.lastIndexOf(':')
+        return `${h.slice(i + 1)}\t${h.slice(0, i)}`
+      })
+      await writeFile(paths.hosts, ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, ''].join('\n'))
+    }
+    let resolv = ''
+    try { resolv = await readFile('/etc/resolv.conf', 'utf8') } catch (err) { if (!isNotFoundErrno(err)) throw err }
+    if (hc.dns.length || hc.dnsSearch.length || hc.dnsOptions.length) {
+      const lines = resolv.split('\n').filter((l) => !(hc.dns.length && l.startsWith('nameserver')) && !(hc.dnsSearch.length && l.startsWith('search')) && !(hc.dnsOptions.length && l.startsWith('options')))
+      resolv = [...lines.filter(Boolean), ...hc.dnsSearch.length ? [`search ${hc.dnsSearch.join(' ')}`] : [], ...hc.dns.map((d) => `nameserver ${d}`), ...hc.dnsOptions.length ? [`options ${hc.dnsOptions.join(' ')}`] : [], ''].join('\n')
+    }
+    await writeFile(paths.resolv, resolv)
+    return paths
+  }
+
+  // ---- exit handling
+
+  async #onExitFile(id: string): Promise<void> {
+    const rec = this.deps.store.get(id)
+    if (!rec) return
+    let code = 255
+    try {
+      const text = (await readFile(join(this.#exitDir, id), 'utf8')).trim()
+      if (text === '') return // being written; the next event has it
+      code = Number(text)
+    } catch (err) {
+      if (isNotFoundErrno(err)) return
+      throw err
+    }
+    await this.#recordExit(rec, code)
+  }
+
+  async #recordExit(rec0: ContainerRecord, code: number, error = ''): Promise<void> {
+    await using _ = await this.#locks.acquire(rec0.id)
+    const rec = this.deps.store.get(rec0.id)
+    if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting')) return
+    const bundle = this.#bundle(rec.id)
+    const oomKilled = await exists(join(bundle, 'persist', 'oom'))
+    let finishedAt = new Date().toISOString()
+    try { finishedAt = (await stat(join(this.#exitDir, rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
+    await deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`))
+    await unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`))
+    await rm(join(this.#exitDir, rec.id), { force: true })
+    await rm(bundle, { recursive: true, force: true })
+    rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
+    await this.deps.store.save(rec)
+    if (oomKilled) this.#emit(rec, 'oom')
+    const started = Date.parse(rec.state.startedAt)
+    this.#emit(rec, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.parse(finishedAt) - started) / 1000))) })
+    for (const w of this.#nextExit.get(rec.id)?.splice(0) ?? []) w({ statusCode: code })
+    if (rec.hostConfig.autoRemove) {
+      void this.remove(rec.id, { force: true, internal: true }).catch((e) => this.deps.log(`auto-remove ${rec.id}: ${String(e)}`))
+      return
+    }
+    this.#maybeRestart(rec)
+  }
+
+  #maybeRestart(rec: ContainerRecord): void {
+    const p = rec.hostConfig.restartPolicy
+    if (rec.state.stoppedByUser || p.name === '' || p.name === 'no') return
+    if (p.name === 'on-failure' && (rec.state.exitCode === 0 || (p.maximumRetryCount > 0 && rec.restartCount >= p.maximumRetryCount))) return
+    // Docker's backoff: 100 ms doubling, reset after 10 s of running, at most 1 minute.
+    const ranFor = Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt)
+    const delay = ranFor > 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(rec.restartCount, 10))
+    rec.state.status = 'restarting'
+    this.#restartTimers.set(rec.id, setTimeout(() => {
+      this.#restartTimers.delete(rec.id)
+      rec.restartCount++
+      rec.state.status = 'exited'
+      void this.start(rec.id).then(() => this.#emit(rec, 'restart'), (e) => this.deps.log(`restart ${rec.id}: ${String(e)}`))
+    }, delay))
+  }
+
+  // ---- stop, kill, wait
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
+    const rec = this.resolve(ref)
+    this.#cancelRestart(rec)
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') return 'not-running'
+    rec.state.stoppedByUser = true
+    const sig = parseSignal(opts.signal || rec.config.stopSignal || 'SIGTERM')
+    const timeout = opts.timeout ?? rec.config.stopTimeout ?? 10
+    const exited = this.#waitNextExit(rec.id)
+    const rt = this.#runtime(rec)
+    if (rec.state.status === 'paused') await pauseContainer(rt, rec.id, false).catch(() => {})
+    this.#emit(rec, 'kill', { signal: String(signalNumber(sig)) })
+    await killContainer(rt, rec.id, sig)
+    const r = timeout < 0 ? await exited : await Promise.race([exited, sleep(timeout * 1000).then(() => undefined)])
+    if (r === undefined) {
+      this.#emit(rec, 'kill', { signal: '9' })
+      await killContainer(rt, rec.id, 'SIGKILL', true)
+      await exited
+    }
+    this.#emit(rec, 'stop')
+    return 'stopped'
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.resolve(ref)
+    const sig = parseSignal(signal)
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict('ERR_NOT_RUNNING', `cannot kill container: ${ref}: container ${rec.id} is not running`)
+    if (sig === 'SIGKILL' || sig === '9') rec.state.stoppedByUser = true
+    this.#emit(rec, 'kill', { signal: String(signalNumber(sig)) })
+    await killContainer(this.#runtime(rec), rec.id, sig)
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.resolve(ref)
+    await this.stop(rec.id, opts)
+    await this.start(rec.id)
+    rec.state.stoppedByUser = false
+    this.#emit(rec, 'restart')
+  }
+
+  async pause(ref: string, pause: boolean): Promise<void> {
+    const rec = this.resolve(ref)
+    await using _ = await this.#locks.acquire(rec.id)
+    if (pause) {
+      if (rec.state.status === 'paused') throw conflict('ERR_ALREADY_PAUSED', `container ${rec.id} is already paused`)
+      if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `container ${rec.id} is not running`)
+    } else if (rec.state.status !== 'paused') throw conflict('ERR_NOT_PAUSED', `container ${rec.id} is not paused`)
+    await pauseContainer(this.#runtime(rec), rec.id, pause)
+    rec.state.status = pause ? 'paused' : 'running'
+    await this.deps.store.save(rec)
+    this.#emit(rec, pause ? 'pause' : 'unpause')
+  }
+
+  #waitNextExit(id: string): Promise<{ statusCode: number }> {
+    return new Promise((resolve) => {
+      const l = this.#nextExit.get(id) ?? []
+      l.push(resolve)
+      this.#nextExit.set(id, l)
+    })
+  }
+
+  /** Docker's wait conditions: not-running (default), next-exit, removed. */
+  async wait(ref: string, condition = 'not-running', signal?: AbortSignal): Promise<{ statusCode: number; error?: string }> {
+    if (!['not-running', 'next-exit', 'removed', ''].includes(condition)) throw invalid('ERR_INVALID_CONDITION', `invalid condition: "${condition}"`)
+    const rec = this.resolve(ref)
+    const running = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting'
+    let p: Promise<{ statusCode: number; error?: string }>
+    if (condition === 'removed') {
+      p = new Promise((resolve) => {
+        const l = this.#removed.get(rec.id) ?? []
+        l.push(resolve)
+        this.#removed.set(rec.id, l)
+      })
+    } else if (condition === 'next-exit' || running) {
+      p = this.#waitNextExit(rec.id)
+    } else {
+      return { statusCode: rec.state.exitCode, ...(rec.state.error ? { error: rec.state.error } : {}) }
+    }
+    if (!signal) return p
+    return Promise.race([p, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))])
+  }
+
+  #cancelRestart(rec: ContainerRecord): void {
+    const t = this.#restartTimers.get(rec.id)
+    if (t) {
+      clearTimeout(t)
+      this.#restartTimers.delete(rec.id)
+      rec.state.status = 'exited'
+    }
+  }
+
+  // ---- remove, rename
+
+  async remove(ref: string, { force = false, internal: auto = false }: { force?: boolean; volumes?: boolean; internal?: boolean } = {}): Promise<void> {
+    const rec = this.resolve(ref)
+    this.#cancelRestart(rec)
+    if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      if (!force) {
+        const verb = rec.state.status === 'paused' ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove'
+        throw conflict('ERR_CONTAINER_RUNNING', `cannot remove container "/${rec.name}": ${verb}`)
+      }
+      rec.state.stoppedByUser = true
+      const exited = this.#waitNextExit(rec.id)
+      await killContainer(this.#runtime(rec), rec.id, 'SIGKILL', true)
+      await Promise.race([exited, sleep(10_000)])
+    }
+    await using _ = await this.#locks.acquire(rec.id)
+    if (!this.deps.store.get(rec.id)) {
+      if (auto) return
+      throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
+    }
+    if (rec.state.status === 'removing') throw conflict('ERR_REMOVAL_IN_PROGRESS', `removal of container ${rec.id} is already in progress`)
+    rec.state.status = 'removing'
+    await this.deps.store.save(rec)
+    await this.#finishRemoval(rec)
+  }
+
+  async #finishRemoval(rec: ContainerRecord): Promise<void> {
+    const rt = this.deps.runtimes[rec.runtime]
+    if (rt) await deleteContainer(rt, rec.id, true).catch(() => {})
+    await unmount(this.#merged(rec.id))
+    await rm(this.#bundle(rec.id), { recursive: true, force: true })
+    await this.deps.store.delete(rec)
+    this.#emit(rec, 'destroy')
+    for (const w of this.#removed.get(rec.id)?.splice(0) ?? []) w({ statusCode: rec.state.exitCode })
+    this.#removed.delete(rec.id)
+    for (const w of this.#nextExit.get(rec.id)?.splice(0) ?? []) w({ statusCode: rec.state.exitCode })
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.resolve(ref)
+    const name = newName.replace(/^\//, '')
+    if (!name) throw invalid('ERR_INVALID_NAME', 'Neither old nor new names may be empty')
+    if (name === rec.name) throw invalid('ERR_SAME_NAME', 'Renaming a container with the same name as its current name')
+    const old = rec.name
+    this.deps.store.reserveName(name, rec.id)
+    rec.name = name
+    this.deps.store.releaseName(old, rec.id)
+    await this.deps.store.save(rec)
+    this.#emit(rec, 'rename', { oldName: `/${old}` })
+  }
+
+  #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.emit('container', action, rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name, ...extra })
+  }
+}
+
+function signalNumber(sig: string): number {
+  return /^\d+$/.test(sig) ? Number(sig) : SIGNALS[sig] ?? 15
+}
+
+/** Exit status Docker records when a start fails: 127 not found, 126 cannot invoke. */
+function exitCodeFor(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127
+  if (/permission denied/i.test(message)) return 126
+  return 128
+}
+
+/** Turn the runtime's words into Docker's, which clients parse (docker run maps them to 126/127). */
+function translateRuntimeError(err: EngineError): EngineError {
+  let m = err.message
+  const notFoundExe = /executable file `([^`]*)` not found in \$PATH/.exec(m)
+  if (notFoundExe) m = `exec: "${notFoundExe[1]}": executable file not found in $PATH`
+  else if (/cannot find|No such file or directory/i.test(m) && /exec/i.test(m)) m = m.replace(/^.*?: /, '')
+  return new EngineError(err.kind === 'Internal' ? 'InvalidArgument' : err.kind, err.code, `failed to create task for container: OCI runtime create failed: ${m}: unknown`)
+}
+
+function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp: SpecInput['seccomp']; unconfinedPaths: boolean } {
+  let noNewPrivileges = false
+  let seccomp: SpecInput['seccomp'] = { mode: 'default' }
+  let unconfinedPaths = false
+  for (const o of opts) {
+    const [k, v = ''] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : o.includes(':') ? [o.slice(0, o.indexOf(':')), o.slice(o.indexOf(':') + 1)] : [o, '']
+    if (k === 'no-new-privileges') noNewPrivileges = v === '' || v === 'true'
+    else if (k === 'seccomp') {
+      if (v === 'unconfined') seccomp = { mode: 'unconfined' }
+      else {
+        let profile: unknown
+        try { profile = JSON.parse(v) } catch { throw invalid('ERR_SECCOMP', 'Decoding seccomp profile failed: invalid character') }
+        seccomp = { mode: 'custom', profile }
+      }
+    } else if (k === 'systempaths' && v === 'unconfined') unconfinedPaths = true
+    else if (k === 'apparmor' || k === 'label') continue
+    else throw invalid('ERR_SECURITY_OPT', `invalid --security-opt: ${JSON.stringify(o)}`)
+  }
+  return { noNewPrivileges, seccomp, unconfinedPaths }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p)
+    return true
+  } catch (err) {
+    if (isNotFoundErrno(err)) return false
+    throw err
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+export type { Digest }

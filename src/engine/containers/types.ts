@@ -1,0 +1,105 @@
+import type { Digest } from '../../lib/digest.js'
+
+/** What a container runs and how (Docker's Config, camelCase, validated). */
+export interface ContainerConfig {
+  hostname: string
+  domainname: string
+  user: string
+  attachStdin: boolean
+  attachStdout: boolean
+  attachStderr: boolean
+  tty: boolean
+  openStdin: boolean
+  stdinOnce: boolean
+  env: string[]
+  cmd: string[] | null
+  entrypoint: string[] | null
+  image: string
+  workingDir: string
+  labels: Record<string, string>
+  stopSignal?: string
+  stopTimeout?: number
+  exposedPorts: Record<string, object>
+  volumes: Record<string, object>
+  onBuild: string[] | null
+  healthcheck?: { test?: string[]; interval?: number; timeout?: number; startPeriod?: number; startInterval?: number; retries?: number }
+  argsEscaped?: boolean
+  shell?: string[]
+}
+
+export interface RestartPolicy {
+  name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'
+  maximumRetryCount: number
+}
+
+/** How the host runs it (Docker's HostConfig, the parts berth implements). */
+export interface HostConfig {
+  autoRemove: boolean
+  networkMode: string
+  restartPolicy: RestartPolicy
+  privileged: boolean
+  readonlyRootfs: boolean
+  capAdd: string[]
+  capDrop: string[]
+  securityOpt: string[]
+  init: boolean
+  memory: number
+  memorySwap: number
+  memoryReservation: number
+  nanoCpus: number
+  cpuShares: number
+  cpuQuota: number
+  cpuPeriod: number
+  cpusetCpus: string
+  cpusetMems: string
+  pidsLimit: number | null
+  oomKillDisable: boolean
+  shmSize: number
+  ulimits: Array<{ name: string; soft: number; hard: number }>
+  sysctls: Record<string, string>
+  devices: Array<{ pathOnHost: string; pathInContainer: string; cgroupPermissions: string }>
+  logConfig: { type: string; config: Record<string, string> }
+  extraHosts: string[]
+  dns: string[]
+  dnsSearch: string[]
+  dnsOptions: string[]
+  runtime: string
+  oomScoreAdj: number
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
+
+export interface ContainerState {
+  status: ContainerStatus
+  pid: number
+  exitCode: number
+  error: string
+  oomKilled: boolean
+  startedAt: string
+  finishedAt: string
+  /** conmon's PID, so berthd can find the monitor again after a restart. */
+  monitorPid: number
+  /** Set when `stop`/`kill` was asked by a user (restart policies then do not restart). */
+  stoppedByUser: boolean
+}
+
+/** The engine's record of a container (`containers/<id>/container.json`). */
+export interface ContainerRecord {
+  id: string
+  name: string
+  created: string
+  imageRef: string
+  imageId: Digest
+  /** Chain ID of the image's top layer: the container's lower dirs. */
+  imageTopLayer: Digest | ''
+  path: string
+  args: string[]
+  config: ContainerConfig
+  hostConfig: HostConfig
+  state: ContainerState
+  restartCount: number
+  runtime: string
+  logPath: string
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z'
