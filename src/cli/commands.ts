@@ -38,6 +38,194 @@ const filter: FlagSpec = { name: 'filter', short: 'f', type: 'list', help: "Filt
 
 const images = () => import('./cmd/images.js')
 const system = () => import('./cmd/system.js')
+const containers = () => import('./cmd/containers.js')
+
+const RUN_FLAGS: FlagSpec[] = [
+  { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'attach', short: 'a', type: 'list', help: 'Attach to STDIN, STDOUT or STDERR' },
+  { name: 'cap-add', type: 'list', help: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'list', help: 'Drop Linux capabilities' },
+  { name: 'cpu-shares', short: 'c', type: 'int', help: 'CPU shares (relative weight)' },
+  { name: 'cpus', type: 'string', help: 'Number of CPUs', valueName: 'decimal' },
+  { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', valueName: 'string' },
+  { name: 'device', type: 'list', help: 'Add a host device to the container' },
+  { name: 'dns', type: 'list', help: 'Set custom DNS servers' },
+  { name: 'dns-option', type: 'list', help: 'Set DNS options' },
+  { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains' },
+  { name: 'domainname', type: 'string', help: 'Container NIS domain name', valueName: 'string' },
+  { name: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image', valueName: 'string' },
+  { name: 'env', short: 'e', type: 'list', help: 'Set environment variables' },
+  { name: 'env-file', type: 'list', help: 'Read in a file of environment variables' },
+  { name: 'expose', type: 'list', help: 'Expose a port or a range of ports' },
+  { name: 'health-cmd', type: 'string', help: 'Command to run to check health', valueName: 'string' },
+  { name: 'health-interval', type: 'string', help: 'Time between running the check (ms|s|m|h) (default 0s)', valueName: 'duration' },
+  { name: 'health-retries', type: 'int', help: 'Consecutive failures needed to report unhealthy' },
+  { name: 'health-start-interval', type: 'string', help: 'Time between running the check during the start period (ms|s|m|h) (default 0s)', valueName: 'duration' },
+  { name: 'health-start-period', type: 'string', help: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', valueName: 'duration' },
+  { name: 'health-timeout', type: 'string', help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', valueName: 'duration' },
+  { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', valueName: 'string' },
+  { name: 'init', type: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
+  { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
+  { name: 'label', short: 'l', type: 'list', help: 'Set meta data on a container' },
+  { name: 'link', type: 'list', help: 'Add link to another container' },
+  { name: 'log-driver', type: 'string', help: 'Logging driver for the container', valueName: 'string' },
+  { name: 'log-opt', type: 'list', help: 'Log driver options' },
+  { name: 'memory', short: 'm', type: 'string', help: 'Memory limit', valueName: 'bytes' },
+  { name: 'memory-reservation', type: 'string', help: 'Memory soft limit', valueName: 'bytes' },
+  { name: 'memory-swap', type: 'string', help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", valueName: 'bytes' },
+  { name: 'mount', type: 'list', help: 'Attach a filesystem mount to the container', valueName: 'mount' },
+  { name: 'name', type: 'string', help: 'Assign a name to the container', valueName: 'string' },
+  { name: 'network', type: 'string', help: 'Connect a container to a network', valueName: 'network' },
+  { name: 'net', type: 'string', help: 'Connect a container to a network', valueName: 'network', hidden: true },
+  { name: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
+  { name: 'oom-kill-disable', type: 'bool', help: 'Disable OOM Killer' },
+  { name: 'pids-limit', type: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
+  { name: 'platform', type: 'string', help: 'Set platform if server is multi-platform capable', valueName: 'string' },
+  { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
+  { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { name: 'pull', type: 'string', help: 'Pull image before running ("always", "missing", "never")', default: 'missing', valueName: 'string' },
+  { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
+  { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits', default: 'no', valueName: 'string' },
+  { name: 'rm', type: 'bool', help: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { name: 'runtime', type: 'string', help: 'Runtime to use for this container', valueName: 'string' },
+  { name: 'security-opt', type: 'list', help: 'Security Options' },
+  { name: 'shm-size', type: 'string', help: 'Size of /dev/shm', valueName: 'bytes' },
+  { name: 'stop-signal', type: 'string', help: 'Signal to stop the container', valueName: 'string' },
+  { name: 'stop-timeout', type: 'int', help: 'Timeout (in seconds) to stop a container' },
+  { name: 'sysctl', type: 'list', help: 'Sysctl options', valueName: 'map' },
+  { name: 'tmpfs', type: 'list', help: 'Mount a tmpfs directory' },
+  { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+  { name: 'ulimit', type: 'list', help: 'Ulimit options', valueName: 'ulimit' },
+  { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])', valueName: 'string' },
+  { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume' },
+  { name: 'volumes-from', type: 'list', help: 'Mount volumes from the specified container(s)' },
+  { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container', valueName: 'string' },
+]
+
+const RUN: Omit<CommandSpec, 'name'> = {
+  description: 'Create and run a new container from an image',
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  aliases: ['container run', 'run'],
+  args: { min: 1 },
+  interspersed: false,
+  flags: [...RUN_FLAGS,
+    { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container', valueName: 'string' },
+    { name: 'sig-proxy', type: 'bool', help: 'Proxy received signals to the process', default: true },
+  ],
+  run: () => containers().then((m) => m.run),
+}
+
+const CREATE: Omit<CommandSpec, 'name'> = {
+  description: 'Create a new container',
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  aliases: ['container create', 'create'],
+  args: { min: 1 },
+  interspersed: false,
+  flags: RUN_FLAGS,
+  run: () => containers().then((m) => m.create),
+}
+
+const timeFlags: FlagSpec[] = [
+  { name: 'signal', short: 's', type: 'string', help: 'Signal to send to the container', valueName: 'string' },
+  { name: 'time', short: 't', type: 'int', help: 'Seconds to wait before killing the container' },
+]
+const simple = (description: string, usage: string, fn: 'stop' | 'restart' | 'kill' | 'remove' | 'pause' | 'unpause' | 'wait', aliases: string[], flags: FlagSpec[] = []): Omit<CommandSpec, 'name'> => ({
+  description, usage, aliases, args: { min: 1 }, flags, run: () => containers().then((m) => m[fn]),
+})
+const STOP = simple('Stop one or more running containers', '[OPTIONS] CONTAINER [CONTAINER...]', 'stop', ['container stop', 'stop'], timeFlags)
+const RESTART = simple('Restart one or more containers', '[OPTIONS] CONTAINER [CONTAINER...]', 'restart', ['container restart', 'restart'], timeFlags)
+const KILL = simple('Kill one or more running containers', '[OPTIONS] CONTAINER [CONTAINER...]', 'kill', ['container kill', 'kill'], [{ name: 'signal', short: 's', type: 'string', help: 'Signal to send to the container', valueName: 'string' }])
+const RM = simple('Remove one or more containers', '[OPTIONS] CONTAINER [CONTAINER...]', 'remove', ['container rm', 'container remove', 'rm'], [
+  { name: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
+  { name: 'link', short: 'l', type: 'bool', help: 'Remove the specified link' },
+  { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
+])
+const PAUSE = simple('Pause all processes within one or more containers', 'CONTAINER [CONTAINER...]', 'pause', ['container pause', 'pause'])
+const UNPAUSE = simple('Unpause all processes within one or more containers', 'CONTAINER [CONTAINER...]', 'unpause', ['container unpause', 'unpause'])
+const WAIT = simple('Block until one or more containers stop, then print their exit codes', 'CONTAINER [CONTAINER...]', 'wait', ['container wait', 'wait'])
+
+const START: Omit<CommandSpec, 'name'> = {
+  description: 'Start one or more stopped containers',
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  aliases: ['container start', 'start'],
+  args: { min: 1 },
+  flags: [
+    { name: 'attach', short: 'a', type: 'bool', help: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container', valueName: 'string' },
+    { name: 'interactive', short: 'i', type: 'bool', help: "Attach container's STDIN" },
+  ],
+  run: () => containers().then((m) => m.start),
+}
+
+const PS: Omit<CommandSpec, 'name'> = {
+  description: 'List containers',
+  usage: '[OPTIONS]',
+  aliases: ['container ls', 'container list', 'container ps', 'ps'],
+  args: { exact: 0 },
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
+    filter,
+    format(),
+    { name: 'last', short: 'n', type: 'int', help: 'Show n last created containers (includes all states)', default: -1 },
+    { name: 'latest', short: 'l', type: 'bool', help: 'Show the latest created container (includes all states)' },
+    { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
+    { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes' },
+  ],
+  run: () => containers().then((m) => m.ps),
+}
+
+const LOGS: Omit<CommandSpec, 'name'> = {
+  description: 'Fetch the logs of a container',
+  usage: '[OPTIONS] CONTAINER',
+  aliases: ['container logs', 'logs'],
+  args: { exact: 1 },
+  flags: [
+    { name: 'details', type: 'bool', help: 'Show extra details provided to logs' },
+    { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
+    { name: 'since', type: 'string', help: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', valueName: 'string' },
+    { name: 'tail', short: 'n', type: 'string', help: 'Number of lines to show from the end of the logs', default: 'all', valueName: 'string' },
+    { name: 'timestamps', short: 't', type: 'bool', help: 'Show timestamps' },
+    { name: 'until', type: 'string', help: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', valueName: 'string' },
+  ],
+  run: () => containers().then((m) => m.logs),
+}
+
+const RENAME: Omit<CommandSpec, 'name'> = {
+  description: 'Rename a container', usage: 'CONTAINER NEW_NAME', aliases: ['container rename', 'rename'], args: { exact: 2 },
+  run: () => containers().then((m) => m.rename),
+}
+
+const ATTACH: Omit<CommandSpec, 'name'> = {
+  description: 'Attach local standard input, output, and error streams to a running container',
+  usage: '[OPTIONS] CONTAINER', aliases: ['container attach', 'attach'], args: { exact: 1 },
+  flags: [
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container', valueName: 'string' },
+    { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
+    { name: 'sig-proxy', type: 'bool', help: 'Proxy all received signals to the process', default: true },
+  ],
+  run: () => containers().then((m) => m.attach),
+}
+
+const CONTAINER_PRUNE: Omit<CommandSpec, 'name'> = {
+  description: 'Remove all stopped containers', usage: '[OPTIONS]', args: { exact: 0 },
+  flags: [
+    { name: 'filter', type: 'list', help: 'Provide filter values (e.g. "until=<timestamp>")', valueName: 'filter' },
+    { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
+  ],
+  run: () => containers().then((m) => m.pruneContainers),
+}
+
+const CONTAINER_INSPECT: Omit<CommandSpec, 'name'> = {
+  description: 'Display detailed information on one or more containers', usage: '[OPTIONS] CONTAINER [CONTAINER...]', args: { min: 1 },
+  flags: [
+    { name: 'format', short: 'f', type: 'string', help: 'Format output using a custom template', valueName: 'string' },
+    { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes' },
+  ],
+  run: () => containers().then((m) => m.inspectContainers),
+}
 
 const IMAGES_LS: Omit<CommandSpec, 'name'> = {
   description: 'List images',
@@ -196,6 +384,31 @@ const INSPECT: Omit<CommandSpec, 'name'> = {
 
 export const COMMANDS: CommandSpec[] = [
   {
+    name: 'container',
+    description: 'Manage containers',
+    subcommands: [
+      { name: 'attach', ...ATTACH },
+      { name: 'create', ...CREATE },
+      { name: 'inspect', ...CONTAINER_INSPECT },
+      { name: 'kill', ...KILL },
+      { name: 'logs', ...LOGS },
+      { name: 'ls', ...PS },
+      { name: 'list', ...PS, hidden: true },
+      { name: 'ps', ...PS, hidden: true },
+      { name: 'pause', ...PAUSE },
+      { name: 'prune', ...CONTAINER_PRUNE },
+      { name: 'rename', ...RENAME },
+      { name: 'restart', ...RESTART },
+      { name: 'rm', ...RM },
+      { name: 'remove', ...RM, hidden: true },
+      { name: 'run', ...RUN },
+      { name: 'start', ...START },
+      { name: 'stop', ...STOP },
+      { name: 'unpause', ...UNPAUSE },
+      { name: 'wait', ...WAIT },
+    ],
+  },
+  {
     name: 'image',
     description: 'Manage images',
     subcommands: [
@@ -217,11 +430,39 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Manage Berth',
     subcommands: [
       { name: 'df', ...DF },
-      { name: 'events', ...EVENTS },
+      { name: 'attach', ...ATTACH },
+  { name: 'create', ...CREATE },
+  { name: 'events', ...EVENTS },
+  { name: 'kill', ...KILL },
+  { name: 'logs', ...LOGS },
+  { name: 'pause', ...PAUSE },
+  { name: 'ps', ...PS },
+  { name: 'rename', ...RENAME },
+  { name: 'restart', ...RESTART },
+  { name: 'rm', ...RM },
+  { name: 'run', ...RUN },
+  { name: 'start', ...START },
+  { name: 'stop', ...STOP },
+  { name: 'unpause', ...UNPAUSE },
+  { name: 'wait', ...WAIT },
       { name: 'info', ...INFO },
     ],
   },
+  { name: 'attach', ...ATTACH },
+  { name: 'create', ...CREATE },
   { name: 'events', ...EVENTS },
+  { name: 'kill', ...KILL },
+  { name: 'logs', ...LOGS },
+  { name: 'pause', ...PAUSE },
+  { name: 'ps', ...PS },
+  { name: 'rename', ...RENAME },
+  { name: 'restart', ...RESTART },
+  { name: 'rm', ...RM },
+  { name: 'run', ...RUN },
+  { name: 'start', ...START },
+  { name: 'stop', ...STOP },
+  { name: 'unpause', ...UNPAUSE },
+  { name: 'wait', ...WAIT },
   { name: 'history', ...HISTORY },
   { name: 'images', ...IMAGES_LS },
   { name: 'import', ...IMPORT },

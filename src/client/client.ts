@@ -106,6 +106,30 @@ export class EngineClient {
     return JSON.parse(body.toString('utf8')) as T
   }
 
+  /**
+   * Take over a connection (`Upgrade: tcp`), as attach and exec start need: resolves with the
+   * raw socket once the daemon answered 101, or fails with the daemon's error.
+   */
+  async hijack(method: string, path: string, opts: RequestOpts = {}): Promise<{ socket: import('node:net').Socket; head: Buffer }> {
+    const qs = encodeQuery(opts.query)
+    const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers }
+    const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers }
+    return new Promise((resolve, reject) => {
+      const req = (this.#secure ? httpsRequest : httpRequest)(reqOpts)
+      req.on('upgrade', (_res, socket, head) => resolve({ socket: socket as import('node:net').Socket, head }))
+      req.on('response', async (res) => {
+        const body = await readAll(res as unknown as Response)
+        reject(new ApiError(res.statusCode ?? 500, messageOf(body) || `${res.statusCode}`))
+      })
+      req.on('error', (err) => {
+        const code = (err as { code?: string }).code
+        if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') reject(new ConnectError(this.opts.host, err))
+        else reject(err)
+      })
+      req.end()
+    })
+  }
+
   /** Read a JSON-lines stream (pull, load, import, events); an `error` object in it throws. */
   async *jsonStream<T = Record<string, unknown>>(res: Response): AsyncGenerator<T> {
     let buf = ''

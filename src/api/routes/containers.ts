@@ -1,5 +1,8 @@
 import { SeqpacketSocket } from 'node-unix-socket'
-import { writeFile } from 'node:fs/promises'
+import { closeSync, constants as fsc, openSync } from 'node:fs'
+import { constants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
 import { Filters, parseTimestamp } from '../../engine/filters.js'
 import { formatNano, frame, readLogs } from '../../engine/containers/logs.js'
@@ -139,8 +142,22 @@ function matchesAncestor(d: Daemon, c: ContainerRecord, ancestor: string): boole
 }
 
 async function resize(ctlPath: string, h: number, w: number): Promise<void> {
-  // conmon's control FIFO: "1 <height> <width>\n" resizes the terminal.
-  await writeFile(ctlPath, `1 ${h} ${w}\n`, { flag: 'a' })
+  // conmon's control FIFO: "1 <height> <width>\n" resizes the terminal. Opened non-blocking:
+  // a blocking open of a FIFO nobody reads (conmon gone) would hold a thread-pool thread forever
+  // and starve every other file operation of the daemon.
+  let fh
+  try {
+    fh = await open(ctlPath, constants.O_WRONLY | constants.O_NONBLOCK)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENXIO' || code === 'ENOENT') return // the monitor is gone: nothing to resize
+    throw err
+  }
+  try {
+    await fh.write(`1 ${h} ${w}\n`)
+  } finally {
+    await fh.close()
+  }
 }
 
 async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
@@ -181,6 +198,9 @@ async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
   }
   ctx.res.end()
 }
+
+/** conmon reads its attach socket into a 32 KiB buffer: the longest stdin packet it takes whole. */
+const STDIN_PACKET = 32 * 1024
 
 /** conmon's attach socket carries one byte of stream (2 stdout, 3 stderr) before each message. */
 async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
@@ -227,7 +247,7 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
     s.on('close', finish)
     s.on('error', (err: Error) => { if (!finished) reject(err); finish() })
     try {
-      s.connect(path, () => { onConnected(); resolve() })
+      connectSeqpacket(s, path, () => { onConnected(); resolve() })
     } catch (err) {
       reject(err)
     }
@@ -248,8 +268,20 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
     const pending: Buffer[] = []
     let inputEnded = false
     let matched = 0
+    let inFlight = 0
+    // Each write is one SOCK_SEQPACKET message and conmon reads at most 32 KiB of one: longer
+    // messages would be cut. Reading from the client pauses while packets wait for the kernel.
+    const send = (b: Buffer) => {
+      for (let off = 0; off < b.length; off += STDIN_PACKET) {
+        inFlight++
+        seq!.write(b, off, Math.min(STDIN_PACKET, b.length - off), () => {
+          if (--inFlight === 0 && !finished) client.resume()
+        })
+      }
+      if (inFlight > 0) client.pause()
+    }
     const forward = (b: Buffer) => {
-      if (seq) seq.write(b)
+      if (seq) send(b)
       else pending.push(b)
     }
     const endInput = () => {
@@ -258,7 +290,7 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
       if (seq) { try { seq.end() } catch { /* closed */ } } else inputEnded = true
     }
     onConnected = () => {
-      for (const b of pending.splice(0)) seq!.write(b)
+      for (const b of pending.splice(0)) send(b)
       if (inputEnded) endInput()
     }
     client.on('data', (b: Buffer) => {
@@ -276,6 +308,22 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
   client.on('close', finish)
   // When the container stops, the stream ends once the monitor closes its socket.
   void svc.wait(rec.id, 'next-exit').then(() => setTimeout(finish, 50))
+}
+
+/**
+ * Connect to a unix socket whose path may not fit `sun_path` (108 bytes, e.g. under a deep
+ * exec root): go through `/proc/self/fd/<fd of its directory>`, as conmon does to bind it.
+ * The path is resolved by the connect(2) that `connect` makes at once (it throws when the
+ * socket is missing), so the directory fd can be closed when it returns.
+ */
+export function connectSeqpacket(s: SeqpacketSocket, path: string, cb: () => void): void {
+  if (Buffer.byteLength(path) < 100) return s.connect(path, cb)
+  const dirFd = openSync(dirname(path), fsc.O_RDONLY | fsc.O_DIRECTORY)
+  try {
+    s.connect(`/proc/self/fd/${dirFd}/${basename(path)}`, cb)
+  } finally {
+    closeSync(dirFd)
+  }
 }
 
 /** `ctrl-p,ctrl-q` → [16, 17]; Docker's detach key syntax. */

@@ -124,21 +124,22 @@ async function inspectRefs(ctx: CliContext, type: string): Promise<number> {
   const client = ctx.client()
   const found: unknown[] = []
   const errors: string[] = []
+  // docker inspect without --type tries a container first, then an image.
+  const kinds = type === 'any' ? ['container', 'image'] : [type]
   for (const ref of ctx.args) {
-    try {
-      if (type === 'image' || type === 'any') {
-        found.push(await client.json('GET', `/images/${encodeRef(ref)}/json`))
-        continue
+    let hit = false
+    let lastErr: ApiError | undefined
+    for (const kind of kinds) {
+      try {
+        found.push(await client.json('GET', kind === 'image' ? `/images/${encodeRef(ref)}/json` : `/${kind}s/${encodeURIComponent(ref)}/json`))
+        hit = true
+        break
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err
+        lastErr = err
       }
-      const res = await client.json('GET', `/${type}s/${encodeURIComponent(ref)}/json`)
-      found.push(res)
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        errors.push(type === 'any' ? `Error: No such object: ${ref}` : `Error response from daemon: ${err.message}`)
-        continue
-      }
-      throw err
     }
+    if (!hit) errors.push(type === 'any' ? `Error: No such object: ${ref}` : `Error response from daemon: ${lastErr!.message}`)
   }
   await printInspect(ctx, found, ctx.flags.format as string | undefined)
   if (errors.length) throw new CliExit(1, errors.join('\n'))
