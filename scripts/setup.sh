@@ -64,5 +64,6 @@ echo "==> demo images"
 for f in $(node dist/scripts/make-fixtures.js --print --quiet); do
   berth load -i "$f"
 done
-# Containers arrive with the next milestone; until then the demo ends by listing the images.
 berth images
+echo "==> berth run --rm hello-world"
+berth run --rm hello-world

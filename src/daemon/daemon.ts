@@ -8,6 +8,7 @@ import { Router } from '../api/router.js'
 import { imageRoutes } from '../api/routes/images.js'
 import { systemRoutes } from '../api/routes/system.js'
 import { containerRoutes } from '../api/routes/containers.js'
+import { unimplementedRoutes } from '../api/routes/unimplemented.js'
 import { Engine } from '../engine/engine.js'
 import { hostPlatform } from '../engine/images/service.js'
 import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
@@ -55,6 +56,7 @@ export class Daemon {
       systemRoutes(router, this)
       imageRoutes(router, this)
       containerRoutes(router, this)
+      unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {
       await this.stop()

@@ -1,0 +1,52 @@
+import { notImplemented } from '../../lib/errors.js'
+import type { Router } from '../router.js'
+
+/**
+ * Docker Engine API endpoints that later milestones implement. Until then they answer 501
+ * with what is missing, rather than a bare 404 that clients read as "no such object". The words
+ * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
+ */
+const LATER: Array<[string | string[], string, string]> = [
+  ['POST', '/containers/{id}/exec', 'exec'],
+  [['GET', 'POST'], '/exec/{id}/json', 'exec'],
+  ['POST', '/exec/{id}/start', 'exec'],
+  ['POST', '/exec/{id}/resize', 'exec'],
+  ['GET', '/containers/{id}/stats', 'stats'],
+  ['GET', '/containers/{id}/top', 'top'],
+  [['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', 'cp'],
+  ['GET', '/containers/{id}/changes', 'diff'],
+  ['GET', '/containers/{id}/export', 'export'],
+  ['POST', '/containers/{id}/update', 'update'],
+  ['POST', '/commit', 'commit'],
+  [['GET', 'POST'], '/networks', 'networks'],
+  ['POST', '/networks/create', 'networks'],
+  ['POST', '/networks/prune', 'networks'],
+  [['GET', 'DELETE'], '/networks/{id}', 'networks'],
+  ['POST', '/networks/{id}/connect', 'networks'],
+  ['POST', '/networks/{id}/disconnect', 'networks'],
+  ['GET', '/volumes', 'volumes'],
+  ['POST', '/volumes/create', 'volumes'],
+  ['POST', '/volumes/prune', 'volumes'],
+  [['GET', 'DELETE'], '/volumes/{name}', 'volumes'],
+  ['POST', '/build', 'the builder'],
+  ['POST', '/build/prune', 'the builder'],
+  ['POST', '/auth', 'registry login'],
+  ['POST', '/images/{name*}/push', 'push'],
+  ['GET', '/distribution/{name*}/json', 'registry access'],
+  [['GET', 'POST'], '/swarm', 'swarm mode'],
+  ['POST', '/swarm/init', 'swarm mode'],
+  ['POST', '/swarm/join', 'swarm mode'],
+  [['GET', 'POST'], '/services', 'swarm mode'],
+  ['GET', '/nodes', 'swarm mode'],
+  ['GET', '/plugins', 'plugins'],
+  ['POST', '/session', 'BuildKit sessions'],
+]
+
+export function unimplementedRoutes(r: Router): void {
+  for (const [method, path, what] of LATER) {
+    r.add(method, path, (ctx) => {
+      ctx.req.resume()
+      throw notImplemented('ERR_NOT_IMPLEMENTED', `${what}: not supported by this berthd yet`)
+    })
+  }
+}
