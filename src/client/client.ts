@@ -132,17 +132,7 @@ export class EngineClient {
 
   /** Read a JSON-lines stream (pull, load, import, events); an `error` object in it throws. */
   async *jsonStream<T = Record<string, unknown>>(res: Response): AsyncGenerator<T> {
-    let buf = ''
-    for await (const chunk of res) {
-      buf += (chunk as Buffer).toString('utf8')
-      let nl: number
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim()
-        buf = buf.slice(nl + 1)
-        if (line) yield parseStreamLine<T>(line)
-      }
-    }
-    if (buf.trim()) yield parseStreamLine<T>(buf.trim())
+    for await (const line of readLines(res)) yield parseStreamLine<T>(line)
   }
 
   #send(method: string, path: string, opts: RequestOpts): Promise<Response> {
@@ -180,6 +170,35 @@ export class EngineClient {
         s.pipe(req)
       } else req.end(payload)
     })
+  }
+}
+
+/** The non-empty lines of a response body, as they arrive. */
+export async function* readLines(res: AsyncIterable<unknown>): AsyncGenerator<string> {
+  let buf = ''
+  for await (const chunk of res) {
+    buf += (chunk as Buffer).toString('utf8')
+    let nl: number
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim()
+      buf = buf.slice(nl + 1)
+      if (line) yield line
+    }
+  }
+  if (buf.trim()) yield buf.trim()
+}
+
+/** Split Docker's stdcopy framing ([stream, 0, 0, 0, size] + payload) into writes per stream. */
+export function demuxer(write: (stream: number, payload: Buffer) => void): (chunk: Buffer) => void {
+  let buf: Buffer = Buffer.alloc(0)
+  return (chunk) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4)
+      if (buf.length < 8 + size) break
+      write(buf[0]!, buf.subarray(8, 8 + size))
+      buf = buf.subarray(8 + size)
+    }
   }
 }
 

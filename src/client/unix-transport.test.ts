@@ -12,12 +12,15 @@ async function rawServer(pieces: string[]): Promise<{ path: string; close: () =>
   const path = join(dir, 's.sock')
   const requests: string[] = []
   const server = createNetServer((sock) => {
+    // The client may close as soon as it has the whole body (before a trailing CRLF): fine.
+    sock.on('error', () => {})
     let req = ''
     sock.on('data', async (b) => {
       req += b.toString()
       if (!req.includes('\r\n\r\n')) return
       requests.push(req)
       for (const p of pieces) {
+        if (sock.destroyed) return
         sock.write(p)
         await new Promise((r) => setTimeout(r, 2))
       }

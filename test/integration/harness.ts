@@ -57,7 +57,18 @@ export async function startDaemon(extraArgs: string[] = []): Promise<DaemonHandl
       await launch()
     },
     async cleanup() {
+      // Containers outlive the daemon by design: remove them first, then anything still mounted.
+      if (h.proc.exitCode === null && h.proc.signalCode === null) {
+        try {
+          const list = await api(h, 'GET', '/containers/json?all=1')
+          for (const c of list.json() as Array<{ Id: string }>) await api(h, 'DELETE', `/containers/${c.Id}?force=1`)
+        } catch {
+          // the daemon is not answering: the mounts are unmounted below
+        }
+      }
       await h.stop()
+      const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${root}/`))
+      for (const m of mounts.sort().reverse()) await runCmd('umount', ['-l', m])
       await rm(root, { recursive: true, force: true })
     },
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { ApiError, type EngineClient } from '../../client/client.js'
+import { ApiError, demuxer, type EngineClient } from '../../client/client.js'
 import { ramInBytes, fromHumanSize } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
@@ -243,18 +243,7 @@ async function attachStream(client: EngineClient, id: string, o: { stdin: boolea
   let saved: string | undefined
   if (o.tty && o.stdin && process.stdin.isTTY) saved = setRawTerminal()
   const restore = () => { if (saved !== undefined) { restoreTerminal(saved); saved = undefined } }
-  let buf: Buffer = Buffer.alloc(0)
-  const onData = (chunk: Buffer) => {
-    if (o.tty) { process.stdout.write(chunk); return }
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
-    while (buf.length >= 8) {
-      const size = buf.readUInt32BE(4)
-      if (buf.length < 8 + size) break
-      const payload = buf.subarray(8, 8 + size)
-      ;(buf[0] === 2 ? process.stderr : process.stdout).write(payload)
-      buf = buf.subarray(8 + size)
-    }
-  }
+  const onData = o.tty ? (chunk: Buffer) => { process.stdout.write(chunk) } : demuxer((stream, payload) => { (stream === 2 ? process.stderr : process.stdout).write(payload) })
   if (head.length) onData(head)
   socket.on('data', onData)
   if (o.stdin) {
@@ -389,17 +378,8 @@ export async function logs(ctx: CliContext): Promise<void> {
       tail: (f.tail as string) ?? 'all',
     },
   })
-  let buf: Buffer = Buffer.alloc(0)
-  for await (const chunk of res) {
-    if (info.Config.Tty) { ctx.out.write(chunk as Buffer); continue }
-    buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer)
-    while (buf.length >= 8) {
-      const size = buf.readUInt32BE(4)
-      if (buf.length < 8 + size) break
-      ;(buf[0] === 2 ? ctx.err : ctx.out).write(buf.subarray(8, 8 + size))
-      buf = buf.subarray(8 + size)
-    }
-  }
+  const write = info.Config.Tty ? (chunk: Buffer) => { ctx.out.write(chunk) } : demuxer((stream, payload) => { (stream === 2 ? ctx.err : ctx.out).write(payload) })
+  for await (const chunk of res) write(chunk as Buffer)
 }
 
 interface WireSummary { Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number; Ports: unknown[]; Labels: Record<string, string> | null; State: string; Status: string; SizeRw?: number; SizeRootFs?: number; Mounts?: unknown[]; HostConfig?: { NetworkMode?: string } }

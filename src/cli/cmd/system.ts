@@ -1,4 +1,4 @@
-import { ApiError } from '../../client/client.js'
+import { ApiError, readLines } from '../../client/client.js'
 import { parseTimestampArg } from '../timestamps.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, executeTemplate, filtersParam, humanSize, humanSizePrec, bytesSize, renderTable, truncId, isJsonFormat } from '../format.js'
@@ -81,7 +81,6 @@ export async function events(ctx: CliContext): Promise<void> {
   const client = ctx.client()
   const res = await client.call('GET', '/events', { query })
   const format = ctx.flags.format as string | undefined
-  let buf = ''
   const emit = (line: string) => {
     // timeNano does not fit a JS number: read it from the raw line.
     const raw = /"timeNano":(\d+)/.exec(line)?.[1]
@@ -94,16 +93,7 @@ export async function events(ctx: CliContext): Promise<void> {
     const attrs = Object.entries(e.Actor?.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`)
     ctx.out.write(`${formatNano(nano)} ${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`)
   }
-  for await (const chunk of res) {
-    buf += (chunk as Buffer).toString('utf8')
-    let nl: number
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim()
-      buf = buf.slice(nl + 1)
-      if (line) emit(line)
-    }
-  }
-  if (buf.trim()) emit(buf.trim())
+  for await (const line of readLines(res)) emit(line)
 }
 
 /** Go's "2006-01-02T15:04:05.000000000Z07:00" in the local time zone. */
