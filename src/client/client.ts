@@ -1,5 +1,4 @@
-import { request as httpRequest, type RequestOptions } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import type { RequestOptions } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { unixRequest } from './unix-transport.js'
@@ -114,8 +113,9 @@ export class EngineClient {
     const qs = encodeQuery(opts.query)
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers }
     const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers }
+    const request = await httpRequestFn(this.#secure)
     return new Promise((resolve, reject) => {
-      const req = (this.#secure ? httpsRequest : httpRequest)(reqOpts)
+      const req = request(reqOpts)
       req.on('upgrade', (_res, socket, head) => resolve({ socket: socket as import('node:net').Socket, head }))
       req.on('response', async (res) => {
         const body = await readAll(res as unknown as Response)
@@ -135,7 +135,7 @@ export class EngineClient {
     for await (const line of readLines(res)) yield parseStreamLine<T>(line)
   }
 
-  #send(method: string, path: string, opts: RequestOpts): Promise<Response> {
+  async #send(method: string, path: string, opts: RequestOpts): Promise<Response> {
     const qs = encodeQuery(opts.query)
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', ...opts.headers }
     let payload: Buffer | string | Readable | undefined
@@ -156,8 +156,9 @@ export class EngineClient {
       }) as Promise<Response>
     }
     const reqOpts: RequestOptions = { ...this.#base, method, path: fullPath, headers, ...(opts.signal ? { signal: opts.signal } : {}) }
+    const request = await httpRequestFn(this.#secure)
     return new Promise((resolve, reject) => {
-      const req = (this.#secure ? httpsRequest : httpRequest)(reqOpts, (res) => resolve(res as unknown as Response))
+      const req = request(reqOpts, (res) => resolve(res as unknown as Response))
       req.on('error', (err) => {
         const code = (err as { code?: string }).code
         if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' && !req.reusedSocket) reject(new ConnectError(this.opts.host, err))
@@ -200,6 +201,11 @@ export function demuxer(write: (stream: number, payload: Buffer) => void): (chun
       buf = buf.subarray(8 + size)
     }
   }
+}
+
+/** node:http(s) is loaded only when a request needs it (a unix-socket request does not): start-up time. */
+async function httpRequestFn(secure: boolean): Promise<typeof import('node:http').request> {
+  return secure ? (await import('node:https')).request as unknown as typeof import('node:http').request : (await import('node:http')).request
 }
 
 function isStreamBody(b: unknown): boolean {
