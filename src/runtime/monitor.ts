@@ -46,6 +46,8 @@ export function createWithMonitor(o: MonitorOptions): Promise<{ pid: number }> {
   if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open')
   return new Promise((resolve, reject) => {
     const child = spawn('conmon', args, {
+      // conmon also drops its `oom` marker in its working directory: keep that in the bundle.
+      cwd: o.bundle,
       stdio: ['ignore', 'ignore', 'pipe', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '4' },
       detached: true,

@@ -1,6 +1,5 @@
 import { SeqpacketSocket } from 'node-unix-socket'
-import { closeSync, constants as fsc, openSync } from 'node:fs'
-import { constants } from 'node:fs'
+import { closeSync, constants, openSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
@@ -201,6 +200,8 @@ async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
 
 /** conmon reads its attach socket into a 32 KiB buffer: the longest stdin packet it takes whole. */
 const STDIN_PACKET = 32 * 1024
+/** stdin held for a container that is not started yet before reading from the client pauses. */
+const PENDING_STDIN_MAX = 1 << 20
 
 /** conmon's attach socket carries one byte of stream (2 stdout, 3 stderr) before each message. */
 async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
@@ -224,13 +225,15 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
   if (!stream) { client.end(); return }
   d.engine.events.emit('container', 'attach', rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name })
   let seq: SeqpacketSocket | undefined
+  /** Set once the socket accepts writes: until then stdin waits in `pending`. */
+  let connected = false
   let onConnected: () => void = () => {}
   let finished = false
   const finish = () => {
     if (finished) return
     finished = true
     unhook()
-    try { seq?.end() } catch { /* already closed */ }
+    seq?.destroy()
     client.end()
   }
   const connect = (path: string) => new Promise<void>((resolve, reject) => {
@@ -246,8 +249,9 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
     s.on('end', finish)
     s.on('close', finish)
     s.on('error', (err: Error) => { if (!finished) reject(err); finish() })
+    keepReadingAfterReset(s, () => connected, () => setTimeout(finish, 2000).unref())
     try {
-      connectSeqpacket(s, path, () => { onConnected(); resolve() })
+      connectSeqpacket(s, path, () => { connected = true; onConnected(); resolve() })
     } catch (err) {
       reject(err)
     }
@@ -264,14 +268,19 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
     }
   }
   if (wantIn) {
-    // Input that arrives before the container starts waits for the monitor's socket.
+    // Input that arrives before the container starts waits for the monitor's socket, and must
+    // not be written before its 'connect': conmon reads stdin only once the container runs, so
+    // early packets would fill the socket, it would never turn writable, the connect would
+    // never complete and the start waiting on it would hang (`docker run -i` with big input).
     const pending: Buffer[] = []
+    let pendingBytes = 0
     let inputEnded = false
     let matched = 0
     let inFlight = 0
     // Each write is one SOCK_SEQPACKET message and conmon reads at most 32 KiB of one: longer
     // messages would be cut. Reading from the client pauses while packets wait for the kernel.
     const send = (b: Buffer) => {
+      if (finished) return // the socket is closed: nothing takes input any more
       for (let off = 0; off < b.length; off += STDIN_PACKET) {
         inFlight++
         seq!.write(b, off, Math.min(STDIN_PACKET, b.length - off), () => {
@@ -281,16 +290,20 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
       if (inFlight > 0) client.pause()
     }
     const forward = (b: Buffer) => {
-      if (seq) send(b)
-      else pending.push(b)
+      if (connected) return send(b)
+      pending.push(b)
+      pendingBytes += b.length
+      if (pendingBytes >= PENDING_STDIN_MAX) client.pause()
     }
     const endInput = () => {
       // stdin closed by the client: close the container's stdin unless it stays open for others.
       if (!rec.config.stdinOnce) return
-      if (seq) { try { seq.end() } catch { /* closed */ } } else inputEnded = true
+      if (connected) { try { seq!.end() } catch { /* closed */ } } else inputEnded = true
     }
     onConnected = () => {
       for (const b of pending.splice(0)) send(b)
+      pendingBytes = 0
+      if (inFlight === 0 && !finished) client.resume()
       if (inputEnded) endInput()
     }
     client.on('data', (b: Buffer) => {
@@ -311,6 +324,40 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
 }
 
 /**
+ * When conmon closes its end with stdin we sent still unread in its queue (the container exited
+ * without reading all its input), the kernel flags our socket ECONNRESET although the
+ * container's last output is still queued for us. libuv then stops polling it (EBADF) and
+ * node-unix-socket destroys it: that output was lost (`yes | docker run -i busybox head -c 10`
+ * printed nothing now and then). So once connected, an error does not destroy the socket: a
+ * write takes the pending error off it (sendmsg returns and clears it), polling restarts, and
+ * the queued output is read up to 'end'. `onReset` arms a fallback in case no 'end' comes.
+ * Relies on two internals of node-unix-socket 0.2 (the `_error` event, `wrap.startRecv`); with
+ * other versions it keeps the library's behaviour.
+ */
+function keepReadingAfterReset(s: SeqpacketSocket, isConnected: () => boolean, onReset: () => void): void {
+  const library = s.listeners('_error') as Array<(err: Error) => void>
+  const wrap = (s as unknown as { wrap?: { startRecv?: () => void } }).wrap
+  if (library.length === 0 || typeof wrap?.startRecv !== 'function') return
+  s.removeAllListeners('_error')
+  let reset = false
+  s.on('_error', (err: Error) => {
+    if (!isConnected()) {
+      for (const l of library) l.call(s, err)
+      return
+    }
+    if (reset) return
+    reset = true
+    onReset()
+    try {
+      s.write(Buffer.alloc(0))
+      wrap.startRecv!()
+    } catch {
+      // destroyed meanwhile: nothing more to read
+    }
+  })
+}
+
+/**
  * Connect to a unix socket whose path may not fit `sun_path` (108 bytes, e.g. under a deep
  * exec root): go through `/proc/self/fd/<fd of its directory>`, as conmon does to bind it.
  * The path is resolved by the connect(2) that `connect` makes at once (it throws when the
@@ -318,7 +365,7 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
  */
 export function connectSeqpacket(s: SeqpacketSocket, path: string, cb: () => void): void {
   if (Buffer.byteLength(path) < 100) return s.connect(path, cb)
-  const dirFd = openSync(dirname(path), fsc.O_RDONLY | fsc.O_DIRECTORY)
+  const dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY)
   try {
     s.connect(`/proc/self/fd/${dirFd}/${basename(path)}`, cb)
   } finally {

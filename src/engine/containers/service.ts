@@ -75,6 +75,8 @@ export class ContainerService {
   readonly #exitDir: string
   #watcher?: FSWatcher
   #restartTimers = new Map<string, NodeJS.Timeout>()
+  /** Leftovers of starts cut short by a crash, being cleaned up (see `#reapStale`). */
+  readonly #reaping = new Map<string, Promise<void>>()
 
   constructor(readonly deps: ContainerDeps) {
     this.#exitDir = join(deps.execRoot, 'exits')
@@ -94,9 +96,20 @@ export class ContainerService {
       if (file && /^[a-f0-9]{64}$/.test(file)) void this.#onExitFile(file)
     })
     // Re-attach: containers that ended while berthd was away get their exit recorded now.
+    const pendingRestart = new Set<string>()
     for (const rec of this.deps.store.all()) {
+      if (rec.state.status === 'restarting' && !processAlive(rec.state.monitorPid)) {
+        // berthd stopped during a restart policy's back-off: the restart is still owed.
+        rec.state.status = 'exited'
+        pendingRestart.add(rec.id)
+      }
       if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') {
-        // A stopped container never keeps its rootfs mounted.
+        // berthd may have died inside a start: its monitor and runtime container go. A monitor
+        // can take seconds to exit, so this runs in the background; start and remove of that
+        // container wait for it. A stopped container never keeps its rootfs mounted.
+        const reap = this.#reapStale(rec).catch((e) => this.deps.log(`cleanup of ${rec.id}: ${String(e)}`))
+        this.#reaping.set(rec.id, reap)
+        void reap.finally(() => this.#reaping.delete(rec.id))
         await unmount(this.#merged(rec.id)).catch(() => {})
         continue
       }
@@ -105,7 +118,7 @@ export class ContainerService {
     }
     for (const rec of this.deps.store.all()) {
       const p = rec.hostConfig.restartPolicy.name
-      if (rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser))) {
+      if (rec.state.status === 'exited' && (pendingRestart.has(rec.id) || p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser))) {
         void this.start(rec.id).catch((e) => this.deps.log(`restart of ${rec.id}: ${String(e)}`))
       }
     }
@@ -253,8 +266,8 @@ export class ContainerService {
     const merged = this.#merged(rec.id)
     const rb = new Rollback((e) => this.deps.log(`start rollback ${rec.id}: ${String(e)}`))
     try {
-      await deleteContainer(rt, rec.id, true) // a stale runtime state from an earlier run
-      await rm(join(this.#exitDir, rec.id), { force: true })
+      await this.#reaping.get(rec.id)
+      await this.#reapStale(rec)
       await mkdir(bundle, { recursive: true })
       rb.defer(() => rm(bundle, { recursive: true, force: true }))
       if (!(await isMountPoint(merged))) {
@@ -282,7 +295,7 @@ export class ContainerService {
         conmonPidFile: join(bundle, 'conmon.pid'),
         containerPidFile: join(bundle, 'pidfile'),
       }).catch((err: EngineError) => {
-        throw translateRuntimeError(err)
+        throw translateRuntimeError(err, rec.path)
       })
       rb.defer(() => deleteContainer(rt, rec.id, true))
       const monitorPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim())
@@ -301,6 +314,31 @@ export class ContainerService {
     }
     this.#emit(rec, 'start')
     return 'started'
+  }
+
+  /**
+   * Undo what a start that never finished left (berthd died between creating the monitor and
+   * recording the start): the runtime container, its monitor, the monitor's exit file and the
+   * bundle. The monitor is waited for, so its exit file cannot land after the next start and be
+   * taken for that run's exit.
+   */
+  async #reapStale(rec: ContainerRecord): Promise<void> {
+    const bundle = this.#bundle(rec.id)
+    const rt = this.deps.runtimes[rec.runtime]
+    if (rt && ((await exists(bundle)) || (await exists(join(rt.root, rec.id))))) await deleteContainer(rt, rec.id, true)
+    if (!(await exists(bundle))) {
+      await rm(join(this.#exitDir, rec.id), { force: true })
+      return
+    }
+    let monitorPid = 0
+    try {
+      monitorPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8')).trim())
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+    }
+    for (const deadline = Date.now() + 5000; processAlive(monitorPid) && Date.now() < deadline;) await sleep(20)
+    await rm(join(this.#exitDir, rec.id), { force: true })
+    await rm(bundle, { recursive: true, force: true })
   }
 
   async #specInput(rec: ContainerRecord, rootfs: string): Promise<SpecInput> {
@@ -436,12 +474,15 @@ export class ContainerService {
     // Docker's backoff: 100 ms doubling, reset after 10 s of running, at most 1 minute.
     const ranFor = Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt)
     const delay = ranFor > 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(rec.restartCount, 10))
+    // As Docker: the count goes up when the restart is decided, and a policy restart is a plain
+    // `start` event (`restart` is for `docker restart`).
+    rec.restartCount++
     rec.state.status = 'restarting'
+    void this.deps.store.save(rec).catch((e) => this.deps.log(`save ${rec.id}: ${String(e)}`))
     this.#restartTimers.set(rec.id, setTimeout(() => {
       this.#restartTimers.delete(rec.id)
-      rec.restartCount++
       rec.state.status = 'exited'
-      void this.start(rec.id).then(() => this.#emit(rec, 'restart'), (e) => this.deps.log(`restart ${rec.id}: ${String(e)}`))
+      void this.start(rec.id).catch((e) => this.deps.log(`restart ${rec.id}: ${String(e)}`))
     }, delay))
   }
 
@@ -449,7 +490,7 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     const rec = this.resolve(ref)
-    this.#cancelRestart(rec)
+    await this.#cancelRestart(rec)
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') return 'not-running'
     rec.state.stoppedByUser = true
     const sig = parseSignal(opts.signal || rec.config.stopSignal || 'SIGTERM')
@@ -469,13 +510,31 @@ export class ContainerService {
     return 'stopped'
   }
 
+  /**
+   * As Docker: SIGKILL (the default) returns once the container has stopped; other signals
+   * return once sent. A signal meant to stop it (SIGKILL, its stop signal, or any signal when it
+   * has none) ends its restart policy, and a paused container is thawed to receive it.
+   */
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.resolve(ref)
     const sig = parseSignal(signal)
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict('ERR_NOT_RUNNING', `cannot kill container: ${ref}: container ${rec.id} is not running`)
-    if (sig === 'SIGKILL' || sig === '9') rec.state.stoppedByUser = true
+    const isKill = signalNumber(sig) === 9
+    const stopping = isKill || !rec.config.stopSignal || signalNumber(parseSignal(rec.config.stopSignal)) === signalNumber(sig)
+    if (stopping) rec.state.stoppedByUser = true
+    const exited = isKill ? this.#waitNextExit(rec.id) : undefined
+    const rt = this.#runtime(rec)
     this.#emit(rec, 'kill', { signal: String(signalNumber(sig)) })
-    await killContainer(this.#runtime(rec), rec.id, sig)
+    await killContainer(rt, rec.id, sig)
+    if (stopping && rec.state.status === 'paused') {
+      await pauseContainer(rt, rec.id, false)
+      if (rec.state.status === 'paused') {
+        rec.state.status = 'running'
+        await this.deps.store.save(rec)
+        this.#emit(rec, 'unpause')
+      }
+    }
+    if (exited) await Promise.race([exited, sleep(10_000)])
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -528,12 +587,15 @@ export class ContainerService {
     return Promise.race([p, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))])
   }
 
-  #cancelRestart(rec: ContainerRecord): void {
+  /** A user stop or remove during a policy's back-off: no restart, and none after a berthd restart. */
+  async #cancelRestart(rec: ContainerRecord): Promise<void> {
     const t = this.#restartTimers.get(rec.id)
     if (t) {
       clearTimeout(t)
       this.#restartTimers.delete(rec.id)
       rec.state.status = 'exited'
+      rec.state.stoppedByUser = true
+      await this.deps.store.save(rec)
     }
   }
 
@@ -541,12 +603,13 @@ export class ContainerService {
 
   async remove(ref: string, { force = false, internal: auto = false }: { force?: boolean; volumes?: boolean; internal?: boolean } = {}): Promise<void> {
     const rec = this.resolve(ref)
-    this.#cancelRestart(rec)
+    // Docker names the container as the caller did, and counts a restarting container as running.
+    if (!force && (rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting')) {
+      const why = rec.state.status === 'paused' ? 'container is paused and must be unpaused first' : `container is ${rec.state.status}: stop the container before removing or force remove`
+      throw conflict('ERR_CONTAINER_RUNNING', `cannot remove container "${ref}": ${why}`)
+    }
+    await this.#cancelRestart(rec)
     if (rec.state.status === 'running' || rec.state.status === 'paused') {
-      if (!force) {
-        const verb = rec.state.status === 'paused' ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove'
-        throw conflict('ERR_CONTAINER_RUNNING', `cannot remove container "/${rec.name}": ${verb}`)
-      }
       rec.state.stoppedByUser = true
       const exited = this.#waitNextExit(rec.id)
       await killContainer(this.#runtime(rec), rec.id, 'SIGKILL', true)
@@ -557,13 +620,14 @@ export class ContainerService {
       if (auto) return
       throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
     }
-    if (rec.state.status === 'removing') throw conflict('ERR_REMOVAL_IN_PROGRESS', `removal of container ${rec.id} is already in progress`)
+    if (rec.state.status === 'removing') throw conflict('ERR_REMOVAL_IN_PROGRESS', `removal of container ${ref} is already in progress`)
     rec.state.status = 'removing'
     await this.deps.store.save(rec)
     await this.#finishRemoval(rec)
   }
 
   async #finishRemoval(rec: ContainerRecord): Promise<void> {
+    await this.#reaping.get(rec.id)
     const rt = this.deps.runtimes[rec.runtime]
     if (rt) await deleteContainer(rt, rec.id, true).catch(() => {})
     await unmount(this.#merged(rec.id))
@@ -581,7 +645,13 @@ export class ContainerService {
     if (!name) throw invalid('ERR_INVALID_NAME', 'Neither old nor new names may be empty')
     if (name === rec.name) throw invalid('ERR_SAME_NAME', 'Renaming a container with the same name as its current name')
     const old = rec.name
-    this.deps.store.reserveName(name, rec.id)
+    try {
+      this.deps.store.reserveName(name, rec.id)
+    } catch (err) {
+      // Docker's words, which Compose looks for when it renames during a recreate.
+      if (err instanceof EngineError) throw new EngineError(err.kind, err.code, `Error when allocating new name: ${err.message}`, err)
+      throw err
+    }
     rec.name = name
     this.deps.store.releaseName(old, rec.id)
     await this.deps.store.save(rec)
@@ -605,10 +675,12 @@ function exitCodeFor(message: string): number {
 }
 
 /** Turn the runtime's words into Docker's, which clients parse (docker run maps them to 126/127). */
-function translateRuntimeError(err: EngineError): EngineError {
+function translateRuntimeError(err: EngineError, path: string): EngineError {
   let m = err.message
   const notFoundExe = /executable file `([^`]*)` not found in \$PATH/.exec(m)
   if (notFoundExe) m = `exec: "${notFoundExe[1]}": executable file not found in $PATH`
+  // crun cannot open a file that is not executable (or a directory); runc says `permission denied`.
+  else if (/open executable: (Permission denied|Operation not permitted)/i.test(m)) m = `exec: ${JSON.stringify(path)}: permission denied`
   else if (/cannot find|No such file or directory/i.test(m) && /exec/i.test(m)) m = m.replace(/^.*?: /, '')
   return new EngineError(err.kind === 'Internal' ? 'InvalidArgument' : err.kind, err.code, `failed to create task for container: OCI runtime create failed: ${m}: unknown`)
 }
