@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises'
 import { ContentStore } from '../core/content-store.js'
 import { LayerStore } from '../core/layer-store.js'
 import { EventBus } from './events/bus.js'
-import { hostPlatform, ImageService, type ImageUsers } from './images/service.js'
+import { hostPlatform, ImageService } from './images/service.js'
+import type { Digest } from '../lib/digest.js'
 import { ImageStore } from './images/store.js'
 import { ContainerService } from './containers/service.js'
 import { ContainerStore } from './containers/store.js'
@@ -33,7 +34,6 @@ export class Engine {
   readonly images: ImageService
   readonly events = new EventBus()
   readonly startedAt = new Date()
-  users: ImageUsers = { containersUsing: () => [] }
   readonly containers: ContainerService
 
   constructor(readonly opts: EngineOptions) {
@@ -47,7 +47,10 @@ export class Engine {
       events: this.events,
       log: opts.log,
       platform: hostPlatform(),
-      users: { containersUsing: (id) => this.containers.usersOf(id) },
+      users: {
+        containersUsing: (id) => this.containers.usersOf(id),
+        layersInUse: () => this.containers.store.all().map((c) => c.imageTopLayer).filter((l): l is Digest => l !== ''),
+      },
     })
     const runtimes: Record<string, { name: string; path: string; root: string }> = {}
     for (const name of ['crun', 'runc']) {

@@ -177,3 +177,20 @@ test('containers: berth run, ps, logs, inspect, stop, rm agree with docker', asy
   assert.match(missing.stderr, /executable file not found in \$PATH/)
   assert.equal((await berth(h, 'ps', '-aq')).stdout, '')
 })
+
+test('rmi -f of an image a container uses keeps the layers the container needs', async (t) => {
+  if (!isRoot) return t.skip('needs root')
+  assert.equal((await berth(h, 'tag', 'busybox', 'victim:1')).code, 0)
+  const created = await berth(h, 'create', '--name', 'keeps-layers', 'victim:1', 'echo', 'still here')
+  assert.equal(created.code, 0, created.stderr)
+  // busybox keeps the image itself alive: remove every name of it, forcing.
+  const rmi = await berth(h, 'rmi', '-f', 'victim:1', 'busybox', 'example.com/team/app:v1')
+  assert.equal(rmi.code, 0, rmi.stderr)
+  const run = await berth(h, 'start', '-a', 'keeps-layers')
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(run.stdout, 'still here\n')
+  assert.equal((await berth(h, 'rm', 'keeps-layers')).code, 0)
+  // Put the images back for other tests.
+  assert.equal((await berth(h, 'load', '-i', await fixture('busybox'))).code, 0)
+  assert.equal((await berth(h, 'tag', 'busybox', 'example.com/team/app:v1')).code, 0)
+})

@@ -58,7 +58,7 @@ export async function loadImages(deps: ImageDeps, body: AsyncIterable<Buffer>, {
   const lease = deps.content.lease()
   // Layers this load published for an image that then failed (a later layer was bad): no image uses them.
   rb.defer(async () => {
-    const used = deps.store.layersInUse()
+    const used = deps.store.layersInUse(deps.users.layersInUse())
     for (const c of [...createdLayers].reverse()) if (!used.has(c)) await deps.layers.remove(c)
   })
   try {

@@ -19,6 +19,8 @@ import { MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, type Hi
 export interface ImageUsers {
   /** Containers created from this image. */
   containersUsing(imageId: Digest): Array<{ id: string; running: boolean }>
+  /** Top layers (chain IDs) of the images containers were created from: in use even after `rmi -f`. */
+  layersInUse(): Digest[]
 }
 
 export interface ImageDeps {
@@ -280,7 +282,7 @@ export class ImageService {
 
   /** Remove this image's layers that nothing else uses; returns the removed chain IDs, top first. */
   async #collectLayers(layers: readonly Digest[]): Promise<Digest[]> {
-    const used = this.deps.store.layersInUse()
+    const used = this.deps.store.layersInUse(this.deps.users.layersInUse())
     const removed: Digest[] = []
     for (const chain of [...layers].reverse()) {
       if (used.has(chain)) continue
@@ -343,7 +345,7 @@ export class ImageService {
 
   /** Remove layers no image references (after a crash between record delete and layer delete). */
   async gcLayers(): Promise<number> {
-    const used = this.deps.store.layersInUse()
+    const used = this.deps.store.layersInUse(this.deps.users.layersInUse())
     let n = 0
     for (const l of this.deps.layers.list()) {
       if (used.has(l.chainId)) continue
