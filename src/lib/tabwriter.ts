@@ -1,3 +1,4 @@
+import { runeCount } from './gotemplate/fmt.js'
 /**
  * Go's text/tabwriter (elastic tabstops), as the docker CLI uses it for table output:
  *
@@ -37,18 +38,7 @@ interface Cell {
 }
 
 /** Counts code points (Go's utf8.RuneCountInString). */
-export function runeCount(s: string): number {
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) i++
-    }
-    n++
-  }
-  return n
-}
+export { runeCount }
 
 // East Asian Wide (W) and Fullwidth (F) ranges, plus emoji presentation: width 2.
 const WIDE: ReadonlyArray<readonly [number, number]> = [
