@@ -7,7 +7,7 @@
 import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
-import { rootSuite, waitFor } from './image-helpers.js'
+import { dockerSuite, waitFor } from './image-helpers.js'
 import { conmonsOf, createdIds, dockerT, forceCleanup, isClean, leftoversOf, listedContainerIds, sleep } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,7 +21,7 @@ const alive = (pid: number) => {
   }
 }
 
-rootSuite('containers: reliability', () => {
+dockerSuite('containers: reliability', () => {
   let h: DaemonHandle
   const seen = new Set<string>()
 

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import tarStream from 'tar-stream'
 import { chainIds } from '../../src/lib/digest.js'
 import { api, docker, fixture, startDaemon, type DaemonHandle } from './harness.js'
-import { findTmpEntries, listedIds, makeImageArchive, makeTar, rootSuite, snapshotStore, waitFor } from './image-helpers.js'
+import { findTmpEntries, listedIds, makeImageArchive, makeTar, dockerSuite, snapshotStore, waitFor } from './image-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -63,7 +63,7 @@ async function verifySaved(path: string): Promise<Json[]> {
   return manifest
 }
 
-rootSuite('crash safety', () => {
+dockerSuite('crash safety', () => {
   let h: DaemonHandle
   let bigPath = ''
   let big: Buffer

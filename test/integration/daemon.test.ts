@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BERTHD, docker, fixture, runCmd, startDaemon, type DaemonHandle } from './harness.js'
-import { rootSuite } from './image-helpers.js'
+import { dockerSuite } from './image-helpers.js'
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
@@ -40,7 +40,7 @@ async function makeCerts(dir: string): Promise<void> {
   await ossl('req', '-x509', ...ec, '-keyout', join(dir, 'rogue-key.pem'), '-out', join(dir, 'rogue-cert.pem'), '-days', '2', '-subj', '/CN=rogue')
 }
 
-rootSuite('berthd daemon', () => {
+dockerSuite('berthd daemon', () => {
   let h: DaemonHandle
   let dir: string
   let port = 0

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs'
 import { readFile, readlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
-import { rootSuite, waitFor } from './image-helpers.js'
+import { dockerSuite, waitFor } from './image-helpers.js'
 import { cgroupDir, cgroupV1, createdIds, dockerIn, dockerT, forceCleanup, isClean, leftoversOf, listedContainerIds, runKilled, sleep } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -20,7 +20,7 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
 /** Docker's default capability set (CapEff of a default container). */
 const DEFAULT_CAPS = '00000000a80425fb'
 
-rootSuite('docker CLI: containers', () => {
+dockerSuite('docker CLI: containers', () => {
   let h: DaemonHandle
   const seen = new Set<string>()
 

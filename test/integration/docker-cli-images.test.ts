@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { docker, fixture, runCmd, startDaemon, type DaemonHandle } from './harness.js'
-import { makeTar, rootSuite } from './image-helpers.js'
+import { makeTar, dockerSuite } from './image-helpers.js'
 
 const BUSYBOX_ID = /^sha256:[a-f0-9]{64}$/
 
-rootSuite('docker CLI: images', () => {
+dockerSuite('docker CLI: images', () => {
   let h: DaemonHandle
   let work: string
   let busyboxId = ''

@@ -2,6 +2,7 @@
  * Helpers shared by the image integration suites: building layer tars and image archives in
  * memory, and looking at a data root for what a failed or interrupted operation left behind.
  */
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,6 +15,15 @@ import { api, isRoot, type DaemonHandle } from './harness.js'
 export function rootSuite(name: string, fn: () => void): void {
   if (isRoot) describe(name, fn)
   else test(name, (t) => t.skip('needs root'))
+}
+
+/** The real docker CLI is on PATH (the compatibility proof; not installed by set-up). */
+export const hasDockerCli = spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0
+
+/** A suite that drives the real docker CLI as root: skips explicitly when either is missing. */
+export function dockerSuite(name: string, fn: () => void): void {
+  if (!hasDockerCli) test(name, (t) => t.skip('the docker CLI is not installed'))
+  else rootSuite(name, fn)
 }
 
 export interface TarSpec {
