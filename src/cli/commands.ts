@@ -209,6 +209,11 @@ const ATTACH: Omit<CommandSpec, 'name'> = {
   run: () => containers().then((m) => m.attach),
 }
 
+const TOP: Omit<CommandSpec, 'name'> = {
+  description: 'Display the running processes of a container', usage: 'CONTAINER [ps OPTIONS]', aliases: ['container top', 'top'],
+  args: { min: 1 }, interspersed: false, run: () => containers().then((m) => m.topCmd),
+}
+
 const CONTAINER_PRUNE: Omit<CommandSpec, 'name'> = {
   description: 'Remove all stopped containers', usage: '[OPTIONS]', args: { exact: 0 },
   flags: [
@@ -404,6 +409,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'run', ...RUN },
       { name: 'start', ...START },
       { name: 'stop', ...STOP },
+      { name: 'top', ...TOP },
       { name: 'unpause', ...UNPAUSE },
       { name: 'wait', ...WAIT },
     ],
@@ -443,6 +449,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'run', ...RUN },
   { name: 'start', ...START },
   { name: 'stop', ...STOP },
+  { name: 'top', ...TOP },
   { name: 'unpause', ...UNPAUSE },
   { name: 'wait', ...WAIT },
       { name: 'info', ...INFO },
@@ -461,6 +468,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'run', ...RUN },
   { name: 'start', ...START },
   { name: 'stop', ...STOP },
+  { name: 'top', ...TOP },
   { name: 'unpause', ...UNPAUSE },
   { name: 'wait', ...WAIT },
   { name: 'history', ...HISTORY },

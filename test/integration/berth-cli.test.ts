@@ -194,3 +194,20 @@ test('rmi -f of an image a container uses keeps the layers the container needs',
   assert.equal((await berth(h, 'load', '-i', await fixture('busybox'))).code, 0)
   assert.equal((await berth(h, 'tag', 'busybox', 'example.com/team/app:v1')).code, 0)
 })
+
+test('top: berth and docker print the same processes; a stopped container is a 409', async (t) => {
+  if (!isRoot) return t.skip('needs root')
+  if (!hasDocker) return t.skip('the docker CLI is not installed')
+  assert.equal((await berth(h, 'run', '-d', '--name', 'topped', 'busybox', 'sleep', '30')).code, 0)
+  for (const args of [['top', 'topped'], ['top', 'topped', '-o', 'pid,comm']]) {
+    const [b, d] = await Promise.all([berth(h, ...args), docker(h, ...args)])
+    assert.equal(b.code, 0, b.stderr)
+    assert.equal(b.stdout, d.stdout, args.join(' '))
+  }
+  assert.match((await berth(h, 'top', 'topped', '-o', 'pid,comm')).stdout, /^PID\s+COMMAND\n\d+\s+sleep\n$/)
+  await berth(h, 'stop', '-t', '0', 'topped')
+  const stopped = await berth(h, 'top', 'topped')
+  assert.equal(stopped.code, 1)
+  assert.match(stopped.stderr, /^Error response from daemon: container [a-f0-9]{64} is not running\n$/)
+  assert.equal((await berth(h, 'rm', 'topped')).code, 0)
+})

@@ -5,6 +5,7 @@ import { basename, dirname } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
 import { Filters, parseTimestamp } from '../../engine/filters.js'
 import { formatNano, frame, readLogs } from '../../engine/containers/logs.js'
+import { top } from '../../engine/containers/top.js'
 import type { ContainerRecord } from '../../engine/containers/types.js'
 import { conflict, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
@@ -124,6 +125,12 @@ export function containerRoutes(r: Router, d: Daemon): void {
     }
     d.engine.events.emit('container', 'prune', '', { reclaimed: '0' })
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 }
+  })
+
+  r.add('GET', '/containers/{id}/top', async (ctx) => {
+    const c = svc().resolve(ctx.params[0]!)
+    const out = await top(`/berth/${c.id}`, c.state.status === 'running' || c.state.status === 'paused', c.id, ctx.query.get('ps_args') ?? '')
+    return { Titles: out.titles, Processes: out.processes }
   })
 
   r.add('GET', '/containers/{id}/logs', (ctx) => streamLogs(ctx, d))

@@ -12,7 +12,6 @@ const LATER: Array<[string | string[], string, string]> = [
   ['POST', '/exec/{id}/start', 'exec'],
   ['POST', '/exec/{id}/resize', 'exec'],
   ['GET', '/containers/{id}/stats', 'stats'],
-  ['GET', '/containers/{id}/top', 'top'],
   [['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', 'cp'],
   ['GET', '/containers/{id}/changes', 'diff'],
   ['GET', '/containers/{id}/export', 'export'],

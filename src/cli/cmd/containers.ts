@@ -451,3 +451,16 @@ export async function inspectContainers(ctx: CliContext): Promise<number> {
 }
 
 export { encodeRef, fromHumanSize }
+
+export async function topCmd(ctx: CliContext): Promise<void> {
+  const [id, ...psArgs] = ctx.args as [string, ...string[]]
+  const out = await ctx.client().json<{ Titles: string[]; Processes: string[][] | null }>('GET', `/containers/${encodeURIComponent(id)}/top`, {
+    query: psArgs.length ? { ps_args: psArgs.join(' ') } : {},
+  })
+  // docker prints top through a tabwriter with minwidth 20, padding 3.
+  const { TabWriter } = await import('../../lib/tabwriter.js')
+  const tw = new TabWriter(20, 1, 3, ' ', 0)
+  tw.write(`${out.Titles.join('\t')}\n`)
+  for (const p of out.Processes ?? []) tw.write(`${p.join('\t')}\n`)
+  ctx.out.write(tw.flush())
+}
