@@ -2,6 +2,7 @@ import { invalid, notImplemented } from '../lib/errors.js'
 import type { ContainerConfig, ContainerRecord, HostConfig } from '../engine/containers/types.js'
 import { ZERO_TIME } from '../engine/containers/types.js'
 import { compareVersions } from './http.js'
+import { humanDuration } from '../lib/units.js'
 
 type Wire = Record<string, unknown>
 
@@ -178,24 +179,6 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
     case 'created': return 'Created'
     default: return s.finishedAt === ZERO_TIME ? 'Created' : `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`
   }
-}
-
-/** go-units HumanDuration (container status uses it without "ago" for Up). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000)
-  if (seconds < 1) return 'Less than a second'
-  if (seconds === 1) return '1 second'
-  if (seconds < 60) return `${seconds} seconds`
-  const minutes = Math.floor(ms / 60000)
-  if (minutes === 1) return 'About a minute'
-  if (minutes < 60) return `${minutes} minutes`
-  const hours = Math.round(ms / 3_600_000)
-  if (hours === 1) return 'About an hour'
-  if (hours < 48) return `${hours} hours`
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
-  return `${Math.floor(hours / 24 / 365)} years`
 }
 
 export function toWireSummary(c: ContainerRecord): Wire {

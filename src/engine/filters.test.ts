@@ -28,3 +28,12 @@ test('timestamps: unix seconds, durations, RFC 3339', () => {
   assert.equal(parseTimestamp('2025-12-31T23:00:00Z', now), now - 3_600_000)
   assert.throws(() => parseTimestamp('yesterday', now), /failed to parse value as time or duration/)
 })
+
+test('timestamps as nanoseconds keep seconds.nanoseconds precision', async () => {
+  const { parseTimestampNano } = await import('./filters.js')
+  assert.equal(parseTimestampNano('1700000000.000000001'), 1_700_000_000_000_000_001n)
+  assert.equal(parseTimestampNano('1700000000.5'), 1_700_000_000_500_000_000n)
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  assert.equal(parseTimestampNano('10m', now), BigInt(now - 600_000) * 1_000_000n)
+  assert.throws(() => parseTimestampNano('yesterday', now), /failed to parse value as time or duration/)
+})

@@ -101,3 +101,13 @@ export function parseTimestamp(value: string, now = Date.now()): number {
   if (Number.isNaN(t)) throw invalid('ERR_INVALID_TIMESTAMP', `failed to parse value as time or duration: "${value}"`)
   return t
 }
+
+/**
+ * A `since`/`until` value as nanoseconds since the epoch: Docker's `seconds.nanoseconds`
+ * strings keep their precision; other forms go through parseTimestamp.
+ */
+export function parseTimestampNano(value: string, now = Date.now()): bigint {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value)
+  if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
+  return BigInt(Math.round(parseTimestamp(value, now))) * 1_000_000n
+}

@@ -3,7 +3,7 @@ import { closeSync, constants, openSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
-import { Filters, parseTimestamp } from '../../engine/filters.js'
+import { Filters, parseTimestamp, parseTimestampNano } from '../../engine/filters.js'
 import { formatNano, frame, readLogs } from '../../engine/containers/logs.js'
 import { top } from '../../engine/containers/top.js'
 import type { ContainerRecord } from '../../engine/containers/types.js'
@@ -173,12 +173,7 @@ async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
   const stderr = boolParam(q, 'stderr')
   if (!stdout && !stderr) throw invalid('ERR_LOGS', 'Bad parameters: you must choose at least one stream')
   if (rec.hostConfig.logConfig.type === 'none') throw invalid('ERR_LOGS', `configured logging driver does not support reading`)
-  const toNano = (v: string | null) => {
-    if (!v || v === '0') return undefined
-    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v)
-    if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
-    return BigInt(Math.round(parseTimestamp(v))) * 1_000_000n
-  }
+  const toNano = (v: string | null) => (!v || v === '0' ? undefined : parseTimestampNano(v))
   const tailRaw = q.get('tail')
   const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw)
   if (tail !== undefined && Number.isNaN(tail)) throw invalid('ERR_LOGS', `invalid value for "tail": "${tailRaw}"`)

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os'
 import type { Daemon } from '../../daemon/daemon.js'
-import { Filters, parseTimestamp } from '../../engine/filters.js'
+import { Filters, parseTimestampNano } from '../../engine/filters.js'
 import type { EngineEvent } from '../../engine/events/bus.js'
 import { familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 import { invalid } from '../../lib/errors.js'
@@ -154,12 +154,7 @@ function streamEvents(ctx: Ctx, d: Daemon): Promise<void> {
   const filters = Filters.parse(q.get('filters'))
   filters.validate(EVENT_FILTERS)
   const now = Date.now()
-  const toNano = (v: string): bigint => {
-    // Docker's seconds.nanoseconds strings keep their precision.
-    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v)
-    if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
-    return BigInt(Math.round(parseTimestamp(v, now))) * 1_000_000n
-  }
+  const toNano = (v: string): bigint => parseTimestampNano(v, now)
   const since = q.get('since') ? toNano(q.get('since')!) : undefined
   const until = q.get('until') ? toNano(q.get('until')!) : undefined
   if (since !== undefined && until !== undefined && until < since) throw invalid('ERR_INVALID_TIME', 'since time must be before until time')
