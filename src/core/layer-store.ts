@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { type Digest, chainIds, digestHex } from '../lib/digest.js'
-import { EngineError, invalid, isNotFoundErrno } from '../lib/errors.js'
+import { invalid, isNotFoundErrno } from '../lib/errors.js'
 import { readJson, TMP_MARK, writeJsonAtomic } from '../lib/fs.js'
 import { TarFormatError, TarScanner, type TarEntry } from '../lib/tar-scan.js'
 import { runChecked } from '../platform/exec.js'
@@ -303,8 +303,4 @@ async function safeDir(root: string, rel: string): Promise<string | undefined> {
     }
   }
   return cur
-}
-
-export function layerError(message: string): EngineError {
-  return invalid('ERR_BAD_LAYER', message)
 }

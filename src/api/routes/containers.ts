@@ -216,9 +216,6 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
   const stream = boolParam(q, 'stream')
   const tty = rec.config.tty
   const detachKeys = parseDetachKeys(q.get('detachKeys') ?? 'ctrl-p,ctrl-q')
-  if (rec.state.status === 'exited' && stream && !boolParam(q, 'logs')) {
-    // Docker answers at once for a stopped container: the stream just ends.
-  }
   ctx.upgrade(tty || !versionAtLeast({ version: ctx.version } as Ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream')
   const client = ctx.socket
   if (boolParam(q, 'logs')) {

@@ -19,10 +19,9 @@ export function imageRoutes(r: Router, d: Daemon): void {
   })
 
   r.add('POST', '/images/load', async (ctx) => {
-    const quiet = boolParam(ctx.query, 'quiet')
     const result = await images().load(ctx.req as AsyncIterable<Buffer>, { signal: ctx.signal })
     const write = startJsonStream(ctx.res)
-    void quiet // nothing but the result lines is printed either way
+    // Only the result lines are printed, with or without quiet.
     for (const m of result.messages) write({ stream: `${m}\n` })
   })
 

@@ -2,10 +2,9 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { ApiError, demuxer, type EngineClient } from '../../client/client.js'
-import { ramInBytes, fromHumanSize } from '../../lib/units.js'
+import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
-import { encodeRef } from './images.js'
 
 type Wire = Record<string, unknown>
 
@@ -191,7 +190,6 @@ export async function create(ctx: CliContext): Promise<void> {
 export async function run(ctx: CliContext): Promise<number> {
   const [image, ...cmd] = ctx.args as [string, ...string[]]
   const f = ctx.flags
-  if (f.detach && f.rm === undefined) { /* docker allows -d --rm */ }
   if (f.tty && !process.stdin.isTTY && f.interactive) throw new CliExit(1, 'the input device is not a TTY')
   const client = ctx.client()
   const id = await createContainer(ctx, image, cmd)
@@ -450,7 +448,6 @@ export async function inspectContainers(ctx: CliContext): Promise<number> {
   return 0
 }
 
-export { encodeRef, fromHumanSize }
 
 export async function topCmd(ctx: CliContext): Promise<void> {
   const [id, ...psArgs] = ctx.args as [string, ...string[]]

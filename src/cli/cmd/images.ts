@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm, stat } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { ApiError, readAll } from '../../client/client.js'
+import { ApiError } from '../../client/client.js'
 import { familiarName, familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 import { CliExit, type CliContext } from '../context.js'
 import { readConfigFile } from '../config-file.js'
@@ -304,4 +304,3 @@ export async function pruneImages(ctx: CliContext): Promise<void> {
   ctx.out.write(`Total reclaimed space: ${humanSize(out.SpaceReclaimed)}\n`)
 }
 
-export { readAll }

@@ -1,7 +1,7 @@
 import { ApiError, readLines } from '../../client/client.js'
 import { parseTimestampArg } from '../timestamps.js'
 import { CliExit, type CliContext } from '../context.js'
-import { createdSince, executeTemplate, filtersParam, humanSize, humanSizePrec, bytesSize, renderTable, truncId, isJsonFormat } from '../format.js'
+import { createdSince, executeTemplate, filtersParam, humanSize, bytesSize, renderTable, truncId, isJsonFormat } from '../format.js'
 
 type Info = Record<string, unknown> & {
   Containers: number; ContainersRunning: number; ContainersPaused: number; ContainersStopped: number; Images: number
@@ -145,5 +145,4 @@ export async function diskUsage(ctx: CliContext): Promise<void> {
     { Type: 'Build Cache', TotalCount: String(cache.length), Active: '0', Size: humanSize(0), Reclaimable: humanSize(0) },
   ]
   await renderTable(ctx, { format: ctx.flags.format as string | undefined, defaultFormat: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }, rows })
-  void humanSizePrec
 }

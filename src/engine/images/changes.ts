@@ -131,8 +131,6 @@ function parseKeyValues(rest: string, instr: string): Array<[string, string]> {
   })
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/
-
 function parseDuration(s: string, flag: string): number {
   let total = 0
   let rest = s
@@ -143,7 +141,6 @@ function parseDuration(s: string, flag: string): number {
     total += parseFloat(m[1]!) * { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2]!]!
     rest = rest.slice(m[0].length)
   }
-  void DURATION
   return Math.round(total)
 }
 

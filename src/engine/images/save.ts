@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream'
 import tarStream from 'tar-stream'
 import { sha256, digestHex, type Digest } from '../../lib/digest.js'
 import { familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
@@ -87,5 +86,4 @@ export async function saveImages(
     throw err
   }
   await pump
-  void Readable
 }
