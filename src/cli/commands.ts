@@ -39,6 +39,9 @@ const filter: FlagSpec = { name: 'filter', short: 'f', type: 'list', help: "Filt
 const images = () => import('./cmd/images.js')
 const system = () => import('./cmd/system.js')
 const containers = () => import('./cmd/containers.js')
+const statsCmd = () => import('./cmd/stats.js')
+const archive = () => import('./cmd/archive.js')
+const execCmd = () => import('./cmd/exec.js')
 
 const RUN_FLAGS: FlagSpec[] = [
   { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
@@ -212,6 +215,93 @@ const ATTACH: Omit<CommandSpec, 'name'> = {
 const TOP: Omit<CommandSpec, 'name'> = {
   description: 'Display the running processes of a container', usage: 'CONTAINER [ps OPTIONS]', aliases: ['container top', 'top'],
   args: { min: 1 }, interspersed: false, run: () => containers().then((m) => m.topCmd),
+}
+
+const EXEC: Omit<CommandSpec, 'name'> = {
+  description: 'Execute a command in a running container', usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', aliases: ['container exec', 'exec'],
+  args: { min: 2 }, interspersed: false,
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool', help: 'Detached mode: run command in the background' },
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container', valueName: 'string' },
+    { name: 'env', short: 'e', type: 'list', help: 'Set environment variables' },
+    { name: 'env-file', type: 'list', help: 'Read in a file of environment variables' },
+    { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
+    { name: 'privileged', type: 'bool', help: 'Give extended privileges to the command' },
+    { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+    { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: "<name|uid>[:<group|gid>]")', valueName: 'string' },
+    { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container', valueName: 'string' },
+  ],
+  run: () => execCmd().then((m) => m.exec),
+}
+
+const UPDATE: Omit<CommandSpec, 'name'> = {
+  description: 'Update configuration of one or more containers', usage: '[OPTIONS] CONTAINER [CONTAINER...]', aliases: ['container update', 'update'],
+  args: { min: 1 },
+  flags: [
+    { name: 'blkio-weight', type: 'int', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', valueName: 'uint16' },
+    { name: 'cpu-period', type: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+    { name: 'cpu-quota', type: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+    { name: 'cpu-rt-period', type: 'int', help: 'Limit the CPU real-time period in microseconds' },
+    { name: 'cpu-rt-runtime', type: 'int', help: 'Limit the CPU real-time runtime in microseconds' },
+    { name: 'cpu-shares', short: 'c', type: 'int', help: 'CPU shares (relative weight)' },
+    { name: 'cpus', type: 'string', help: 'Number of CPUs', valueName: 'decimal' },
+    { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', valueName: 'string' },
+    { name: 'cpuset-mems', type: 'string', help: 'MEMs in which to allow execution (0-3, 0,1)', valueName: 'string' },
+    { name: 'memory', short: 'm', type: 'string', help: 'Memory limit', valueName: 'bytes' },
+    { name: 'memory-reservation', type: 'string', help: 'Memory soft limit', valueName: 'bytes' },
+    { name: 'memory-swap', type: 'string', help: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", valueName: 'bytes' },
+    { name: 'pids-limit', type: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
+    { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits', valueName: 'string' },
+  ],
+  run: () => execCmd().then((m) => m.update),
+}
+
+const STATS: Omit<CommandSpec, 'name'> = {
+  description: 'Display a live stream of container(s) resource usage statistics', usage: '[OPTIONS] [CONTAINER...]', aliases: ['container stats', 'stats'],
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
+    format(),
+    { name: 'no-stream', type: 'bool', help: 'Disable streaming stats and only pull the first result' },
+    { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
+  ],
+  run: () => statsCmd().then((m) => m.stats),
+}
+
+const CP: Omit<CommandSpec, 'name'> = {
+  description: 'Copy files/folders between a container and the local filesystem',
+  usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', aliases: ['container cp', 'cp'],
+  args: { exact: 2 },
+  flags: [
+    { name: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
+    { name: 'follow-link', short: 'L', type: 'bool', help: 'Always follow symbol link in SRC_PATH' },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
+  ],
+  run: () => archive().then((m) => m.cp),
+}
+
+const DIFF: Omit<CommandSpec, 'name'> = {
+  description: "Inspect changes to files or directories on a container's filesystem", usage: 'CONTAINER', aliases: ['container diff', 'diff'],
+  args: { exact: 1 },
+  run: () => archive().then((m) => m.diff),
+}
+
+const EXPORT: Omit<CommandSpec, 'name'> = {
+  description: "Export a container's filesystem as a tar archive", usage: '[OPTIONS] CONTAINER', aliases: ['container export', 'export'],
+  args: { exact: 1 },
+  flags: [{ name: 'output', short: 'o', type: 'string', help: 'Write to a file, instead of STDOUT', valueName: 'string' }],
+  run: () => archive().then((m) => m.exportCmd),
+}
+
+const COMMIT: Omit<CommandSpec, 'name'> = {
+  description: "Create a new image from a container's changes", usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', aliases: ['container commit', 'commit'],
+  args: { min: 1, max: 2 },
+  flags: [
+    { name: 'author', short: 'a', type: 'string', help: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', valueName: 'string' },
+    { name: 'change', short: 'c', type: 'list', help: 'Apply Dockerfile instruction to the created image' },
+    { name: 'message', short: 'm', type: 'string', help: 'Commit message', valueName: 'string' },
+    { name: 'pause', short: 'p', type: 'bool', help: 'Pause container during commit', default: true },
+  ],
+  run: () => archive().then((m) => m.commit),
 }
 
 const CONTAINER_PRUNE: Omit<CommandSpec, 'name'> = {
@@ -393,7 +483,12 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Manage containers',
     subcommands: [
       { name: 'attach', ...ATTACH },
+      { name: 'commit', ...COMMIT },
+      { name: 'cp', ...CP },
       { name: 'create', ...CREATE },
+      { name: 'diff', ...DIFF },
+      { name: 'exec', ...EXEC },
+      { name: 'export', ...EXPORT },
       { name: 'inspect', ...CONTAINER_INSPECT },
       { name: 'kill', ...KILL },
       { name: 'logs', ...LOGS },
@@ -408,9 +503,11 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'remove', ...RM, hidden: true },
       { name: 'run', ...RUN },
       { name: 'start', ...START },
+      { name: 'stats', ...STATS },
       { name: 'stop', ...STOP },
       { name: 'top', ...TOP },
       { name: 'unpause', ...UNPAUSE },
+      { name: 'update', ...UPDATE },
       { name: 'wait', ...WAIT },
     ],
   },
@@ -436,28 +533,18 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Manage Berth',
     subcommands: [
       { name: 'df', ...DF },
-      { name: 'attach', ...ATTACH },
-  { name: 'create', ...CREATE },
-  { name: 'events', ...EVENTS },
-  { name: 'kill', ...KILL },
-  { name: 'logs', ...LOGS },
-  { name: 'pause', ...PAUSE },
-  { name: 'ps', ...PS },
-  { name: 'rename', ...RENAME },
-  { name: 'restart', ...RESTART },
-  { name: 'rm', ...RM },
-  { name: 'run', ...RUN },
-  { name: 'start', ...START },
-  { name: 'stop', ...STOP },
-  { name: 'top', ...TOP },
-  { name: 'unpause', ...UNPAUSE },
-  { name: 'wait', ...WAIT },
+      { name: 'events', ...EVENTS },
       { name: 'info', ...INFO },
     ],
   },
   { name: 'attach', ...ATTACH },
+  { name: 'commit', ...COMMIT },
+  { name: 'cp', ...CP },
   { name: 'create', ...CREATE },
+  { name: 'diff', ...DIFF },
   { name: 'events', ...EVENTS },
+  { name: 'exec', ...EXEC },
+  { name: 'export', ...EXPORT },
   { name: 'kill', ...KILL },
   { name: 'logs', ...LOGS },
   { name: 'pause', ...PAUSE },
@@ -467,9 +554,11 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rm', ...RM },
   { name: 'run', ...RUN },
   { name: 'start', ...START },
+  { name: 'stats', ...STATS },
   { name: 'stop', ...STOP },
   { name: 'top', ...TOP },
   { name: 'unpause', ...UNPAUSE },
+  { name: 'update', ...UPDATE },
   { name: 'wait', ...WAIT },
   { name: 'history', ...HISTORY },
   { name: 'images', ...IMAGES_LS },

@@ -9,6 +9,10 @@ import { imageRoutes } from '../api/routes/images.js'
 import { systemRoutes } from '../api/routes/system.js'
 import { containerRoutes } from '../api/routes/containers.js'
 import { unimplementedRoutes } from '../api/routes/unimplemented.js'
+import { logRoutes } from '../api/routes/logs.js'
+import { statsRoutes } from '../api/routes/stats.js'
+import { archiveRoutes } from '../api/routes/archive.js'
+import { execRoutes } from '../api/routes/exec.js'
 import { Engine } from '../engine/engine.js'
 import { hostPlatform } from '../engine/images/service.js'
 import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
@@ -56,6 +60,10 @@ export class Daemon {
       systemRoutes(router, this)
       imageRoutes(router, this)
       containerRoutes(router, this)
+      logRoutes(router, this)
+      execRoutes(router, this)
+      statsRoutes(router, this)
+      archiveRoutes(router, this)
       unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {

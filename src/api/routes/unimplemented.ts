@@ -7,16 +7,7 @@ import type { Router } from '../router.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  ['POST', '/containers/{id}/exec', 'exec'],
-  [['GET', 'POST'], '/exec/{id}/json', 'exec'],
-  ['POST', '/exec/{id}/start', 'exec'],
-  ['POST', '/exec/{id}/resize', 'exec'],
-  ['GET', '/containers/{id}/stats', 'stats'],
-  [['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', 'cp'],
-  ['GET', '/containers/{id}/changes', 'diff'],
-  ['GET', '/containers/{id}/export', 'export'],
   ['POST', '/containers/{id}/update', 'update'],
-  ['POST', '/commit', 'commit'],
   [['GET', 'POST'], '/networks', 'networks'],
   ['POST', '/networks/create', 'networks'],
   ['POST', '/networks/prune', 'networks'],

@@ -38,6 +38,16 @@ export interface CreateRequest {
 
 type Waiter = (r: { statusCode: number; error?: string }) => void
 
+/**
+ * Told when a container starts running (also for those found running when berthd starts) and
+ * when it stops running (exit recorded, or removed). Per-container work that lives only while
+ * the container runs (healthchecks, log rotation) hangs off these.
+ */
+export interface LifecycleListener {
+  running(rec: ContainerRecord): void
+  stopped(rec: ContainerRecord): void
+}
+
 /** A stream attached before start: connected to the monitor's attach socket once it exists. */
 export interface AttachHook {
   /** Called after the monitor created the container and before it starts. */
@@ -77,6 +87,9 @@ export class ContainerService {
   #restartTimers = new Map<string, NodeJS.Timeout>()
   /** Leftovers of starts cut short by a crash, being cleaned up (see `#reapStale`). */
   readonly #reaping = new Map<string, Promise<void>>()
+  readonly #listeners: LifecycleListener[] = []
+  /** Users of a stopped container's temporarily mounted rootfs (cp, export, commit). */
+  readonly #rootfsUsers = new Map<string, number>()
 
   constructor(readonly deps: ContainerDeps) {
     this.#exitDir = join(deps.execRoot, 'exits')
@@ -115,6 +128,7 @@ export class ContainerService {
       }
       if (await exists(join(this.#exitDir, rec.id))) await this.#onExitFile(rec.id)
       else if (!processAlive(rec.state.monitorPid)) await this.#recordExit(rec, 255, 'container monitor exited unexpectedly')
+      else this.#running(rec)
     }
     for (const rec of this.deps.store.all()) {
       const p = rec.hostConfig.restartPolicy.name
@@ -127,6 +141,68 @@ export class ContainerService {
   close(): void {
     this.#watcher?.close()
     for (const t of this.#restartTimers.values()) clearTimeout(t)
+    for (const rec of this.deps.store.all()) if (rec.state.status === 'running' || rec.state.status === 'paused') this.#stopped(rec)
+  }
+
+  addListener(l: LifecycleListener): void {
+    this.#listeners.push(l)
+    for (const rec of this.deps.store.all()) if (rec.state.status === 'running' || rec.state.status === 'paused') l.running(rec)
+  }
+
+  #running(rec: ContainerRecord): void {
+    for (const l of this.#listeners) {
+      try { l.running(rec) } catch (e) { this.deps.log(`listener ${rec.id}: ${String(e)}`) }
+    }
+  }
+
+  #stopped(rec: ContainerRecord): void {
+    for (const l of this.#listeners) {
+      try { l.stopped(rec) } catch (e) { this.deps.log(`listener ${rec.id}: ${String(e)}`) }
+    }
+  }
+
+  /** The overlay parts of a container's filesystem: its own upper dir and the image's layers, top first. */
+  layerPaths(rec: ContainerRecord): { upper: string; lower: string[] } {
+    return { upper: join(this.#dir(rec.id), 'upper'), lower: rec.imageTopLayer ? this.deps.layers.lowerDirs(rec.imageTopLayer) : [] }
+  }
+
+  /**
+   * Run `fn` with the container's root filesystem mounted (cp, export, commit): a running
+   * container's own mount, or for a stopped one a mount made for the call and undone after the
+   * last user, unless the container started meanwhile.
+   */
+  async withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const rec = this.resolve(ref)
+    const merged = this.#merged(rec.id)
+    {
+      await using _ = await this.#locks.acquire(rec.id)
+      if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict('ERR_CONTAINER_REMOVING', `container ${rec.id} is marked for removal`)
+      this.#rootfsUsers.set(rec.id, (this.#rootfsUsers.get(rec.id) ?? 0) + 1)
+      try {
+        if (!(await isMountPoint(merged))) {
+          const { upper, lower } = this.layerPaths(rec)
+          if (lower.length === 0) throw internal('ERR_NO_LAYERS', `image ${rec.imageId} has no layers`)
+          await mountOverlay(lower, upper, join(this.#dir(rec.id), 'work'), merged)
+        }
+      } catch (err) {
+        await this.#releaseRootfs(rec)
+        throw err
+      }
+    }
+    try {
+      return await fn(merged, rec)
+    } finally {
+      await using _ = await this.#locks.acquire(rec.id)
+      await this.#releaseRootfs(rec)
+    }
+  }
+
+  async #releaseRootfs(rec: ContainerRecord): Promise<void> {
+    const n = (this.#rootfsUsers.get(rec.id) ?? 1) - 1
+    if (n > 0) { this.#rootfsUsers.set(rec.id, n); return }
+    this.#rootfsUsers.delete(rec.id)
+    const s = this.deps.store.get(rec.id)?.state.status
+    if (s !== 'running' && s !== 'paused' && s !== 'restarting') await unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`))
   }
 
   resolve(ref: string): ContainerRecord {
@@ -304,6 +380,7 @@ export class ContainerService {
       rec.state = { ...rec.state, status: 'running', pid, monitorPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false }
       await this.deps.store.save(rec)
       rb.commit()
+      this.#running(rec)
     } catch (err) {
       const e = err instanceof EngineError ? err : internal('ERR_START', (err as Error).message, err)
       rec.state = { ...rec.state, status: rec.state.status === 'running' ? 'exited' : rec.state.status, error: e.message, exitCode: exitCodeFor(e.message) }
@@ -450,8 +527,9 @@ export class ContainerService {
     const oomKilled = await exists(join(bundle, 'persist', 'oom'))
     let finishedAt = new Date().toISOString()
     try { finishedAt = (await stat(join(this.#exitDir, rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
+    this.#stopped(rec)
     await deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`))
-    await unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`))
+    if (!this.#rootfsUsers.has(rec.id)) await unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`))
     await rm(join(this.#exitDir, rec.id), { force: true })
     await rm(bundle, { recursive: true, force: true })
     rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
