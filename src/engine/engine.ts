@@ -7,6 +7,7 @@ import type { Digest } from '../lib/digest.js'
 import { ImageStore } from './images/store.js'
 import { ContainerService } from './containers/service.js'
 import { ContainerStore } from './containers/store.js'
+import { LogRotator, type LogDefaults } from './containers/log-rotate.js'
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 
@@ -15,6 +16,7 @@ export interface EngineOptions {
   execRoot: string
   log: (msg: string) => void
   defaultRuntime?: string
+  logDefaults?: LogDefaults
 }
 
 /** The first existing path of a binary. */
@@ -35,6 +37,7 @@ export class Engine {
   readonly events = new EventBus()
   readonly startedAt = new Date()
   readonly containers: ContainerService
+  readonly logRotator: LogRotator
 
   constructor(readonly opts: EngineOptions) {
     this.content = new ContentStore(opts.dataRoot)
@@ -68,7 +71,9 @@ export class Engine {
       runtimes,
       defaultRuntime: opts.defaultRuntime ?? 'crun',
       ...(initPath ? { initPath } : {}),
+      ...(opts.logDefaults ? { logDefaults: opts.logDefaults } : {}),
     })
+    this.logRotator = new LogRotator(opts.log)
   }
 
   /** Open the stores and repair what a crash left behind. */
@@ -79,6 +84,7 @@ export class Engine {
     await this.layers.init()
     await this.imageStore.init()
     await this.containers.init()
+    this.containers.addListener(this.logRotator)
     // Layers of containers' images are in use even when no image references them any more.
     const layers = await this.images.gcLayers()
     if (layers) this.opts.log(`removed ${layers} unreferenced layers left by an interrupted operation`)

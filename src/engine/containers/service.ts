@@ -13,6 +13,7 @@ import { createWithMonitor, deleteContainer, killContainer, pauseContainer, proc
 import { buildSpec, serializeSpec, type SpecInput } from '../../runtime/spec.js'
 import type { EventBus } from '../events/bus.js'
 import type { ImageService } from '../images/service.js'
+import { monitorLogOptions, resolveLogConfig, type LogDefaults } from './log-rotate.js'
 import { generateName } from './names.js'
 import { ContainerStore } from './store.js'
 import { resolveUser } from './user.js'
@@ -28,6 +29,7 @@ export interface ContainerDeps {
   runtimes: Record<string, RuntimeRef>
   defaultRuntime: string
   initPath?: string
+  logDefaults?: LogDefaults
 }
 
 export interface CreateRequest {
@@ -229,7 +231,7 @@ export class ContainerService {
     const img = this.deps.images.resolve(req.config.image)
     const imgCfg = img.config.config ?? {}
     const c = { ...req.config }
-    const hc = req.hostConfig
+    const hc = { ...req.hostConfig, logConfig: resolveLogConfig(req.hostConfig.logConfig, this.deps.logDefaults) }
     const runtime = hc.runtime || this.deps.defaultRuntime
     if (!this.deps.runtimes[runtime]) throw invalid('ERR_UNKNOWN_RUNTIME', `unknown or invalid runtime name: ${runtime}`)
     // Image defaults, as Docker merges them: a given entrypoint drops the image's cmd.
@@ -365,6 +367,7 @@ export class ContainerService {
         exitDir: this.#exitDir,
         persistDir: persist,
         logPath: rec.logPath,
+        ...monitorLogOptions(rec.hostConfig.logConfig),
         terminal: rec.config.tty,
         stdin: rec.config.openStdin,
         leaveStdinOpen: !rec.config.stdinOnce,
