@@ -112,6 +112,8 @@ export class EngineClient {
   async hijack(method: string, path: string, opts: RequestOpts = {}): Promise<{ socket: import('node:net').Socket; head: Buffer }> {
     const qs = encodeQuery(opts.query)
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers }
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
+    if (body) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) })
     const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers }
     const request = await httpRequestFn(this.#secure)
     return new Promise((resolve, reject) => {
@@ -126,7 +128,7 @@ export class EngineClient {
         if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') reject(new ConnectError(this.opts.host, err))
         else reject(err)
       })
-      req.end()
+      req.end(body)
     })
   }
 

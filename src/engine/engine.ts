@@ -8,6 +8,7 @@ import { ImageStore } from './images/store.js'
 import { ContainerService } from './containers/service.js'
 import { ContainerStore } from './containers/store.js'
 import { LogRotator, type LogDefaults } from './containers/log-rotate.js'
+import { ExecService } from './exec/service.js'
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 
@@ -38,6 +39,7 @@ export class Engine {
   readonly startedAt = new Date()
   readonly containers: ContainerService
   readonly logRotator: LogRotator
+  readonly exec: ExecService
 
   constructor(readonly opts: EngineOptions) {
     this.content = new ContentStore(opts.dataRoot)
@@ -74,6 +76,7 @@ export class Engine {
       ...(opts.logDefaults ? { logDefaults: opts.logDefaults } : {}),
     })
     this.logRotator = new LogRotator(opts.log)
+    this.exec = new ExecService(this.containers, opts.execRoot, opts.log)
   }
 
   /** Open the stores and repair what a crash left behind. */
@@ -83,7 +86,9 @@ export class Engine {
     await this.content.init()
     await this.layers.init()
     await this.imageStore.init()
+    await this.exec.init()
     await this.containers.init()
+    this.containers.addListener(this.exec)
     this.containers.addListener(this.logRotator)
     // Layers of containers' images are in use even when no image references them any more.
     const layers = await this.images.gcLayers()

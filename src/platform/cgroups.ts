@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { runChecked } from './exec.js'
 
 /**
@@ -27,4 +27,19 @@ export async function repairCgroupV1Hierarchies(): Promise<string[]> {
     mounted.push(name)
   }
   return mounted
+}
+
+/**
+ * Lift a cgroup's PIDs limit (`pids.max` = `max`), which `crun update` cannot do (it refuses -1
+ * and ignores 0). `cgroupPath` is the container's path below the hierarchy, e.g. `/berth/<id>`.
+ */
+export async function unlimitPids(cgroupPath: string): Promise<void> {
+  for (const file of [`/sys/fs/cgroup/pids${cgroupPath}/pids.max`, `/sys/fs/cgroup${cgroupPath}/pids.max`]) {
+    try {
+      await writeFile(file, 'max')
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }

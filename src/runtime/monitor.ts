@@ -124,6 +124,12 @@ export async function pauseContainer(rt: RuntimeRef, id: string, pause: boolean)
   if (r.code !== 0) throw internal('ERR_RUNTIME_PAUSE', runtimeMessage(r.stderr))
 }
 
+/** Apply new cgroup limits to a running container (`<runtime> update --resources <file>`). */
+export async function updateContainer(rt: RuntimeRef, id: string, resourcesFile: string): Promise<void> {
+  const r = await runtimeCmd(rt, ['update', '--resources', resourcesFile, id])
+  if (r.code !== 0) throw internal('ERR_RUNTIME_UPDATE', runtimeMessage(r.stderr) || `${rt.name} update failed`)
+}
+
 export function processAlive(pid: number): boolean {
   if (!(pid > 0)) return false
   try {
@@ -131,5 +137,128 @@ export function processAlive(pid: number): boolean {
     return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export interface ExecMonitorOptions {
+  containerId: string
+  sessionId: string
+  runtime: RuntimeRef
+  /** The session's own directory: conmon's bundle, attach socket, ctl FIFO and pid files. */
+  dir: string
+  processSpec: string
+  terminal: boolean
+  stdin: boolean
+  /** Wait until the caller has connected to the attach socket before running the process. */
+  attach: boolean
+}
+
+export interface ExecMonitor {
+  /** Resolves once the attach socket exists (attach sessions). */
+  attachReady: Promise<void>
+  /** Let conmon run the process once the attach socket is connected (attach sessions). */
+  proceed(): void
+  /** The process's PID, or the runtime's error. */
+  pid: Promise<number>
+  /** The exit status, once the process has ended (128+signal for a signal). */
+  exit: Promise<{ code: number; message?: string }>
+}
+
+/**
+ * Run a process in a running container under its own conmon (`--exec`): conmon runs
+ * `<runtime> exec --process <spec> -d`, becomes the process's reaper, holds its stdio on an
+ * attach socket in `dir` and reports PID then exit status on the sync pipe (fd 4). With
+ * `attach`, conmon first signals on the attach pipe (fd 6) that its socket is ready and waits on
+ * the start pipe (fd 5) before running the process, so no output is lost.
+ */
+export function execWithMonitor(o: ExecMonitorOptions): ExecMonitor {
+  const args = [
+    '--api-version', '1', '-c', o.containerId, '-u', o.sessionId, '-n', o.containerId,
+    '-r', o.runtime.path, '-b', o.dir, '-p', `${o.dir}/pid`, '-P', `${o.dir}/conmon.pid`,
+    '-l', 'none', '--full-attach', '--socket-dir-path', o.dir, '--exec', '--exec-process-spec', o.processSpec,
+    '--runtime-arg', `--root=${o.runtime.root}`, '--log-level', 'error',
+  ]
+  if (o.attach) args.push('--exec-attach')
+  if (o.terminal) args.push('-t')
+  if (o.stdin) args.push('-i')
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '4' }
+  if (o.attach) Object.assign(env, { _OCI_STARTPIPE: '5', _OCI_ATTACHPIPE: '6' })
+  const child = spawn('conmon', args, {
+    cwd: o.dir,
+    stdio: ['ignore', 'ignore', 'pipe', 'ignore', 'pipe', ...(o.attach ? ['pipe', 'pipe'] as const : [])],
+    env,
+    detached: true,
+  })
+  let stderr = ''
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString() })
+  const fds = child.stdio as unknown as Array<NodeJS.ReadWriteStream | null>
+  const messages = syncMessages(fds[4]!)
+  const startPipe = o.attach ? fds[5]! : undefined
+  // conmon reads the start pipe once before it forks (for cgroup placement) and once more,
+  // with `--exec-attach`, before it runs the process.
+  startPipe?.write('0')
+  const spawnError = new Promise<never>((_, reject) => child.on('error', (err) => reject(internal('ERR_MONITOR', `cannot start conmon: ${err.message}`))))
+  spawnError.catch(() => {})
+  const attachReady = o.attach
+    ? Promise.race([spawnError, new Promise<void>((resolve, reject) => {
+      const p = fds[6]!
+      p.once('data', () => { (p as unknown as { destroy(): void }).destroy(); resolve() })
+      p.once('end', () => reject(internal('ERR_EXEC', runtimeMessage(stderr) || 'conmon exited before the exec session was ready')))
+    })])
+    : Promise.resolve()
+  const pid = Promise.race([spawnError, messages.next().then((m) => {
+    if (!m) throw internal('ERR_EXEC', runtimeMessage(stderr) || 'conmon exited before the process started')
+    if (m.data > 0) return m.data
+    throw internal('ERR_EXEC', runtimeMessage(m.message ?? stderr))
+  })])
+  const exit = pid.then(async () => {
+    const m = await messages.next()
+    if (!m) return { code: 255, message: 'the exec monitor exited without a status' }
+    return { code: m.data, ...(m.message ? { message: m.message } : {}) }
+  })
+  attachReady.catch(() => {})
+  exit.catch(() => {})
+  child.unref()
+  return {
+    attachReady,
+    proceed: () => { startPipe?.end('0') },
+    pid,
+    exit,
+  }
+}
+
+/** conmon's sync pipe: one JSON object per line, `{"data": n, "message": "..."}`. */
+function syncMessages(pipe: NodeJS.ReadableStream): { next(): Promise<{ data: number; message?: string } | undefined> } {
+  const queue: Array<{ data: number; message?: string }> = []
+  const waiting: Array<(m: { data: number; message?: string } | undefined) => void> = []
+  let buf = ''
+  let ended = false
+  pipe.on('data', (b: Buffer) => {
+    buf += b.toString()
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      if (!line.trim()) continue
+      let m: { data?: number; pid?: number; message?: string }
+      try { m = JSON.parse(line) as typeof m } catch { continue }
+      const msg = { data: m.data ?? m.pid ?? -1, ...(m.message ? { message: m.message } : {}) }
+      const w = waiting.shift()
+      if (w) w(msg)
+      else queue.push(msg)
+    }
+  })
+  const end = () => {
+    ended = true
+    for (const w of waiting.splice(0)) w(undefined)
+  }
+  pipe.on('end', end)
+  pipe.on('error', end)
+  pipe.on('close', end)
+  return {
+    next: () => {
+      const m = queue.shift()
+      if (m || ended) return Promise.resolve(m)
+      return new Promise((resolve) => waiting.push(resolve))
+    },
   }
 }

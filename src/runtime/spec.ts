@@ -725,6 +725,12 @@ export function verifyResources(
   return { resources: r, nanoCpus, warnings }
 }
 
+/** The cgroup limits of a running container's update (`<runtime> update --resources`), after Docker's checks. */
+export function updateResources(input: SpecResources, nanoCpus: number | undefined, host: HostInfo = hostInfo()): { resources: Omit<OciResources, 'devices'>; warnings: string[] } {
+  const checked = verifyResources(input, nanoCpus, host, { update: true })
+  return { resources: ociResources(checked.resources, checked.nanoCpus), warnings: checked.warnings }
+}
+
 function ociResources(r: SpecResources, nanoCpus: number | undefined): Omit<OciResources, 'devices'> {
   const memory: OciMemory = {}
   if ((r.memory ?? 0) > 0) memory.limit = r.memory

@@ -1,7 +1,5 @@
-import { SeqpacketSocket } from 'node-unix-socket'
-import { closeSync, constants, openSync } from 'node:fs'
+import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
 import { Filters, parseTimestamp } from '../../engine/filters.js'
 import { frame, readLogs } from '../../engine/containers/logs.js'
@@ -10,6 +8,8 @@ import type { ContainerRecord } from '../../engine/containers/types.js'
 import { conflict, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { HijackCtx, Router } from '../router.js'
+import { joinAttach, parseDetachKeys } from '../attach-stream.js'
+import type { UpdateRequest } from '../../engine/containers/service.js'
 import { fromWireCreate, toWireInspect, toWireSummary } from '../wire-containers.js'
 
 const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
@@ -105,6 +105,37 @@ export function containerRoutes(r: Router, d: Daemon): void {
     await svc().rename(ctx.params[0]!, name)
   })
 
+  r.add('POST', '/containers/{id}/update', async (ctx) => {
+    const b = (await readJsonBody<Record<string, unknown>>(ctx.req)) ?? {}
+    const n = (k: string): number | undefined => {
+      const v = b[k]
+      if (v === undefined || v === null) return undefined
+      if (typeof v !== 'number') throw invalid('ERR_INVALID_JSON', `json: cannot unmarshal ${typeof v} into Go struct field UpdateConfig.${k} of type int64`)
+      return v
+    }
+    const s = (k: string): string | undefined => (typeof b[k] === 'string' && b[k] !== '' ? (b[k] as string) : undefined)
+    const rp = b.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined
+    if (rp && rp.Name !== undefined && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(rp.Name)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${rp.Name}'`)
+    if (rp && rp.Name !== 'on-failure' && (rp.MaximumRetryCount ?? 0) !== 0) throw invalid('ERR_RESTART_POLICY', `invalid restart policy: maximum retry count can only be used with 'on-failure'`)
+    const u: UpdateRequest = {}
+    const set = <K extends keyof UpdateRequest>(k: K, v: UpdateRequest[K] | undefined) => { if (v !== undefined) u[k] = v }
+    set('memory', n('Memory'))
+    set('memorySwap', n('MemorySwap'))
+    set('memoryReservation', n('MemoryReservation'))
+    set('nanoCpus', n('NanoCpus'))
+    set('cpuShares', n('CpuShares'))
+    set('cpuQuota', n('CpuQuota'))
+    set('cpuPeriod', n('CpuPeriod'))
+    set('cpusetCpus', s('CpusetCpus'))
+    set('cpusetMems', s('CpusetMems'))
+    set('pidsLimit', n('PidsLimit'))
+    set('blkioWeight', n('BlkioWeight'))
+    if (rp && rp.Name !== undefined) u.restartPolicy = { name: rp.Name as NonNullable<UpdateRequest['restartPolicy']>['name'], maximumRetryCount: rp.MaximumRetryCount ?? 0 }
+    if ((n('CpuRealtimePeriod') ?? 0) !== 0 || (n('CpuRealtimeRuntime') ?? 0) !== 0) throw invalid('ERR_RT', 'Your kernel does not support CPU real-time scheduler')
+    const out = await svc().update(ctx.params[0]!, u)
+    return { Warnings: out.warnings.length ? out.warnings : null }
+  })
+
   r.add('POST', '/containers/{id}/resize', async (ctx) => {
     const rec = svc().resolve(ctx.params[0]!)
     if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`)
@@ -145,7 +176,7 @@ function matchesAncestor(d: Daemon, c: ContainerRecord, ancestor: string): boole
   }
 }
 
-async function resize(ctlPath: string, h: number, w: number): Promise<void> {
+export async function resize(ctlPath: string, h: number, w: number): Promise<void> {
   // conmon's control FIFO: "1 <height> <width>\n" resizes the terminal. Opened non-blocking:
   // a blocking open of a FIFO nobody reads (conmon gone) would hold a thread-pool thread forever
   // and starve every other file operation of the daemon.
@@ -164,185 +195,34 @@ async function resize(ctlPath: string, h: number, w: number): Promise<void> {
   }
 }
 
-/** conmon reads its attach socket into a 32 KiB buffer: the longest stdin packet it takes whole. */
-const STDIN_PACKET = 32 * 1024
-/** stdin held for a container that is not started yet before reading from the client pauses. */
-const PENDING_STDIN_MAX = 1 << 20
-
-/** conmon's attach socket carries one byte of stream (2 stdout, 3 stderr) before each message. */
 async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
   const svc = d.engine.containers
   const rec = svc.resolve(ctx.params[0]!)
   const q = ctx.query
-  const wantIn = boolParam(q, 'stdin')
-  const wantOut = boolParam(q, 'stdout')
-  const wantErr = boolParam(q, 'stderr')
-  const stream = boolParam(q, 'stream')
   const tty = rec.config.tty
   const detachKeys = parseDetachKeys(q.get('detachKeys') ?? 'ctrl-p,ctrl-q')
   ctx.upgrade(tty || !versionAtLeast({ version: ctx.version } as Ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream')
   const client = ctx.socket
+  const wantOut = boolParam(q, 'stdout')
+  const wantErr = boolParam(q, 'stderr')
   if (boolParam(q, 'logs')) {
     for await (const r of readLogs(rec.logPath, { stdout: wantOut, stderr: wantErr, follow: false })) client.write(tty ? r.data : frame(r.stream === 'stdout' ? 1 : 2, r.data))
   }
-  if (!stream) { client.end(); return }
+  if (!boolParam(q, 'stream')) { client.end(); return }
   d.engine.events.emit('container', 'attach', rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name })
-  let seq: SeqpacketSocket | undefined
-  /** Set once the socket accepts writes: until then stdin waits in `pending`. */
-  let connected = false
-  let onConnected: () => void = () => {}
-  let finished = false
-  const finish = () => {
-    if (finished) return
-    finished = true
-    unhook()
-    seq?.destroy()
-    client.end()
-  }
-  const connect = (path: string) => new Promise<void>((resolve, reject) => {
-    const s = new SeqpacketSocket()
-    seq = s
-    s.on('data', (buf: Buffer) => {
-      if (buf.length < 1) return
-      const kind = buf[0]
-      const payload = buf.subarray(1)
-      if (kind === 2 && wantOut) client.write(tty ? payload : frame(1, payload))
-      else if (kind === 3 && wantErr) client.write(tty ? payload : frame(2, payload))
-    })
-    s.on('end', finish)
-    s.on('close', finish)
-    s.on('error', (err: Error) => { if (!finished) reject(err); finish() })
-    keepReadingAfterReset(s, () => connected, () => setTimeout(finish, 2000).unref())
-    try {
-      connectSeqpacket(s, path, () => { connected = true; onConnected(); resolve() })
-    } catch (err) {
-      reject(err)
-    }
-  })
+  const joined = joinAttach({ client, head: ctx.head, tty, stdin: boolParam(q, 'stdin'), stdout: wantOut, stderr: wantErr, detachKeys, closeStdinOnEnd: rec.config.stdinOnce })
   // Before start, the monitor's socket does not exist yet: connect when it does.
-  const unhook = svc.addAttachHook(rec.id, { connect })
+  const unhook = svc.addAttachHook(rec.id, { connect: joined.connect })
+  void joined.finished.then(unhook)
   if (rec.state.status === 'running' || rec.state.status === 'paused') {
     unhook()
     try {
-      await connect(svc.attachSocketPath(rec.id))
+      await joined.connect(svc.attachSocketPath(rec.id))
     } catch {
-      finish()
+      joined.finish()
       return
     }
   }
-  if (wantIn) {
-    // Input that arrives before the container starts waits for the monitor's socket, and must
-    // not be written before its 'connect': conmon reads stdin only once the container runs, so
-    // early packets would fill the socket, it would never turn writable, the connect would
-    // never complete and the start waiting on it would hang (`docker run -i` with big input).
-    const pending: Buffer[] = []
-    let pendingBytes = 0
-    let inputEnded = false
-    let matched = 0
-    let inFlight = 0
-    // Each write is one SOCK_SEQPACKET message and conmon reads at most 32 KiB of one: longer
-    // messages would be cut. Reading from the client pauses while packets wait for the kernel.
-    const send = (b: Buffer) => {
-      if (finished) return // the socket is closed: nothing takes input any more
-      for (let off = 0; off < b.length; off += STDIN_PACKET) {
-        inFlight++
-        seq!.write(b, off, Math.min(STDIN_PACKET, b.length - off), () => {
-          if (--inFlight === 0 && !finished) client.resume()
-        })
-      }
-      if (inFlight > 0) client.pause()
-    }
-    const forward = (b: Buffer) => {
-      if (connected) return send(b)
-      pending.push(b)
-      pendingBytes += b.length
-      if (pendingBytes >= PENDING_STDIN_MAX) client.pause()
-    }
-    const endInput = () => {
-      // stdin closed by the client: close the container's stdin unless it stays open for others.
-      if (!rec.config.stdinOnce) return
-      if (connected) { try { seq!.end() } catch { /* closed */ } } else inputEnded = true
-    }
-    onConnected = () => {
-      for (const b of pending.splice(0)) send(b)
-      pendingBytes = 0
-      if (inFlight === 0 && !finished) client.resume()
-      if (inputEnded) endInput()
-    }
-    client.on('data', (b: Buffer) => {
-      if (tty && detachKeys.length) {
-        for (const byte of b) {
-          matched = byte === detachKeys[matched] ? matched + 1 : byte === detachKeys[0] ? 1 : 0
-          if (matched === detachKeys.length) { finish(); return }
-        }
-      }
-      forward(b)
-    })
-    client.on('end', endInput)
-    if (ctx.head.length) forward(ctx.head)
-  }
-  client.on('close', finish)
   // When the container stops, the stream ends once the monitor closes its socket.
-  void svc.wait(rec.id, 'next-exit').then(() => setTimeout(finish, 50))
-}
-
-/**
- * When conmon closes its end with stdin we sent still unread in its queue (the container exited
- * without reading all its input), the kernel flags our socket ECONNRESET although the
- * container's last output is still queued for us. libuv then stops polling it (EBADF) and
- * node-unix-socket destroys it: that output was lost (`yes | docker run -i busybox head -c 10`
- * printed nothing now and then). So once connected, an error does not destroy the socket: a
- * write takes the pending error off it (sendmsg returns and clears it), polling restarts, and
- * the queued output is read up to 'end'. `onReset` arms a fallback in case no 'end' comes.
- * Relies on two internals of node-unix-socket 0.2 (the `_error` event, `wrap.startRecv`); with
- * other versions it keeps the library's behaviour.
- */
-function keepReadingAfterReset(s: SeqpacketSocket, isConnected: () => boolean, onReset: () => void): void {
-  const library = s.listeners('_error') as Array<(err: Error) => void>
-  const wrap = (s as unknown as { wrap?: { startRecv?: () => void } }).wrap
-  if (library.length === 0 || typeof wrap?.startRecv !== 'function') return
-  s.removeAllListeners('_error')
-  let reset = false
-  s.on('_error', (err: Error) => {
-    if (!isConnected()) {
-      for (const l of library) l.call(s, err)
-      return
-    }
-    if (reset) return
-    reset = true
-    onReset()
-    try {
-      s.write(Buffer.alloc(0))
-      wrap.startRecv!()
-    } catch {
-      // destroyed meanwhile: nothing more to read
-    }
-  })
-}
-
-/**
- * Connect to a unix socket whose path may not fit `sun_path` (108 bytes, e.g. under a deep
- * exec root): go through `/proc/self/fd/<fd of its directory>`, as conmon does to bind it.
- * The path is resolved by the connect(2) that `connect` makes at once (it throws when the
- * socket is missing), so the directory fd can be closed when it returns.
- */
-export function connectSeqpacket(s: SeqpacketSocket, path: string, cb: () => void): void {
-  if (Buffer.byteLength(path) < 100) return s.connect(path, cb)
-  const dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY)
-  try {
-    s.connect(`/proc/self/fd/${dirFd}/${basename(path)}`, cb)
-  } finally {
-    closeSync(dirFd)
-  }
-}
-
-/** `ctrl-p,ctrl-q` → [16, 17]; Docker's detach key syntax. */
-export function parseDetachKeys(s: string): number[] {
-  if (s === '') return []
-  return s.split(',').map((k) => {
-    const m = /^ctrl-([a-z@\[\\\]^_])$/.exec(k)
-    if (m) return m[1] === '@' ? 0 : m[1]!.charCodeAt(0) <= 0x7a && m[1]! >= 'a' ? m[1]!.charCodeAt(0) - 96 : '@[\\]^_'.indexOf(m[1]!) + 0x1b - 1
-    if (k.length === 1) return k.charCodeAt(0)
-    throw invalid('ERR_DETACH_KEYS', `Invalid escape keys (${s}) provided`)
-  })
+  void svc.wait(rec.id, 'next-exit').then(() => setTimeout(joined.finish, 50))
 }

@@ -1,7 +1,194 @@
+import type { Duplex } from 'node:stream'
 import type { Daemon } from '../../daemon/daemon.js'
-import { notImplemented } from '../../lib/errors.js'
-import type { Router } from '../router.js'
+import { frame } from '../../engine/containers/logs.js'
+import type { ExecConfig } from '../../engine/exec/service.js'
+import { EngineError, invalid } from '../../lib/errors.js'
+import { joinAttach, parseDetachKeys } from '../attach-stream.js'
+import { readJsonBody, versionAtLeast, type Ctx } from '../http.js'
+import type { HijackCtx, Router } from '../router.js'
+import { resize } from './containers.js'
 
-export function execRoutes(r: Router, _d: Daemon): void {
-  r.add('POST', '/containers/{id}/exec', () => { throw notImplemented('ERR_NOT_IMPLEMENTED', 'exec: not supported by this berthd yet') })
+type Wire = Record<string, unknown>
+
+export function execRoutes(r: Router, d: Daemon): void {
+  const svc = () => d.engine.exec
+
+  r.add('POST', '/containers/{id}/exec', async (ctx) => {
+    const body = (await readJsonBody<Wire>(ctx.req)) ?? {}
+    const id = svc().create(ctx.params[0]!, fromWireExecConfig(body))
+    ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
+    ctx.res.end(JSON.stringify({ Id: id }))
+  })
+
+  r.add('GET', '/exec/{id}/json', (ctx) => {
+    const s = svc().get(ctx.params[0]!)
+    const c = s.config
+    return {
+      ID: s.id,
+      Running: s.running,
+      ExitCode: s.exitCode,
+      ProcessConfig: { tty: c.tty, entrypoint: c.cmd[0] ?? '', arguments: c.cmd.slice(1), privileged: c.privileged, ...(c.user ? { user: c.user } : {}) },
+      OpenStdin: c.attachStdin,
+      OpenStderr: c.attachStderr,
+      OpenStdout: c.attachStdout,
+      CanRemove: false,
+      ContainerID: s.containerId,
+      DetachKeys: c.detachKeys,
+      Pid: s.pid,
+    }
+  })
+
+  r.add('POST', '/exec/{id}/resize', async (ctx) => {
+    const h = Number(ctx.query.get('h') ?? 0)
+    const w = Number(ctx.query.get('w') ?? 0)
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalid('ERR_RESIZE', 'invalid resize parameters')
+    const s = svc().get(ctx.params[0]!)
+    if (!s.running) return
+    await resize(svc().controlPath(s.id), h, w)
+  })
+
+  // Without a connection upgrade: a detached start, or output streamed in the answer's body.
+  r.add('POST', '/exec/{id}/start', async (ctx) => {
+    const opts = startOptions(await readJsonBody<Wire>(ctx.req))
+    const s = svc().get(ctx.params[0]!)
+    if (opts.detach) {
+      await svc().start(s.id, opts.consoleSize ? { consoleSize: opts.consoleSize } : {})
+      ctx.res.writeHead(200)
+      ctx.res.end()
+      return
+    }
+    await streamExec(ctx, d, s.id, opts, undefined)
+  })
+
+  r.hijack('POST', '/exec/{id}/start', async (ctx) => {
+    const { body, rest } = await readUpgradeBody(ctx)
+    const opts = startOptions(body)
+    const s = svc().get(ctx.params[0]!)
+    if (opts.detach) {
+      await svc().start(s.id, opts.consoleSize ? { consoleSize: opts.consoleSize } : {})
+      ctx.socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\nApi-Version: ${ctx.version}\r\n\r\n`)
+      return
+    }
+    await streamExec(undefined, d, s.id, opts, { ctx, head: rest })
+  })
+}
+
+interface StartOptions { detach: boolean; consoleSize?: { height: number; width: number } }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
+
+function startOptions(body: Wire | undefined): StartOptions {
+  const b = body ?? {}
+  const cs = Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as number[]) : undefined
+  return { detach: !!b.Detach, ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}) }
+}
+
+/**
+ * Run a started session's stream: over the hijacked connection (stdin too), or, for a client
+ * that did not ask to upgrade, as the answer's body. An error after the stream has begun is
+ * written into it, as Docker does, and the session counts as ended with 126.
+ */
+async function streamExec(plain: Ctx | undefined, d: Daemon, id: string, opts: StartOptions, hijack: { ctx: HijackCtx; head: Buffer } | undefined): Promise<void> {
+  const s = d.engine.exec.get(id)
+  const c = s.config
+  const multiplexed = !c.tty && versionAtLeast({ version: (hijack?.ctx.version ?? plain!.version) } as Ctx, '1.42')
+  const contentType = c.tty ? 'application/vnd.docker.raw-stream' : multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream'
+  let client: Duplex
+  if (hijack) {
+    // Errors found before the process is set up answer as plain HTTP errors.
+    d.engine.exec.get(id)
+    hijack.ctx.upgrade(contentType)
+    client = hijack.ctx.socket
+  } else {
+    plain!.res.writeHead(200, { 'Content-Type': contentType })
+    plain!.res.flushHeaders()
+    client = responseDuplex(plain!)
+  }
+  const joined = joinAttach({
+    client,
+    ...(hijack ? { head: hijack.head } : {}),
+    tty: c.tty,
+    stdin: !!hijack && c.attachStdin,
+    stdout: c.attachStdout,
+    stderr: c.attachStderr,
+    detachKeys: parseDetachKeys(c.detachKeys || 'ctrl-p,ctrl-q'),
+    closeStdinOnEnd: true,
+    callerEnds: true,
+  })
+  // The body was read with the socket paused: input flows again now that it has a reader.
+  if (hijack) hijack.ctx.socket.resume()
+  try {
+    const { ended } = await d.engine.exec.start(id, { attach: { connect: joined.connect }, ...(opts.consoleSize ? { consoleSize: opts.consoleSize } : {}) })
+    // The monitor closes its socket once the process ended and its output was passed on.
+    await ended
+    await Promise.race([joined.remoteEnded, joined.finished, sleep(1000)])
+    joined.finish()
+  } catch (err) {
+    const msg = err instanceof EngineError ? err.message : String(err)
+    client.write(c.tty || !multiplexed ? Buffer.from(`${msg}\r\n`) : frame(1, Buffer.from(`${msg}\r\n`)))
+    joined.finish()
+  }
+}
+
+/** The answer of a plain request as the write side of a stream: it takes no input. */
+function responseDuplex(ctx: Ctx): Duplex {
+  return ctx.res as unknown as Duplex
+}
+
+/**
+ * A hijacked request's JSON body: node hands over the connection right after the headers, so
+ * the body (Content-Length bytes) is read from `head` and the socket; what follows is stdin.
+ */
+async function readUpgradeBody(ctx: HijackCtx): Promise<{ body: Wire | undefined; rest: Buffer }> {
+  const len = Number(ctx.req.headers['content-length'] ?? 0)
+  let buf = ctx.head
+  if (len > 0 && buf.length < len) {
+    const chunks: Buffer[] = [buf]
+    let have = buf.length
+    await new Promise<void>((resolve, reject) => {
+      const onData = (b: Buffer) => {
+        chunks.push(b)
+        have += b.length
+        if (have >= len) { cleanup(); resolve() }
+      }
+      const onEnd = () => { cleanup(); reject(invalid('ERR_BODY', 'unexpected end of request body')) }
+      const cleanup = () => { ctx.socket.off('data', onData); ctx.socket.off('end', onEnd); ctx.socket.pause() }
+      ctx.socket.on('data', onData)
+      ctx.socket.on('end', onEnd)
+    })
+    buf = Buffer.concat(chunks)
+  }
+  const bodyBuf = buf.subarray(0, len)
+  const rest = buf.subarray(len)
+  if (bodyBuf.length === 0) return { body: undefined, rest }
+  try {
+    return { body: JSON.parse(bodyBuf.toString('utf8')) as Wire, rest }
+  } catch (err) {
+    throw invalid('ERR_INVALID_JSON', `invalid JSON: ${(err as Error).message}`)
+  }
+}
+
+function fromWireExecConfig(b: Wire): ExecConfig {
+  const strs = (v: unknown, what: string): string[] => {
+    if (v === undefined || v === null) return []
+    if (typeof v === 'string') return [v]
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid('ERR_INVALID_JSON', `json: cannot unmarshal ${typeof v} into Go struct field ExecConfig.${what} of type []string`)
+    return v as string[]
+  }
+  const env = strs(b.Env, 'Env')
+  for (const e of env) if (e.startsWith('=') || e === '') throw invalid('ERR_EXEC_ENV', `invalid environment variable: ${e}`)
+  const cs = Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as number[]) : undefined
+  return {
+    cmd: strs(b.Cmd, 'Cmd'),
+    env,
+    user: typeof b.User === 'string' ? b.User : '',
+    workingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '',
+    privileged: !!b.Privileged,
+    tty: !!b.Tty,
+    attachStdin: !!b.AttachStdin,
+    attachStdout: !!b.AttachStdout,
+    attachStderr: !!b.AttachStderr,
+    detachKeys: typeof b.DetachKeys === 'string' ? b.DetachKeys : '',
+    ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}),
+  }
 }

@@ -7,7 +7,6 @@ import type { Router } from '../router.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  ['POST', '/containers/{id}/update', 'update'],
   [['GET', 'POST'], '/networks', 'networks'],
   ['POST', '/networks/create', 'networks'],
   ['POST', '/networks/prune', 'networks'],

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { ApiError, demuxer, type EngineClient } from '../../client/client.js'
+import { ApiError, demuxer, type EngineClient, type RequestOpts } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
@@ -11,8 +11,8 @@ type Wire = Record<string, unknown>
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [])
 
 /** Parse `docker run`/`create` flags into the Engine API's create body. */
-export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire {
-  const f = ctx.flags
+/** `--env-file` then `-e` values, as docker reads them: `NAME` alone takes this process's value. */
+export function envFromFlags(f: CliContext['flags']): string[] {
   const env: string[] = []
   for (const file of list(f['env-file'])) {
     let text: string
@@ -24,6 +24,12 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
     }
   }
   for (const e of list(f.env)) env.push(e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e)
+  return env
+}
+
+export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire {
+  const f = ctx.flags
+  const env = envFromFlags(f)
   const labels: Record<string, string> = {}
   for (const l of list(f.label)) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1) }
   const attach = list(f.attach).map((a) => a.toLowerCase())
@@ -225,7 +231,7 @@ async function resizeTty(client: EngineClient, id: string): Promise<void> {
   process.stdout.on('resize', () => void send())
 }
 
-interface AttachHandle { done: Promise<boolean>; close(): void }
+export interface AttachHandle { done: Promise<boolean>; close(): void }
 
 /**
  * Hijack an attach connection: demultiplex stdout/stderr (or raw TTY bytes) to this process's
@@ -233,9 +239,14 @@ interface AttachHandle { done: Promise<boolean>; close(): void }
  * ends (true when the user detached with the detach keys).
  */
 async function attachStream(client: EngineClient, id: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; detachKeys?: string | undefined }): Promise<AttachHandle> {
-  const { socket, head } = await client.hijack('POST', `/containers/${id}/attach`, {
+  return hijackStream(client, `/containers/${id}/attach`, {
     query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}) },
-  })
+  }, o)
+}
+
+/** The same for any hijacked endpoint (attach, exec start). */
+export async function hijackStream(client: EngineClient, path: string, req: RequestOpts, o: { stdin: boolean; tty: boolean }): Promise<AttachHandle> {
+  const { socket, head } = await client.hijack('POST', path, req)
   // Raw mode as docker sets it (cfmakeraw: no output processing either; libuv's raw mode keeps
   // ONLCR, which would turn the container's \r\n into \r\r\n).
   let saved: string | undefined

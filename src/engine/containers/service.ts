@@ -8,9 +8,10 @@ import { writeFileAtomic } from '../../lib/fs.js'
 import { KeyedLock } from '../../lib/lock.js'
 import { Rollback } from '../../lib/rollback.js'
 import type { LayerStore } from '../../core/layer-store.js'
+import { unlimitPids } from '../../platform/cgroups.js'
 import { isMountPoint, mountOverlay, unmount } from '../../platform/mount.js'
-import { createWithMonitor, deleteContainer, killContainer, pauseContainer, processAlive, startContainer, type RuntimeRef } from '../../runtime/monitor.js'
-import { buildSpec, serializeSpec, type SpecInput } from '../../runtime/spec.js'
+import { createWithMonitor, deleteContainer, killContainer, pauseContainer, processAlive, startContainer, updateContainer, type RuntimeRef } from '../../runtime/monitor.js'
+import { buildSpec, serializeSpec, updateResources, type SpecInput } from '../../runtime/spec.js'
 import type { EventBus } from '../events/bus.js'
 import type { ImageService } from '../images/service.js'
 import { monitorLogOptions, resolveLogConfig, type LogDefaults } from './log-rotate.js'
@@ -30,6 +31,22 @@ export interface ContainerDeps {
   defaultRuntime: string
   initPath?: string
   logDefaults?: LogDefaults
+}
+
+/** What `docker update` may change: limits and the restart policy. */
+export interface UpdateRequest {
+  memory?: number
+  memorySwap?: number
+  memoryReservation?: number
+  nanoCpus?: number
+  cpuShares?: number
+  cpuQuota?: number
+  cpuPeriod?: number
+  cpusetCpus?: string
+  cpusetMems?: string
+  pidsLimit?: number
+  blkioWeight?: number
+  restartPolicy?: HostConfig['restartPolicy']
 }
 
 export interface CreateRequest {
@@ -308,6 +325,20 @@ export class ContainerService {
       if (i >= 0) l.splice(i, 1)
       if (l.length === 0) this.#attachHooks.delete(id)
     }
+  }
+
+  /** The OCI bundle of a running container (its config.json is the exec processes' template). */
+  bundleDir(id: string): string {
+    return this.#bundle(id)
+  }
+
+  /** Where a container's rootfs is mounted while it runs. */
+  rootfsDir(id: string): string {
+    return this.#merged(id)
+  }
+
+  runtimeOf(rec: ContainerRecord): RuntimeRef {
+    return this.#runtime(rec)
   }
 
   attachSocketPath(id: string): string {
@@ -680,6 +711,83 @@ export class ContainerService {
     }
   }
 
+  // ---- update
+
+  /**
+   * New limits and restart policy, as `docker update`: checked as Docker checks them, applied
+   * to the running container's cgroup first, recorded only when that worked.
+   */
+  async update(ref: string, u: UpdateRequest): Promise<{ warnings: string[] }> {
+    const rec0 = this.resolve(ref)
+    await using _ = await this.#locks.acquire(rec0.id)
+    const rec = this.deps.store.get(rec0.id)
+    if (!rec) throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
+    const hc = { ...rec.hostConfig }
+    const fail = (m: string) => invalid('ERR_UPDATE', `Cannot update container ${rec.id}: ${m}`)
+    if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict('ERR_CONTAINER_REMOVING', `Cannot update container ${rec.id}: container is marked for removal and cannot be "update"`)
+    if (u.restartPolicy) {
+      if (hc.autoRemove && u.restartPolicy.name !== '' && u.restartPolicy.name !== 'no') throw fail('Restart policy cannot be updated because AutoRemove is enabled for the container')
+      hc.restartPolicy = u.restartPolicy
+    }
+    // Docker's rules: a new memory limit above the swap limit needs a new swap limit too.
+    if (u.memory && u.memory > 0 && u.memorySwap === undefined && hc.memorySwap > 0 && u.memory > hc.memorySwap) {
+      throw fail('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time')
+    }
+    if (u.nanoCpus !== undefined && u.nanoCpus > 0 && (hc.cpuQuota > 0 || hc.cpuPeriod > 0) && u.cpuQuota === undefined && u.cpuPeriod === undefined) {
+      throw fail('Conflicting options: CPU Quota or CPU Period cannot be updated when NanoCPUs is set')
+    }
+    if ((u.cpuQuota !== undefined || u.cpuPeriod !== undefined) && hc.nanoCpus > 0 && u.nanoCpus === undefined) {
+      throw fail('Conflicting options: Nano CPUs cannot be updated as CPU Period/Quota has already been set')
+    }
+    if (u.memory !== undefined && u.memory !== 0) { hc.memory = u.memory; if (u.memorySwap === undefined && hc.memorySwap === 0) hc.memorySwap = 0 }
+    if (u.memorySwap !== undefined && u.memorySwap !== 0) hc.memorySwap = u.memorySwap
+    if (u.memoryReservation !== undefined && u.memoryReservation !== 0) hc.memoryReservation = u.memoryReservation
+    if (u.nanoCpus !== undefined && u.nanoCpus !== 0) hc.nanoCpus = u.nanoCpus
+    if (u.cpuShares !== undefined && u.cpuShares !== 0) hc.cpuShares = u.cpuShares
+    if (u.cpuQuota !== undefined && u.cpuQuota !== 0) hc.cpuQuota = u.cpuQuota
+    if (u.cpuPeriod !== undefined && u.cpuPeriod !== 0) hc.cpuPeriod = u.cpuPeriod
+    if (u.cpusetCpus) hc.cpusetCpus = u.cpusetCpus
+    if (u.cpusetMems) hc.cpusetMems = u.cpusetMems
+    if (u.pidsLimit !== undefined && u.pidsLimit !== 0) hc.pidsLimit = u.pidsLimit > 0 ? u.pidsLimit : null
+    let checked
+    try {
+      checked = updateResources({
+        ...(hc.memory ? { memory: hc.memory } : {}),
+        ...(hc.memorySwap ? { memorySwap: hc.memorySwap } : {}),
+        ...(hc.memoryReservation ? { memoryReservation: hc.memoryReservation } : {}),
+        ...(hc.cpuShares ? { cpuShares: hc.cpuShares } : {}),
+        ...(hc.cpuQuota ? { cpuQuota: hc.cpuQuota } : {}),
+        ...(hc.cpuPeriod ? { cpuPeriod: hc.cpuPeriod } : {}),
+        ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
+        ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
+        ...(u.blkioWeight ? { blkioWeight: u.blkioWeight } : {}),
+        ...(u.pidsLimit !== undefined ? { pidsLimit: hc.pidsLimit ?? 0 } : {}),
+        ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
+      }, hc.nanoCpus || undefined)
+    } catch (err) {
+      if (err instanceof EngineError) throw fail(err.message)
+      throw err
+    }
+    if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      const file = join(this.#bundle(rec.id), 'update.json')
+      const unlimitedPids = (checked.resources.pids?.limit ?? 0) < 0
+      if (unlimitedPids) delete checked.resources.pids
+      await writeFileAtomic(file, JSON.stringify(checked.resources))
+      try {
+        await updateContainer(this.#runtime(rec), rec.id, file)
+        if (unlimitedPids) await unlimitPids(`/berth/${rec.id}`)
+      } catch (err) {
+        throw fail((err as Error).message)
+      } finally {
+        await rm(file, { force: true })
+      }
+    }
+    rec.hostConfig = hc
+    await this.deps.store.save(rec)
+    this.#emit(rec, 'update')
+    return { warnings: checked.warnings }
+  }
+
   // ---- remove, rename
 
   async remove(ref: string, { force = false, internal: auto = false }: { force?: boolean; volumes?: boolean; internal?: boolean } = {}): Promise<void> {
@@ -737,6 +845,11 @@ export class ContainerService {
     this.deps.store.releaseName(old, rec.id)
     await this.deps.store.save(rec)
     this.#emit(rec, 'rename', { oldName: `/${old}` })
+  }
+
+  /** A container event, with Docker's attributes (labels, image, name) and `extra`. */
+  emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#emit(rec, action, extra)
   }
 
   #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {

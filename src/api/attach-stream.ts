@@ -1,0 +1,199 @@
+import { SeqpacketSocket } from 'node-unix-socket'
+import { closeSync, constants, openSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import type { Duplex } from 'node:stream'
+import { frame } from '../engine/containers/logs.js'
+import { invalid } from '../lib/errors.js'
+
+/** conmon reads its attach socket into a 32 KiB buffer: the longest stdin packet it takes whole. */
+const STDIN_PACKET = 32 * 1024
+/** stdin held before the monitor's socket is connected, before reading from the client pauses. */
+const PENDING_STDIN_MAX = 1 << 20
+
+export interface JoinOptions {
+  /** The hijacked client connection. */
+  client: Duplex
+  /** Bytes of the client's stream already read (after the request). */
+  head?: Buffer
+  tty: boolean
+  stdin: boolean
+  stdout: boolean
+  stderr: boolean
+  /** Detach key sequence (parsed), honoured on a TTY. */
+  detachKeys: number[]
+  /** Close the process's stdin when the client's input ends. */
+  closeStdinOnEnd: boolean
+  /** Leave the client connection open when the monitor closes its socket: the caller ends it. */
+  callerEnds?: boolean
+}
+
+export interface Joined {
+  /** Connect to a monitor's attach socket; stdin waits until this completes. */
+  connect(path: string): Promise<void>
+  /** End both sides. */
+  finish(): void
+  readonly finished: Promise<void>
+  /** The monitor closed its socket: all output has been passed on. */
+  readonly remoteEnded: Promise<void>
+}
+
+/**
+ * Join a hijacked client connection to a conmon attach socket (SOCK_SEQPACKET): each message
+ * from conmon carries one byte of stream (2 stdout, 3 stderr) before the data; without a TTY the
+ * client gets Docker's stdcopy framing. stdin is written in packets conmon takes whole. Used by
+ * container attach and exec start.
+ */
+export function joinAttach(o: JoinOptions): Joined {
+  const { client, tty } = o
+  let seq: SeqpacketSocket | undefined
+  /** Set once the socket accepts writes: until then stdin waits in `pending`. */
+  let connected = false
+  let onConnected: () => void = () => {}
+  let finished = false
+  let resolveFinished: () => void = () => {}
+  const finishedP = new Promise<void>((r) => { resolveFinished = r })
+  let resolveRemote: () => void = () => {}
+  const remoteEnded = new Promise<void>((r) => { resolveRemote = r })
+  const finish = () => {
+    if (finished) return
+    finished = true
+    seq?.destroy()
+    client.end()
+    resolveFinished()
+  }
+  const connect = (path: string) => new Promise<void>((resolve, reject) => {
+    const s = new SeqpacketSocket()
+    seq = s
+    s.on('data', (buf: Buffer) => {
+      if (buf.length < 1) return
+      const kind = buf[0]
+      const payload = buf.subarray(1)
+      if (kind === 2 && o.stdout) client.write(tty ? payload : frame(1, payload))
+      else if (kind === 3 && o.stderr) client.write(tty ? payload : frame(2, payload))
+    })
+    const remoteEnd = () => { resolveRemote(); if (!o.callerEnds) finish() }
+    s.on('end', remoteEnd)
+    s.on('close', remoteEnd)
+    s.on('error', (err: Error) => { if (!finished) reject(err); remoteEnd() })
+    keepReadingAfterReset(s, () => connected, () => setTimeout(remoteEnd, 2000).unref())
+    try {
+      connectSeqpacket(s, path, () => { connected = true; onConnected(); resolve() })
+    } catch (err) {
+      reject(err)
+    }
+  })
+  if (o.stdin) {
+    // Input that arrives before the monitor's socket is connected waits, and must not be
+    // written before its 'connect': conmon reads stdin only once the process runs, so early
+    // packets would fill the socket, it would never turn writable, the connect would never
+    // complete and a start waiting on it would hang (`docker run -i` with big input).
+    const pending: Buffer[] = []
+    let pendingBytes = 0
+    let inputEnded = false
+    let matched = 0
+    let inFlight = 0
+    // Each write is one SOCK_SEQPACKET message and conmon reads at most 32 KiB of one: longer
+    // messages would be cut. Reading from the client pauses while packets wait for the kernel.
+    const send = (b: Buffer) => {
+      if (finished) return // the socket is closed: nothing takes input any more
+      for (let off = 0; off < b.length; off += STDIN_PACKET) {
+        inFlight++
+        seq!.write(b, off, Math.min(STDIN_PACKET, b.length - off), () => {
+          if (--inFlight === 0 && !finished) client.resume()
+        })
+      }
+      if (inFlight > 0) client.pause()
+    }
+    const forward = (b: Buffer) => {
+      if (connected) return send(b)
+      pending.push(b)
+      pendingBytes += b.length
+      if (pendingBytes >= PENDING_STDIN_MAX) client.pause()
+    }
+    const endInput = () => {
+      // stdin closed by the client: close the process's stdin unless it stays open for others.
+      if (!o.closeStdinOnEnd) return
+      if (connected) { try { seq!.end() } catch { /* closed */ } } else inputEnded = true
+    }
+    onConnected = () => {
+      for (const b of pending.splice(0)) send(b)
+      pendingBytes = 0
+      if (inFlight === 0 && !finished) client.resume()
+      if (inputEnded) endInput()
+    }
+    client.on('data', (b: Buffer) => {
+      if (tty && o.detachKeys.length) {
+        for (const byte of b) {
+          matched = byte === o.detachKeys[matched] ? matched + 1 : byte === o.detachKeys[0] ? 1 : 0
+          if (matched === o.detachKeys.length) { finish(); return }
+        }
+      }
+      forward(b)
+    })
+    client.on('end', endInput)
+    if (o.head?.length) forward(o.head)
+  }
+  client.on('close', finish)
+  return { connect, finish, finished: finishedP, remoteEnded }
+}
+
+/**
+ * When conmon closes its end with stdin we sent still unread in its queue (the container exited
+ * without reading all its input), the kernel flags our socket ECONNRESET although the
+ * container's last output is still queued for us. libuv then stops polling it (EBADF) and
+ * node-unix-socket destroys it: that output was lost (`yes | docker run -i busybox head -c 10`
+ * printed nothing now and then). So once connected, an error does not destroy the socket: a
+ * write takes the pending error off it (sendmsg returns and clears it), polling restarts, and
+ * the queued output is read up to 'end'. `onReset` arms a fallback in case no 'end' comes.
+ * Relies on two internals of node-unix-socket 0.2 (the `_error` event, `wrap.startRecv`); with
+ * other versions it keeps the library's behaviour.
+ */
+function keepReadingAfterReset(s: SeqpacketSocket, isConnected: () => boolean, onReset: () => void): void {
+  const library = s.listeners('_error') as Array<(err: Error) => void>
+  const wrap = (s as unknown as { wrap?: { startRecv?: () => void } }).wrap
+  if (library.length === 0 || typeof wrap?.startRecv !== 'function') return
+  s.removeAllListeners('_error')
+  let reset = false
+  s.on('_error', (err: Error) => {
+    if (!isConnected()) {
+      for (const l of library) l.call(s, err)
+      return
+    }
+    if (reset) return
+    reset = true
+    onReset()
+    try {
+      s.write(Buffer.alloc(0))
+      wrap.startRecv!()
+    } catch {
+      // destroyed meanwhile: nothing more to read
+    }
+  })
+}
+
+/**
+ * Connect to a unix socket whose path may not fit `sun_path` (108 bytes, e.g. under a deep
+ * exec root): go through `/proc/self/fd/<fd of its directory>`, as conmon does to bind it.
+ * The path is resolved by the connect(2) that `connect` makes at once (it throws when the
+ * socket is missing), so the directory fd can be closed when it returns.
+ */
+export function connectSeqpacket(s: SeqpacketSocket, path: string, cb: () => void): void {
+  if (Buffer.byteLength(path) < 100) return s.connect(path, cb)
+  const dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    s.connect(`/proc/self/fd/${dirFd}/${basename(path)}`, cb)
+  } finally {
+    closeSync(dirFd)
+  }
+}
+
+/** `ctrl-p,ctrl-q` → [16, 17]; Docker's detach key syntax. */
+export function parseDetachKeys(s: string): number[] {
+  if (s === '') return []
+  return s.split(',').map((k) => {
+    const m = /^ctrl-([a-z@\[\\\]^_])$/.exec(k)
+    if (m) return m[1] === '@' ? 0 : m[1]!.charCodeAt(0) <= 0x7a && m[1]! >= 'a' ? m[1]!.charCodeAt(0) - 96 : '@[\\]^_'.indexOf(m[1]!) + 0x1b - 1
+    if (k.length === 1) return k.charCodeAt(0)
+    throw invalid('ERR_DETACH_KEYS', `Invalid escape keys (${s}) provided`)
+  })
+}
