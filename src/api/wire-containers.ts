@@ -16,6 +16,12 @@ const obj = <T = Wire>(v: unknown): T => (v && typeof v === 'object' && !Array.i
 export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfig: HostConfig } {
   const h = obj(body.HostConfig)
   const hc = obj(body.Healthcheck)
+  // Docker's checks of a healthcheck (daemon/container.go validateHealthCheck).
+  for (const [k, what] of [['Interval', 'Interval'], ['Timeout', 'Timeout'], ['StartPeriod', 'StartPeriod'], ['StartInterval', 'StartInterval']] as const) {
+    const v = num(hc[k])
+    if (v !== 0 && v < 1_000_000) throw invalid('ERR_HEALTHCHECK', `${what} in Healthcheck cannot be less than 1ms`)
+  }
+  if (num(hc.Retries) < 0) throw invalid('ERR_HEALTHCHECK', 'Retries in Healthcheck cannot be negative')
   const config: ContainerConfig = {
     hostname: str(body.Hostname),
     domainname: str(body.Domainname),
@@ -108,7 +114,7 @@ function toWireConfig(c: ContainerConfig): Wire {
     AttachStdin: c.attachStdin, AttachStdout: c.attachStdout, AttachStderr: c.attachStderr,
     ...(Object.keys(c.exposedPorts).length ? { ExposedPorts: c.exposedPorts } : {}),
     Tty: c.tty, OpenStdin: c.openStdin, StdinOnce: c.stdinOnce,
-    Env: c.env, Cmd: c.cmd, ...(c.healthcheck ? { Healthcheck: { Test: c.healthcheck.test, Interval: c.healthcheck.interval, Timeout: c.healthcheck.timeout, StartPeriod: c.healthcheck.startPeriod, Retries: c.healthcheck.retries } } : {}),
+    Env: c.env, Cmd: c.cmd, ...(c.healthcheck ? { Healthcheck: { Test: c.healthcheck.test, Interval: c.healthcheck.interval, Timeout: c.healthcheck.timeout, StartPeriod: c.healthcheck.startPeriod, ...(c.healthcheck.startInterval ? { StartInterval: c.healthcheck.startInterval } : {}), Retries: c.healthcheck.retries } } : {}),
     Image: c.image, Volumes: Object.keys(c.volumes).length ? c.volumes : null, WorkingDir: c.workingDir,
     Entrypoint: c.entrypoint, OnBuild: c.onBuild, Labels: c.labels,
     ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
@@ -132,7 +138,7 @@ function toWireHostConfig(h: HostConfig): Wire {
   }
 }
 
-export function toWireInspect(c: ContainerRecord, version: string): Wire {
+export function toWireInspect(c: ContainerRecord, version: string, execIds: string[] = []): Wire {
   const s = c.state
   const out: Wire = {
     Id: c.id,
@@ -142,6 +148,7 @@ export function toWireInspect(c: ContainerRecord, version: string): Wire {
     State: {
       Status: s.status, Running: s.status === 'running' || s.status === 'paused', Paused: s.status === 'paused', Restarting: s.status === 'restarting',
       OOMKilled: s.oomKilled, Dead: s.status === 'dead', Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })) } } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: `${c.logPath.replace(/container\.log$/, '')}resolv.conf`,
@@ -155,7 +162,7 @@ export function toWireInspect(c: ContainerRecord, version: string): Wire {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds.length ? execIds : null,
     HostConfig: toWireHostConfig(c.hostConfig),
     GraphDriver: { Name: 'overlay2', Data: { UpperDir: `${c.logPath.replace(/container\.log$/, '')}upper`, WorkDir: `${c.logPath.replace(/container\.log$/, '')}work`, MergedDir: `${c.logPath.replace(/container\.log$/, '')}merged` } },
     Mounts: [],
@@ -171,7 +178,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state
   const since = (iso: string) => humanDuration(now - Date.parse(iso))
   switch (s.status) {
-    case 'running': return `Up ${since(s.startedAt)}`
+    case 'running': return `Up ${since(s.startedAt)}${healthSuffix(c)}`
     case 'paused': return `Up ${since(s.startedAt)} (Paused)`
     case 'restarting': return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`
     case 'removing': return 'Removal In Progress'
@@ -179,6 +186,19 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
     case 'created': return 'Created'
     default: return s.finishedAt === ZERO_TIME ? 'Created' : `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`
   }
+}
+
+/** ps's health note: ` (health: starting)`, ` (healthy)`, ` (unhealthy)`. */
+function healthSuffix(c: ContainerRecord): string {
+  const h = c.state.health?.status
+  if (!h || !c.config.healthcheck?.test?.length || c.config.healthcheck.test[0] === 'NONE') return ''
+  return h === 'starting' ? ' (health: starting)' : ` (${h})`
+}
+
+/** The health a ps filter sees: none without a healthcheck. */
+export function healthOf(c: ContainerRecord): string {
+  if (!c.config.healthcheck?.test?.length || c.config.healthcheck.test[0] === 'NONE') return 'none'
+  return c.state.health?.status ?? 'starting'
 }
 
 export function toWireSummary(c: ContainerRecord): Wire {

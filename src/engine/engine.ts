@@ -9,6 +9,7 @@ import { ContainerService } from './containers/service.js'
 import { ContainerStore } from './containers/store.js'
 import { LogRotator, type LogDefaults } from './containers/log-rotate.js'
 import { ExecService } from './exec/service.js'
+import { HealthMonitor } from './health/monitor.js'
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 
@@ -40,6 +41,7 @@ export class Engine {
   readonly containers: ContainerService
   readonly logRotator: LogRotator
   readonly exec: ExecService
+  readonly health: HealthMonitor
 
   constructor(readonly opts: EngineOptions) {
     this.content = new ContentStore(opts.dataRoot)
@@ -77,6 +79,7 @@ export class Engine {
     })
     this.logRotator = new LogRotator(opts.log)
     this.exec = new ExecService(this.containers, opts.execRoot, opts.log)
+    this.health = new HealthMonitor(this.containers, this.exec, opts.log)
   }
 
   /** Open the stores and repair what a crash left behind. */
@@ -89,6 +92,7 @@ export class Engine {
     await this.exec.init()
     await this.containers.init()
     this.containers.addListener(this.exec)
+    this.containers.addListener(this.health)
     this.containers.addListener(this.logRotator)
     // Layers of containers' images are in use even when no image references them any more.
     const layers = await this.images.gcLayers()

@@ -10,7 +10,7 @@ import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { HijackCtx, Router } from '../router.js'
 import { joinAttach, parseDetachKeys } from '../attach-stream.js'
 import type { UpdateRequest } from '../../engine/containers/service.js'
-import { fromWireCreate, toWireInspect, toWireSummary } from '../wire-containers.js'
+import { fromWireCreate, healthOf, toWireInspect, toWireSummary } from '../wire-containers.js'
 
 const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
@@ -22,6 +22,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
     const f = Filters.parse(ctx.query.get('filters'))
     f.validate(PS_FILTERS)
     for (const s of f.get('status')) if (!STATUSES.includes(s)) throw invalid('ERR_INVALID_FILTER', `invalid filter 'status=${s}'`)
+    for (const h of f.get('health')) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw invalid('ERR_INVALID_FILTER', `Unrecognised filter value for health: ${h}`)
     const all = boolParam(ctx.query, 'all')
     const limit = Number(ctx.query.get('limit') ?? -1)
     let list = svc().store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1))
@@ -39,7 +40,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
       if (before.some((b) => Date.parse(c.created) >= Date.parse(b.created))) return false
       if (since.some((s) => Date.parse(c.created) <= Date.parse(s.created))) return false
       if (f.has('network') && !f.get('network').includes(c.hostConfig.networkMode)) return false
-      if (f.has('health') && !f.get('health').includes('none')) return false
+      if (f.has('health') && !f.get('health').includes(healthOf(c))) return false
       return true
     })
     if (limit > 0) list = list.slice(0, limit)
@@ -57,7 +58,10 @@ export function containerRoutes(r: Router, d: Daemon): void {
     ctx.res.end(JSON.stringify({ Id: out.id, Warnings: out.warnings }))
   })
 
-  r.add('GET', '/containers/{id}/json', (ctx) => toWireInspect(svc().resolve(ctx.params[0]!), ctx.version))
+  r.add('GET', '/containers/{id}/json', (ctx) => {
+    const c = svc().resolve(ctx.params[0]!)
+    return toWireInspect(c, ctx.version, d.engine.exec.idsOf(c.id))
+  })
 
   r.add('POST', '/containers/{id}/start', async (ctx) => {
     if (ctx.query.get('checkpoint')) throw notImplemented('ERR_CHECKPOINT', 'checkpoints are not supported by berthd')

@@ -411,7 +411,8 @@ export class ContainerService {
       const monitorPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim())
       for (const hook of this.#attachHooks.get(rec.id) ?? []) await hook.connect(this.attachSocketPath(rec.id))
       await startContainer(rt, rec.id)
-      rec.state = { ...rec.state, status: 'running', pid, monitorPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false }
+      const { health: _previousRun, ...state } = rec.state
+      rec.state = { ...state, status: 'running', pid, monitorPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: ZERO_TIME, stoppedByUser: false }
       await this.deps.store.save(rec)
       rb.commit()
       this.#running(rec)

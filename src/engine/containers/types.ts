@@ -69,6 +69,13 @@ export interface HostConfig {
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
 
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy'
+
+/** One probe's result, as Docker keeps them (the last five). */
+export interface HealthResult { start: string; end: string; exitCode: number; output: string }
+
+export interface HealthState { status: HealthStatus; failingStreak: number; log: HealthResult[] }
+
 export interface ContainerState {
   status: ContainerStatus
   pid: number
@@ -81,6 +88,8 @@ export interface ContainerState {
   monitorPid: number
   /** Set when `stop`/`kill` was asked by a user (restart policies then do not restart). */
   stoppedByUser: boolean
+  /** Present for a container with a healthcheck once it has started. */
+  health?: HealthState
 }
 
 /** The engine's record of a container (`containers/<id>/container.json`). */

@@ -1,8 +1,10 @@
+import { SeqpacketSocket } from 'node-unix-socket'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newId } from '../../lib/digest.js'
 import { conflict, EngineError, internal, invalid, notFound } from '../../lib/errors.js'
 import { writeFileAtomic } from '../../lib/fs.js'
+import { connectSeqpacket } from '../../platform/seqpacket.js'
 import { execWithMonitor } from '../../runtime/monitor.js'
 import { hostInfo, serializeSpec, type OciProcess, type OciSpec } from '../../runtime/spec.js'
 import type { ContainerService, LifecycleListener } from '../containers/service.js'
@@ -186,6 +188,57 @@ export class ExecService implements LifecycleListener {
     // Unlimited rlimits are 2^64-1, which JSON.parse rounded: write them back exact.
     if (proc.rlimits) proc.rlimits = proc.rlimits.map((r) => ({ ...r, hard: exactLimit(r.hard), soft: exactLimit(r.soft) }))
     return serializeSpec(proc as unknown as OciSpec)
+  }
+
+  /**
+   * Run a command to its end, collecting up to `maxOutput` bytes of stdout and stderr
+   * (healthchecks). After `timeoutMs` the process is killed and `timedOut` is set.
+   */
+  async run(containerId: string, cmd: string[], opts: { timeoutMs: number; maxOutput: number }): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const id = this.create(containerId, { cmd, env: [], user: '', workingDir: '', privileged: false, tty: false, attachStdin: false, attachStdout: true, attachStderr: true, detachKeys: '' })
+    const chunks: Buffer[] = []
+    let size = 0
+    let sock: SeqpacketSocket | undefined
+    let started!: Promise<{ ended: Promise<number> }>
+    const closed = new Promise<void>((resolve) => {
+      const attach: ExecAttach = {
+        connect: (path) => new Promise<void>((ok, fail) => {
+          const s = new SeqpacketSocket()
+          sock = s
+          s.on('data', (b: Buffer) => {
+            if (b.length < 2 || size >= opts.maxOutput) return
+            const part = b.subarray(1, 1 + opts.maxOutput - size)
+            chunks.push(part)
+            size += part.length
+          })
+          s.on('end', () => resolve())
+          s.on('close', () => resolve())
+          s.on('error', (err: Error) => { fail(err); resolve() })
+          try { connectSeqpacket(s, path, () => ok()) } catch (err) { fail(err as Error) }
+        }),
+      }
+      started = this.start(id, { attach })
+    })
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const { ended } = await started
+      const session = this.get(id)
+      const timeout = new Promise<number>((resolve) => {
+        timer = setTimeout(() => {
+          timedOut = true
+          try { process.kill(session.pid, 'SIGKILL') } catch { /* already gone */ }
+          resolve(-1)
+        }, opts.timeoutMs)
+      })
+      const exitCode = await Promise.race([ended, timeout])
+      if (!timedOut) await Promise.race([closed, new Promise((r) => setTimeout(r, 200))])
+      return { exitCode, output: Buffer.concat(chunks).toString('utf8'), timedOut }
+    } finally {
+      if (timer) clearTimeout(timer)
+      sock?.destroy()
+      this.#sessions.delete(id)
+    }
   }
 
   #gc(): void {
