@@ -731,16 +731,16 @@ export class ContainerService {
       hc.restartPolicy = u.restartPolicy
     }
     // Docker's rules: a new memory limit above the swap limit needs a new swap limit too.
-    if (u.memory && u.memory > 0 && u.memorySwap === undefined && hc.memorySwap > 0 && u.memory > hc.memorySwap) {
+    if (u.memory && u.memory > 0 && !u.memorySwap && hc.memorySwap > 0 && u.memory > hc.memorySwap) {
       throw fail('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time')
     }
-    if (u.nanoCpus !== undefined && u.nanoCpus > 0 && (hc.cpuQuota > 0 || hc.cpuPeriod > 0) && u.cpuQuota === undefined && u.cpuPeriod === undefined) {
+    if (u.nanoCpus && u.nanoCpus > 0 && (hc.cpuQuota > 0 || hc.cpuPeriod > 0) && !u.cpuQuota && !u.cpuPeriod) {
       throw fail('Conflicting options: CPU Quota or CPU Period cannot be updated when NanoCPUs is set')
     }
-    if ((u.cpuQuota !== undefined || u.cpuPeriod !== undefined) && hc.nanoCpus > 0 && u.nanoCpus === undefined) {
+    if ((u.cpuQuota || u.cpuPeriod) && hc.nanoCpus > 0 && !u.nanoCpus) {
       throw fail('Conflicting options: Nano CPUs cannot be updated as CPU Period/Quota has already been set')
     }
-    if (u.memory !== undefined && u.memory !== 0) { hc.memory = u.memory; if (u.memorySwap === undefined && hc.memorySwap === 0) hc.memorySwap = 0 }
+    if (u.memory !== undefined && u.memory !== 0) hc.memory = u.memory
     if (u.memorySwap !== undefined && u.memorySwap !== 0) hc.memorySwap = u.memorySwap
     if (u.memoryReservation !== undefined && u.memoryReservation !== 0) hc.memoryReservation = u.memoryReservation
     if (u.nanoCpus !== undefined && u.nanoCpus !== 0) hc.nanoCpus = u.nanoCpus
@@ -762,7 +762,7 @@ export class ContainerService {
         ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
         ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
         ...(u.blkioWeight ? { blkioWeight: u.blkioWeight } : {}),
-        ...(u.pidsLimit !== undefined ? { pidsLimit: hc.pidsLimit ?? 0 } : {}),
+        ...(u.pidsLimit ? { pidsLimit: hc.pidsLimit ?? 0 } : {}),
         ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
       }, hc.nanoCpus || undefined)
     } catch (err) {
