@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { invalid, isNotFoundErrno } from '../lib/errors.js'
+import { validateLogDefaults } from '../engine/containers/log-rotate.js'
 
 export interface DaemonConfig {
   hosts: string[]
@@ -16,6 +17,9 @@ export interface DaemonConfig {
   tlsKey?: string
   labels: string[]
   defaultRuntime: string
+  /** Containers' default log driver and options (`log-driver`, `log-opts`). */
+  logDriver: string
+  logOpts: Record<string, string>
 }
 
 export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock'
@@ -35,6 +39,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   tlskey: 'tlsKey',
   labels: 'labels',
   'default-runtime': 'defaultRuntime',
+  'log-driver': 'logDriver',
+  'log-opts': 'logOpts',
 }
 
 /** Flags as dockerd names them, with the daemon.json key each one conflicts with. */
@@ -57,6 +63,8 @@ const FLAGS: Record<string, { key: string; takesValue: boolean; repeat?: boolean
   '--tlskey': { key: 'tlskey', takesValue: true },
   '--label': { key: 'labels', takesValue: true, repeat: true },
   '--default-runtime': { key: 'default-runtime', takesValue: true },
+  '--log-driver': { key: 'log-driver', takesValue: true },
+  '--log-opt': { key: 'log-opts', takesValue: true, repeat: true },
 }
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -71,6 +79,8 @@ Options:
       --exec-root string        Root directory for execution state files (default "/run/berth")
   -H, --host list               Daemon socket(s) to connect to
       --label list              Set key=value labels to the daemon
+      --log-driver string       Default driver for container logs (default "json-file")
+      --log-opt map             Default log driver options for containers (default map[])
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --tls                     Use TLS; implied by --tlsverify
@@ -143,6 +153,8 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
     tlsVerify: false,
     labels: [],
     defaultRuntime: 'crun',
+    logDriver: 'json-file',
+    logOpts: {},
   }
   for (const [key, v] of Object.entries(merged)) {
     const field = FILE_KEYS[key]!
@@ -154,6 +166,25 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(config.logLevel)) throw invalid('ERR_LOG_LEVEL', `unable to parse logging level: ${config.logLevel}`)
   if (config.debug) config.logLevel = 'debug'
   for (const l of config.labels) if (!/^[^=]+=/.test(l)) throw invalid('ERR_LABEL', `bad attribute format: ${l}`)
+  if (Array.isArray(config.logOpts)) {
+    // --log-opt k=v (repeated)
+    const opts: Record<string, string> = {}
+    for (const kv of config.logOpts as unknown as string[]) {
+      const i = kv.indexOf('=')
+      if (i <= 0) throw invalid('ERR_LOG_OPTS', `invalid value "${kv}" for flag --log-opt: invalid key value pair format: ${kv}`)
+      opts[kv.slice(0, i)] = kv.slice(i + 1)
+    }
+    config.logOpts = opts
+  }
+  if (typeof config.logOpts !== 'object' || config.logOpts === null || Object.values(config.logOpts).some((v) => typeof v !== 'string')) {
+    throw invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: log-opts: values must be strings`)
+  }
+  if (typeof config.logDriver !== 'string' || config.logDriver === '') config.logDriver = 'json-file'
+  try {
+    validateLogDefaults({ type: config.logDriver, config: config.logOpts })
+  } catch (err) {
+    throw invalid('ERR_LOG_OPTS', `failed to set log opts: ${(err as Error).message}`)
+  }
   if (!['crun', 'runc'].includes(config.defaultRuntime)) throw invalid('ERR_RUNTIME', `default runtime ${config.defaultRuntime} does not exist`)
   return { kind: 'run', config }
 }

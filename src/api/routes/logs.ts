@@ -1,7 +1,8 @@
 import type { Daemon } from '../../daemon/daemon.js'
 import { parseTimestampNano } from '../../engine/filters.js'
-import { formatNano, frame, readLogs } from '../../engine/containers/logs.js'
-import { invalid } from '../../lib/errors.js'
+import { readLogFrames } from '../../engine/containers/logs.js'
+import { logAttributes } from '../../engine/containers/log-rotate.js'
+import { invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
 
@@ -15,18 +16,19 @@ async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
   const stdout = boolParam(q, 'stdout')
   const stderr = boolParam(q, 'stderr')
   if (!stdout && !stderr) throw invalid('ERR_LOGS', 'Bad parameters: you must choose at least one stream')
-  if (rec.hostConfig.logConfig.type === 'none') throw invalid('ERR_LOGS', `configured logging driver does not support reading`)
+  if (rec.hostConfig.logConfig.type === 'none') throw notImplemented('ERR_LOGS_NOT_SUPPORTED', 'configured logging driver does not support reading')
   const toNano = (v: string | null) => (!v || v === '0' ? undefined : parseTimestampNano(v))
   const tailRaw = q.get('tail')
-  const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw)
-  if (tail !== undefined && Number.isNaN(tail)) throw invalid('ERR_LOGS', `invalid value for "tail": "${tailRaw}"`)
-  const timestamps = boolParam(q, 'timestamps')
-  const tty = rec.config.tty
-  ctx.res.writeHead(200, { 'Content-Type': tty || !versionAtLeast(ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
-  ctx.res.flushHeaders()
+  // As Docker: anything that is not a number means all lines.
+  const tailNum = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw)
+  const tail = tailNum === undefined || !Number.isInteger(tailNum) ? undefined : tailNum
   const sinceNano = toNano(q.get('since'))
   const untilNano = toNano(q.get('until'))
-  const records = readLogs(rec.logPath, {
+  const tty = rec.config.tty
+  const details = boolParam(q, 'details') ? logAttributes(rec) : undefined
+  ctx.res.writeHead(200, { 'Content-Type': tty || !versionAtLeast(ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
+  ctx.res.flushHeaders()
+  const chunks = readLogFrames(rec.logPath, {
     stdout, stderr,
     ...(sinceNano !== undefined ? { sinceNano } : {}),
     ...(untilNano !== undefined ? { untilNano } : {}),
@@ -34,11 +36,16 @@ async function streamLogs(ctx: Ctx, d: Daemon): Promise<void> {
     follow: boolParam(q, 'follow'),
     signal: ctx.signal,
     stopped: () => { const s = d.engine.containers.store.get(rec.id)?.state.status; return s !== 'running' && s !== 'paused' && s !== 'restarting' },
-  })
-  for await (const r of records) {
-    const payload = timestamps ? Buffer.concat([Buffer.from(`${formatNano(r.timeNano)} `), r.data]) : r.data
-    const out = tty ? payload : frame(r.stream === 'stdout' ? 1 : 2, payload)
-    if (!ctx.res.write(out)) await new Promise<void>((resolve) => ctx.res.once('drain', resolve))
+  }, { raw: tty, timestamps: boolParam(q, 'timestamps'), ...(details !== undefined ? { details } : {}) })
+  for await (const b of chunks) {
+    if (ctx.res.destroyed) break
+    if (!ctx.res.write(b)) {
+      await new Promise<void>((resolve) => {
+        const done = () => { ctx.res.off('drain', done); ctx.res.off('close', done); resolve() }
+        ctx.res.on('drain', done)
+        ctx.res.on('close', done)
+      })
+    }
   }
   ctx.res.end()
 }
