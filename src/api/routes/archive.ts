@@ -1,11 +1,83 @@
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { Daemon } from '../../daemon/daemon.js'
-import { notImplemented } from '../../lib/errors.js'
+import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type PathStat } from '../../engine/containers/archive.js'
+import { containerChanges } from '../../engine/containers/changes.js'
+import { commitContainer } from '../../engine/images/commit.js'
+import type { ContainerConfigFields } from '../../engine/images/types.js'
+import { invalid } from '../../lib/errors.js'
+import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
 
+const STAT_HEADER = 'X-Docker-Container-Path-Stat'
+
+function statHeader(s: PathStat): string {
+  return Buffer.from(JSON.stringify({ name: s.name, size: s.size, mode: s.mode, mtime: s.mtime, linkTarget: s.linkTarget })).toString('base64')
+}
+
+/** A tar stream to the client, with backpressure; the client going away stops it. */
+async function sendTar(ctx: Ctx, tar: Readable, headers: Record<string, string> = {}): Promise<void> {
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar', ...headers })
+  await pipeline(tar, ctx.res, { signal: ctx.signal }).catch((err: Error) => {
+    if (ctx.signal.aborted) return
+    throw err
+  })
+}
+
 /** cp (archive), diff (changes), export and commit. */
-export function archiveRoutes(r: Router, _d: Daemon): void {
-  r.add(['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', () => { throw notImplemented('ERR_NOT_IMPLEMENTED', 'cp: not supported by this berthd yet') })
-  r.add('GET', '/containers/{id}/changes', () => { throw notImplemented('ERR_NOT_IMPLEMENTED', 'diff: not supported by this berthd yet') })
-  r.add('GET', '/containers/{id}/export', () => { throw notImplemented('ERR_NOT_IMPLEMENTED', 'export: not supported by this berthd yet') })
-  r.add('POST', '/commit', () => { throw notImplemented('ERR_NOT_IMPLEMENTED', 'commit: not supported by this berthd yet') })
+export function archiveRoutes(r: Router, d: Daemon): void {
+  const svc = () => d.engine.containers
+
+  r.add(['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', async (ctx) => {
+    const ref = ctx.params[0]!
+    const path = ctx.query.get('path')
+    if (!path) throw invalid('ERR_MISSING_PATH', 'path cannot be empty')
+    if (ctx.req.method === 'HEAD') {
+      const stat = await statContainerPath(svc(), ref, path)
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json', [STAT_HEADER]: statHeader(stat) })
+      ctx.res.end()
+      return
+    }
+    if (ctx.req.method === 'GET') {
+      await archiveContainerPath(svc(), ref, path, (stat, tar) => sendTar(ctx, tar, { [STAT_HEADER]: statHeader(stat) }), ctx.signal)
+      return
+    }
+    await extractToContainer(svc(), ref, path, ctx.req as AsyncIterable<Buffer>, {
+      noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
+      copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
+      signal: ctx.signal,
+    })
+    ctx.res.writeHead(200)
+    ctx.res.end()
+  })
+
+  r.add('GET', '/containers/{id}/changes', async (ctx) => {
+    const rec = svc().resolve(ctx.params[0]!)
+    const changes = await containerChanges(svc().layerPaths(rec))
+    return changes.map((c) => ({ Path: c.path, Kind: c.kind }))
+  })
+
+  r.add('GET', '/containers/{id}/export', async (ctx) => {
+    await exportContainer(svc(), ctx.params[0]!, (tar) => sendTar(ctx, tar), ctx.signal)
+  })
+
+  r.add('POST', '/commit', async (ctx) => {
+    const q = ctx.query
+    const container = q.get('container') ?? ''
+    // An empty body, or `null`, keeps the container's config.
+    const body = await readJsonBody<ContainerConfigFields | null>(ctx.req)
+    const pauseParam = q.get('pause')
+    const id = await commitContainer(svc(), d.engine.images, container, {
+      repo: q.get('repo') ?? '',
+      tag: q.get('tag') ?? '',
+      comment: q.get('comment') ?? '',
+      author: q.get('author') ?? '',
+      pause: pauseParam === null || pauseParam === '' ? versionAtLeast(ctx, '1.13') : boolParam(q, 'pause'),
+      changes: q.getAll('changes'),
+      ...(body && typeof body === 'object' && Object.keys(body).length ? { config: body } : {}),
+      signal: ctx.signal,
+    })
+    ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
+    ctx.res.end(JSON.stringify({ Id: id }))
+  })
 }
