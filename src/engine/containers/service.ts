@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readFile, rm, stat, writeFile, copyFile } from 'node:fs/promises'
 import { hostname as hostHostname } from 'node:os'
 import { join } from 'node:path'
-import { newId, type Digest } from '../../lib/digest.js'
+import { newId, sha256, type Digest } from '../../lib/digest.js'
 import { conflict, EngineError, internal, invalid, isNotFoundErrno, notFound } from '../../lib/errors.js'
 import { writeFileAtomic } from '../../lib/fs.js'
 import { KeyedLock } from '../../lib/lock.js'
@@ -107,6 +107,8 @@ export class ContainerService {
   /** Leftovers of starts cut short by a crash, being cleaned up (see `#reapStale`). */
   readonly #reaping = new Map<string, Promise<void>>()
   readonly #listeners: LifecycleListener[] = []
+  /** Seccomp filters crun compiled (base64 BPF), by runtime and profile. */
+  readonly #seccompBpf = new Map<string, string>()
   /** Users of a stopped container's temporarily mounted rootfs (cp, export, commit). */
   readonly #rootfsUsers = new Map<string, number>()
 
@@ -387,6 +389,11 @@ export class ContainerService {
       }
       const specInput = await this.#specInput(rec, merged)
       const spec = buildSpec(specInput)
+      const seccompKey = rt.name === 'crun' && spec.linux.seccomp ? `${rt.path}:${sha256(JSON.stringify(spec.linux.seccomp))}` : undefined
+      const bpf = seccompKey ? this.#seccompBpf.get(seccompKey) : undefined
+      // crun compiles the seccomp profile at every create (its own cache needs libgcrypt, which
+      // Debian's build lacks): give it the filter it compiled for an earlier container instead.
+      if (bpf) spec.annotations = { ...spec.annotations, 'run.oci.seccomp_bpf_data': bpf }
       // Unlimited rlimits are bigints: the spec has its own serialiser.
       await writeFileAtomic(join(bundle, 'config.json'), serializeSpec(spec))
       const persist = join(bundle, 'persist')
@@ -408,6 +415,7 @@ export class ContainerService {
         throw translateRuntimeError(err, rec.path)
       })
       rb.defer(() => deleteContainer(rt, rec.id, true))
+      if (seccompKey && !bpf) void this.#learnSeccomp(rt, rec.id, seccompKey)
       const monitorPid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim())
       for (const hook of this.#attachHooks.get(rec.id) ?? []) await hook.connect(this.attachSocketPath(rec.id))
       await startContainer(rt, rec.id)
@@ -451,6 +459,17 @@ export class ContainerService {
     for (const deadline = Date.now() + 5000; processAlive(monitorPid) && Date.now() < deadline;) await sleep(20)
     await rm(join(this.#exitDir, rec.id), { force: true })
     await rm(bundle, { recursive: true, force: true })
+  }
+
+  /** Keep the filter crun compiled for this container's profile, for the next containers. */
+  async #learnSeccomp(rt: RuntimeRef, id: string, key: string): Promise<void> {
+    try {
+      const data = await readFile(join(rt.root, id, 'seccomp.bpf'))
+      // A classic BPF program is a whole number of 8-byte instructions.
+      if (data.length > 0 && data.length % 8 === 0) this.#seccompBpf.set(key, data.toString('base64'))
+    } catch (err) {
+      if (!isNotFoundErrno(err)) this.deps.log(`seccomp filter of ${id}: ${String(err)}`)
+    }
   }
 
   async #specInput(rec: ContainerRecord, rootfs: string): Promise<SpecInput> {
@@ -563,8 +582,10 @@ export class ContainerService {
     let finishedAt = new Date().toISOString()
     try { finishedAt = (await stat(join(this.#exitDir, rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
     this.#stopped(rec)
-    await deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`))
-    if (!this.#rootfsUsers.has(rec.id)) await unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`))
+    await Promise.all([
+      deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
+      this.#rootfsUsers.has(rec.id) ? undefined : unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`)),
+    ])
     await rm(join(this.#exitDir, rec.id), { force: true })
     await rm(bundle, { recursive: true, force: true })
     rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
@@ -819,8 +840,11 @@ export class ContainerService {
   async #finishRemoval(rec: ContainerRecord): Promise<void> {
     await this.#reaping.get(rec.id)
     const rt = this.deps.runtimes[rec.runtime]
-    if (rt) await deleteContainer(rt, rec.id, true).catch(() => {})
-    await unmount(this.#merged(rec.id))
+    // The runtime's state is usually gone already (deleted when the exit was recorded).
+    await Promise.all([
+      rt && (await exists(join(rt.root, rec.id))) ? deleteContainer(rt, rec.id, true).catch(() => {}) : undefined,
+      unmount(this.#merged(rec.id)),
+    ])
     await rm(this.#bundle(rec.id), { recursive: true, force: true })
     await this.deps.store.delete(rec)
     this.#emit(rec, 'destroy')
