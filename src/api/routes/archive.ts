@@ -65,7 +65,9 @@ export function archiveRoutes(r: Router, d: Daemon): void {
     const q = ctx.query
     const container = q.get('container') ?? ''
     // An empty body, or `null`, keeps the container's config.
-    const body = await readJsonBody<ContainerConfigFields | null>(ctx.req)
+    const raw = await readJsonBody<(ContainerConfigFields & { HostConfig?: unknown; NetworkingConfig?: unknown }) | null>(ctx.req)
+    // The body is a create request's config; its host and network parts do not go into an image.
+    const { HostConfig: _h, NetworkingConfig: _n, ...body } = raw && typeof raw === 'object' ? raw : {}
     const pauseParam = q.get('pause')
     const id = await commitContainer(svc(), d.engine.images, container, {
       repo: q.get('repo') ?? '',
@@ -74,7 +76,7 @@ export function archiveRoutes(r: Router, d: Daemon): void {
       author: q.get('author') ?? '',
       pause: pauseParam === null || pauseParam === '' ? versionAtLeast(ctx, '1.13') : boolParam(q, 'pause'),
       changes: q.getAll('changes'),
-      ...(body && typeof body === 'object' && Object.keys(body).length ? { config: body } : {}),
+      ...(Object.keys(body).length ? { config: body as ContainerConfigFields } : {}),
       signal: ctx.signal,
     })
     ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
