@@ -68,8 +68,8 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   if (num(rp.MaximumRetryCount) < 0) throw invalid('ERR_RESTART_POLICY', 'invalid restart policy: maximum retry count cannot be negative')
   if (h.AutoRemove && rpName !== '' && rpName !== 'no') throw invalid('ERR_AUTOREMOVE', `can't create 'AutoRemove' container with restart policy`)
   const logCfg = obj(h.LogConfig)
-  const logType = str(logCfg.Type) || 'json-file'
-  if (!['json-file', 'local', 'k8s-file', 'none'].includes(logType)) throw notImplemented('ERR_LOG_DRIVER', `logging driver "${logType}" is not supported by berthd`)
+  // An empty type takes the daemon's default driver; the engine checks the driver and its options.
+  const logType = str(logCfg.Type)
   const hostConfig: HostConfig = {
     autoRemove: !!h.AutoRemove,
     networkMode,

@@ -9,6 +9,8 @@ export interface ConfigFile {
   credHelpers?: Record<string, string>
   imagesFormat?: string
   psFormat?: string
+  statsFormat?: string
+  detachKeys?: string
   [k: string]: unknown
 }
 

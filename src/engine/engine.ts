@@ -77,7 +77,7 @@ export class Engine {
       ...(initPath ? { initPath } : {}),
       ...(opts.logDefaults ? { logDefaults: opts.logDefaults } : {}),
     })
-    this.logRotator = new LogRotator(opts.log)
+    this.logRotator = new LogRotator(opts.log, (rec) => this.containers.controlPath(rec.id))
     this.exec = new ExecService(this.containers, opts.execRoot, opts.log)
     this.health = new HealthMonitor(this.containers, this.exec, opts.log)
   }

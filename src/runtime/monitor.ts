@@ -19,6 +19,8 @@ export interface MonitorOptions {
   persistDir: string
   logPath: string
   logSizeMax?: number
+  /** No log at all (`--log-driver none`): conmon's own `none` driver. */
+  noLog?: boolean
   terminal: boolean
   stdin: boolean
   /** Keep the container's stdin open when an attached client goes (not for `run -i`, whose stdin is once). */
@@ -37,7 +39,7 @@ export function createWithMonitor(o: MonitorOptions): Promise<{ pid: number }> {
     '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.id,
     '-r', o.runtime.path, '-b', o.bundle, '-p', o.containerPidFile, '-P', o.conmonPidFile,
     '--exit-dir', o.exitDir, '--persist-dir', o.persistDir,
-    '-l', `k8s-file:${o.logPath}`, '--full-attach', '--socket-dir-path', o.bundle,
+    '-l', o.noLog ? 'none' : `k8s-file:${o.logPath}`, '--full-attach', '--socket-dir-path', o.bundle,
     '--runtime-arg', `--root=${o.runtime.root}`, '--log-level', 'error', '--no-sync-log',
   ]
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax))

@@ -122,7 +122,7 @@ dockerSuite('docker CLI: logs', () => {
     assert.equal((await ok('ps', '-aq')).trim(), before)
   })
 
-  it('an unknown log driver: Docker\'s error', { todo: 'src/api/wire-containers.ts refuses it first with its own message' }, async () => {
+  it('an unknown log driver: Docker\'s error', async () => {
     const r = await dockerT(h, 20, 'run', '--name', 'bad', '--log-driver', 'nosuch', 'busybox', 'true')
     assert.equal(r.code, 125)
     assert.match(r.stderr, /logger: no log driver named 'nosuch' is registered/)

@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Daemon } from '../../daemon/daemon.js'
 import { Filters, parseTimestamp } from '../../engine/filters.js'
-import { frame, readLogs } from '../../engine/containers/logs.js'
+import { readLogFrames } from '../../engine/containers/logs.js'
 import { top } from '../../engine/containers/top.js'
 import type { ContainerRecord } from '../../engine/containers/types.js'
 import { conflict, invalid, notImplemented } from '../../lib/errors.js'
@@ -210,7 +210,11 @@ async function attach(ctx: HijackCtx, d: Daemon): Promise<void> {
   const wantOut = boolParam(q, 'stdout')
   const wantErr = boolParam(q, 'stderr')
   if (boolParam(q, 'logs')) {
-    for await (const r of readLogs(rec.logPath, { stdout: wantOut, stderr: wantErr, follow: false })) client.write(tty ? r.data : frame(r.stream === 'stdout' ? 1 : 2, r.data))
+    if (rec.hostConfig.logConfig.type !== 'none') {
+      for await (const b of readLogFrames(rec.logPath, { stdout: wantOut, stderr: wantErr, follow: false }, { raw: tty, timestamps: false })) {
+        if (!client.write(b)) await new Promise<void>((resolve) => client.once('drain', resolve))
+      }
+    }
   }
   if (!boolParam(q, 'stream')) { client.end(); return }
   d.engine.events.emit('container', 'attach', rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name })

@@ -205,7 +205,7 @@ export async function run(ctx: CliContext): Promise<number> {
     return 0
   }
   const body = createBody(ctx, image, cmd)
-  const stream = await attachStream(client, id, { stdin: !!body.AttachStdin, stdout: !!body.AttachStdout, stderr: !!body.AttachStderr, tty: !!f.tty, detachKeys: f['detach-keys'] as string | undefined })
+  const stream = await attachStream(client, id, { stdin: !!body.AttachStdin, stdout: !!body.AttachStdout, stderr: !!body.AttachStderr, tty: !!f.tty, detachKeys: await detachKeysOf(ctx) })
   const waiting = client.json<{ StatusCode: number; Error?: { Message: string } }>('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } })
   waiting.catch(() => {})
   try {
@@ -229,6 +229,14 @@ async function resizeTty(client: EngineClient, id: string): Promise<void> {
   const send = () => client.call('POST', `/containers/${id}/resize`, { query: { h: process.stdout.rows ?? 24, w: process.stdout.columns ?? 80 } }).catch(() => {})
   await send()
   process.stdout.on('resize', () => void send())
+}
+
+/** `--detach-keys`, else the config file's `detachKeys` (docker's order). */
+export async function detachKeysOf(ctx: CliContext): Promise<string | undefined> {
+  const flag = ctx.flags['detach-keys'] as string | undefined
+  if (flag !== undefined) return flag
+  const { readConfigFile } = await import('../config-file.js')
+  return (await readConfigFile(ctx.configDir)).detachKeys || undefined
 }
 
 export interface AttachHandle { done: Promise<boolean>; close(): void }
@@ -365,7 +373,7 @@ export async function attach(ctx: CliContext): Promise<number> {
   const info = await client.json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean }; State: { Running: boolean; Paused: boolean } }>('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/json`)
   if (!info.State.Running) throw new CliExit(1, 'You cannot attach to a stopped container, start it first')
   if (info.State.Paused) throw new CliExit(1, 'You cannot attach to a paused container, unpause it first')
-  const stream = await attachStream(client, info.Id, { stdin: !ctx.flags['no-stdin'] && info.Config.OpenStdin, stdout: true, stderr: true, tty: info.Config.Tty, detachKeys: ctx.flags['detach-keys'] as string | undefined })
+  const stream = await attachStream(client, info.Id, { stdin: !ctx.flags['no-stdin'] && info.Config.OpenStdin, stdout: true, stderr: true, tty: info.Config.Tty, detachKeys: await detachKeysOf(ctx) })
   const waiting = client.json<{ StatusCode: number }>('POST', `/containers/${info.Id}/wait`)
   if (info.Config.Tty && process.stdout.isTTY) void resizeTty(client, info.Id)
   if (await stream.done) return 0

@@ -1,7 +1,7 @@
 import { ApiError } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
-import { envFromFlags, hijackStream } from './containers.js'
+import { detachKeysOf, envFromFlags, hijackStream } from './containers.js'
 
 /** `berth exec`: create an exec session, start it attached (or detached), exit with its code. */
 export async function exec(ctx: CliContext): Promise<number> {
@@ -20,7 +20,7 @@ export async function exec(ctx: CliContext): Promise<number> {
     AttachStdin: interactive && !detach,
     AttachStdout: !detach,
     AttachStderr: !detach,
-    DetachKeys: (f['detach-keys'] as string | undefined) ?? '',
+    DetachKeys: (await detachKeysOf(ctx)) ?? '',
     Env: envFromFlags(f),
     WorkingDir: (f.workdir as string | undefined) ?? '',
     Cmd: cmd,

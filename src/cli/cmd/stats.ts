@@ -201,7 +201,7 @@ export async function stats(ctx: CliContext): Promise<void> {
   if (!format) {
     const { readConfigFile } = await import('../config-file.js')
     const cfg = await readConfigFile(ctx.configDir)
-    format = typeof cfg.statsFormat === 'string' && cfg.statsFormat ? cfg.statsFormat : 'table'
+    format = cfg.statsFormat || 'table'
   }
   const client = ctx.client()
   const watched = new Map<string, Watched>()

@@ -44,7 +44,7 @@ describe('log config: Docker validation and defaults', () => {
     assert.deepEqual(logSettings({ type: 'json-file', config: {} }), { maxSize: 20_000_000, maxFile: 5, compress: false })
     assert.equal(logSettings({ type: 'none', config: {} }), undefined)
     assert.deepEqual(monitorLogOptions({ type: 'json-file', config: { 'max-size': '10k', 'max-file': '3' } }), { logSizeMax: 30_000 })
-    assert.deepEqual(monitorLogOptions({ type: 'none', config: {} }), { logPath: '/dev/null' })
+    assert.deepEqual(monitorLogOptions({ type: 'none', config: {} }), { noLog: true })
   })
 
   it('--details attributes: sorted, query-escaped, only those asked for', () => {

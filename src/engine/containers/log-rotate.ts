@@ -158,8 +158,8 @@ export function logSettings(cfg: LogConfig): LogSettings | undefined {
  * forced cut per max-file rotations at most, which the rotator files like its own.
  * With the `none` driver conmon writes to /dev/null (it is never asked to reopen that log).
  */
-export function monitorLogOptions(cfg: LogConfig): { logSizeMax?: number; logPath?: string } {
-  if (cfg.type === 'none') return { logPath: '/dev/null' }
+export function monitorLogOptions(cfg: LogConfig): { logSizeMax?: number; noLog?: boolean } {
+  if (cfg.type === 'none') return { noLog: true }
   const s = logSettings(cfg)
   if (!s) return {}
   return { logSizeMax: safetyCap(s) }

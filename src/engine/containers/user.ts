@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { invalid, isNotFoundErrno } from '../../lib/errors.js'
+import { followInScope } from './archive.js'
 
 export interface ExecUser { uid: number; gid: number; additionalGids: number[]; home: string }
 
@@ -22,11 +23,12 @@ async function readLines(path: string): Promise<string[]> {
  * groups from group membership.
  */
 export async function resolveUser(rootfs: string, spec: string): Promise<ExecUser> {
-  const passwd: PasswdEntry[] = (await readLines(join(rootfs, 'etc/passwd'))).map((l) => {
+  // Symlinks in the container's /etc are followed inside its root, never on the host's.
+  const passwd: PasswdEntry[] = (await readLines(join(rootfs, await followInScope(rootfs, '/etc/passwd')))).map((l) => {
     const f = l.split(':')
     return { name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }
   })
-  const groups: GroupEntry[] = (await readLines(join(rootfs, 'etc/group'))).map((l) => {
+  const groups: GroupEntry[] = (await readLines(join(rootfs, await followInScope(rootfs, '/etc/group')))).map((l) => {
     const f = l.split(':')
     return { name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }
   })
