@@ -94,6 +94,10 @@ dockerSuite('containers: reliability', () => {
     const att = await dockerT(h, 2, 'attach', 'loop')
     assert.equal(att.code, 137, 'still attached when timeout killed the CLI')
     assert.match(att.stdout, /^tick\d+$/m)
+    // exec into a container started by the previous berthd
+    const ex = await dockerT(h, 20, 'exec', 'sleeper', 'sh', '-c', 'echo from-exec; exit 3')
+    assert.equal(ex.code, 3, ex.stderr)
+    assert.equal(ex.stdout, 'from-exec\n')
     // logs -f ends when the container stops; stop, unpause, wait
     const follow = dockerT(h, 20, 'logs', '-f', '--tail', '1', 'loop')
     await sleep(300)

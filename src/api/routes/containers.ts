@@ -25,7 +25,8 @@ export function containerRoutes(r: Router, d: Daemon): void {
     for (const h of f.get('health')) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw invalid('ERR_INVALID_FILTER', `Unrecognised filter value for health: ${h}`)
     const all = boolParam(ctx.query, 'all')
     const limit = Number(ctx.query.get('limit') ?? -1)
-    let list = svc().store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1))
+    // Newest first; ISO-8601 UTC times of equal length sort as strings, no Date parsing needed.
+    let list = svc().store.all().sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? 1 : -1))
     const before = f.get('before').map((x) => svc().resolve(x))
     const since = f.get('since').map((x) => svc().resolve(x))
     list = list.filter((c) => {

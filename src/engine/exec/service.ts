@@ -1,9 +1,8 @@
 import { SeqpacketSocket } from 'node-unix-socket'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newId } from '../../lib/digest.js'
 import { conflict, EngineError, internal, invalid, notFound } from '../../lib/errors.js'
-import { writeFileAtomic } from '../../lib/fs.js'
 import { connectSeqpacket } from '../../platform/seqpacket.js'
 import { execWithMonitor } from '../../runtime/monitor.js'
 import { hostInfo, serializeSpec, type OciProcess, type OciSpec } from '../../runtime/spec.js'
@@ -118,7 +117,8 @@ export class ExecService implements LifecycleListener {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 })
       const spec = join(dir, 'process.json')
-      await writeFileAtomic(spec, await this.#processSpec(rec, s.config, opts.consoleSize ?? s.config.consoleSize))
+      // A private file of this session, read once by the runtime: no need for an atomic, synced write.
+      await writeFile(spec, await this.#processSpec(rec, s.config, opts.consoleSize ?? s.config.consoleSize), { mode: 0o600 })
       const mon = execWithMonitor({
         containerId: rec.id,
         sessionId: id,
@@ -171,7 +171,10 @@ export class ExecService implements LifecycleListener {
     const text = await readFile(join(this.containers.bundleDir(rec.id), 'config.json'), 'utf8')
     const spec = JSON.parse(text) as OciSpec
     const proc: OciProcess = { ...spec.process }
-    const user = await resolveUser(this.containers.rootfsDir(rec.id), c.user || rec.config.user)
+    // Without a user of its own the process runs as the container's, already resolved in its spec.
+    const user = c.user
+      ? await resolveUser(this.containers.rootfsDir(rec.id), c.user)
+      : { uid: proc.user.uid, gid: proc.user.gid, additionalGids: proc.user.additionalGids ?? [], home: '' }
     const env = new Map<string, string>()
     for (const e of [...proc.env, ...c.env]) env.set(e.split('=')[0]!, e)
     if (c.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm')
