@@ -1,4 +1,5 @@
 import { invalid, notImplemented } from '../lib/errors.js'
+import { fromWireNetwork, toWireNetworkSettings, toWireSummaryNetwork } from './wire-network.js'
 import type { ContainerConfig, ContainerRecord, HostConfig } from '../engine/containers/types.js'
 import { ZERO_TIME } from '../engine/containers/types.js'
 import { compareVersions } from './http.js'
@@ -13,7 +14,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const obj = <T = Wire>(v: unknown): T => (v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : ({} as T))
 
 /** Parse POST /containers/create's body into the engine's camelCase config. */
-export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfig: HostConfig } {
+export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfig: HostConfig; endpointsConfig?: ContainerRecord['endpointsConfig'] } {
   const h = obj(body.HostConfig)
   const hc = obj(body.Healthcheck)
   // Docker's checks of a healthcheck (daemon/container.go validateHealthCheck).
@@ -50,17 +51,10 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   // Features of later milestones: refuse clearly instead of ignoring.
   const binds = arr(h.Binds)
   const mounts = Array.isArray(h.Mounts) ? h.Mounts : []
-  const ports = obj(h.PortBindings)
   if (binds.length || mounts.length) throw notImplemented('ERR_VOLUMES', 'volumes and bind mounts are not implemented in this berthd yet')
-  if (Object.keys(ports).length || h.PublishAllPorts) throw notImplemented('ERR_PORTS', 'publishing ports is not implemented in this berthd yet')
   if (arr(h.VolumesFrom).length) throw notImplemented('ERR_VOLUMES', '--volumes-from is not implemented in this berthd yet')
   if (h.Tmpfs && Object.keys(obj(h.Tmpfs)).length) throw notImplemented('ERR_VOLUMES', '--tmpfs is not implemented in this berthd yet')
-  if (arr(h.Links).length) throw notImplemented('ERR_LINKS', '--link is not implemented in this berthd yet')
-  const networkMode = str(h.NetworkMode) || 'default'
-  if (!['default', 'bridge', 'none', 'host'].includes(networkMode)) {
-    if (networkMode.startsWith('container:')) throw notImplemented('ERR_NETWORK', '--network container: is not implemented in this berthd yet')
-    throw notImplemented('ERR_NETWORK', `network ${networkMode} not found`)
-  }
+  const net = fromWireNetwork(body, h)
   const rp = obj(h.RestartPolicy)
   const rpName = str(rp.Name) as HostConfig['restartPolicy']['name']
   if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(rpName)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${rpName}'`)
@@ -72,7 +66,10 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   const logType = str(logCfg.Type)
   const hostConfig: HostConfig = {
     autoRemove: !!h.AutoRemove,
-    networkMode,
+    networkMode: net.networkMode,
+    portBindings: net.portBindings,
+    publishAllPorts: net.publishAllPorts,
+    links: net.links,
     restartPolicy: { name: rpName, maximumRetryCount: num(rp.MaximumRetryCount) },
     privileged: !!h.Privileged,
     readonlyRootfs: !!h.ReadonlyRootfs,
@@ -105,7 +102,7 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   }
   if (hostConfig.nanoCpus && (hostConfig.cpuQuota || hostConfig.cpuPeriod)) throw invalid('ERR_CPUS', 'Conflicting options: Nano CPUs and CPU Period cannot both be set')
   if (hostConfig.shmSize < 0) throw invalid('ERR_SHM', 'SHM size can not be less than 0')
-  return { config, hostConfig }
+  return { config, hostConfig, ...(net.endpointsConfig ? { endpointsConfig: net.endpointsConfig } : {}) }
 }
 
 function toWireConfig(c: ContainerConfig): Wire {
@@ -167,7 +164,7 @@ export function toWireInspect(c: ContainerRecord, version: string, execIds: stri
     GraphDriver: { Name: 'overlay2', Data: { UpperDir: `${c.logPath.replace(/container\.log$/, '')}upper`, WorkDir: `${c.logPath.replace(/container\.log$/, '')}work`, MergedDir: `${c.logPath.replace(/container\.log$/, '')}merged` } },
     Mounts: [],
     Config: toWireConfig(c.config),
-    NetworkSettings: { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Networks: {} },
+    NetworkSettings: toWireNetworkSettings(c),
   }
   if (compareVersions(version, '1.44') < 0) (out.NetworkSettings as Wire).SecondaryIPAddresses = null
   return out
@@ -202,6 +199,7 @@ export function healthOf(c: ContainerRecord): string {
 }
 
 export function toWireSummary(c: ContainerRecord): Wire {
+  const summaryNet = toWireSummaryNetwork(c)
   const cmd = [c.path, ...c.args].map((a) => (/\s/.test(a) ? JSON.stringify(a).slice(1, -1) : a)).join(' ')
   return {
     Id: c.id,
@@ -210,12 +208,12 @@ export function toWireSummary(c: ContainerRecord): Wire {
     ImageID: c.imageId,
     Command: [c.path, ...c.args].join(' ') || cmd,
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: summaryNet.Ports,
     Labels: c.config.labels,
     State: c.state.status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: c.hostConfig.networkMode },
-    NetworkSettings: { Networks: {} },
+    HostConfig: summaryNet.HostConfig,
+    NetworkSettings: summaryNet.NetworkSettings,
     Mounts: [],
   }
 }

@@ -39,6 +39,10 @@ const filter: FlagSpec = { name: 'filter', short: 'f', type: 'list', help: "Filt
 const images = () => import('./cmd/images.js')
 const system = () => import('./cmd/system.js')
 const containers = () => import('./cmd/containers.js')
+import * as registrySpecs from './specs/registry.js'
+import * as buildSpecs from './specs/build.js'
+import * as networkSpecs from './specs/network.js'
+import * as volumeSpecs from './specs/volume.js'
 const statsCmd = () => import('./cmd/stats.js')
 const archive = () => import('./cmd/archive.js')
 const execCmd = () => import('./cmd/exec.js')
@@ -71,6 +75,10 @@ const RUN_FLAGS: FlagSpec[] = [
   { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'list', help: 'Set meta data on a container' },
   { name: 'link', type: 'list', help: 'Add link to another container' },
+  { name: 'ip', type: 'string', help: 'IPv4 address (e.g., 172.30.100.104)', valueName: 'ip' },
+  { name: 'ip6', type: 'string', help: 'IPv6 address (e.g., 2001:db8::33)', valueName: 'ip' },
+  { name: 'mac-address', type: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', valueName: 'string' },
+  { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container' },
   { name: 'log-driver', type: 'string', help: 'Logging driver for the container', valueName: 'string' },
   { name: 'log-opt', type: 'list', help: 'Log driver options' },
   { name: 'memory', short: 'm', type: 'string', help: 'Memory limit', valueName: 'bytes' },
@@ -571,6 +579,16 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'tag', ...TAG },
   { name: 'version', ...VERSION },
 ]
+
+// Command families that live in their own spec files: their groups (`network`, `volume`...),
+// then their top-level commands (`pull`, `build`...), unless the table already has the name.
+for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs]) {
+  for (const spec of [...(family.GROUP ? [family.GROUP] : []), ...family.TOP_LEVEL]) {
+    const existing = COMMANDS.find((c) => c.name === spec.name)
+    if (!existing) COMMANDS.push(spec)
+    else if (existing.subcommands && spec.subcommands) existing.subcommands.push(...spec.subcommands.filter((s) => !existing.subcommands!.some((e) => e.name === s.name)))
+  }
+}
 
 /** Find the command named by the leading words of argv. */
 export function findCommand(argv: string[]): { spec: CommandSpec; path: string[]; rest: string[] } | undefined {

@@ -50,11 +50,11 @@ export function containerRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', '/containers/create', async (ctx) => {
     const body = (await readJsonBody<Record<string, unknown>>(ctx.req)) ?? {}
-    const { config, hostConfig } = fromWireCreate(body)
+    const { config, hostConfig, endpointsConfig } = fromWireCreate(body)
     const name = ctx.query.get('name') ?? ''
     const platform = ctx.query.get('platform')
     if (platform && !platform.startsWith('linux')) throw invalid('ERR_PLATFORM', `image with reference ${config.image} was found but does not match the specified platform: wanted ${platform}`)
-    const out = await svc().create({ ...(name ? { name } : {}), config, hostConfig })
+    const out = await svc().create({ ...(name ? { name } : {}), config, hostConfig, ...(endpointsConfig ? { endpointsConfig } : {}) })
     ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
     ctx.res.end(JSON.stringify({ Id: out.id, Warnings: out.warnings }))
   })

@@ -5,6 +5,7 @@ import { ApiError, demuxer, type EngineClient, type RequestOpts } from '../../cl
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
+import { networkFields } from '../network-flags.js'
 
 type Wire = Record<string, unknown>
 
@@ -62,8 +63,8 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
   for (const s of list(f.sysctl)) { const i = s.indexOf('='); if (i < 0) throw new CliExit(125, `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1) }
   const logOpts: Record<string, string> = {}
   for (const o of list(f['log-opt'])) { const i = o.indexOf('='); if (i < 0) throw new CliExit(125, `invalid argument "${o}" for "--log-opt" flag: invalid key/value pair format in logging options`); logOpts[o.slice(0, i)] = o.slice(i + 1) }
-  const exposed: Record<string, object> = {}
-  for (const p of list(f.expose)) exposed[p.includes('/') ? p : `${p}/tcp`] = {}
+  const net = networkFields(f)
+  const exposed = net.exposedPorts
   const health = healthConfig(ctx)
   const securityOpt = list(f['security-opt']).map((o) => {
     const m = /^seccomp[=:](.+)$/.exec(o)
@@ -92,9 +93,10 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
     ...(f['stop-signal'] ? { StopSignal: f['stop-signal'] } : {}),
     ...(f['stop-timeout'] !== undefined ? { StopTimeout: f['stop-timeout'] } : {}),
     ...(health ? { Healthcheck: health } : {}),
+    ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
     HostConfig: {
+      ...net.hostConfig,
       AutoRemove: !!f.rm,
-      NetworkMode: (f.network as string) || 'default',
       RestartPolicy: restart,
       Privileged: !!f.privileged,
       ReadonlyRootfs: !!f['read-only'],
@@ -122,11 +124,8 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
       Runtime: (f.runtime as string) ?? '',
       Binds: list(f.volume),
       Mounts: list(f.mount).map((m) => ({ raw: m })),
-      PortBindings: Object.fromEntries(list(f.publish).map((p) => [p, [{}]])),
-      PublishAllPorts: !!f['publish-all'],
       Tmpfs: tmpfs,
       VolumesFrom: list(f['volumes-from']),
-      Links: list(f.link),
     },
   }
 }

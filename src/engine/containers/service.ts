@@ -15,6 +15,7 @@ import { buildSpec, serializeSpec, updateResources, type SpecInput } from '../..
 import type { EventBus } from '../events/bus.js'
 import type { ImageService } from '../images/service.js'
 import { monitorLogOptions, resolveLogConfig, type LogDefaults } from './log-rotate.js'
+import type { NetworkHooks, NetworkSetUp } from '../../network/types.js'
 import { generateName } from './names.js'
 import { ContainerStore } from './store.js'
 import { resolveUser } from './user.js'
@@ -31,6 +32,8 @@ export interface ContainerDeps {
   defaultRuntime: string
   initPath?: string
   logDefaults?: LogDefaults
+  /** The network service (src/network); without it containers get loopback only or the host's network. */
+  network?: NetworkHooks
 }
 
 /** What `docker update` may change: limits and the restart policy. */
@@ -53,6 +56,7 @@ export interface CreateRequest {
   name?: string
   config: ContainerConfig
   hostConfig: HostConfig
+  endpointsConfig?: ContainerRecord['endpointsConfig']
 }
 
 type Waiter = (r: { statusCode: number; error?: string }) => void
@@ -303,7 +307,9 @@ export class ContainerService {
         restartCount: 0,
         runtime,
         logPath: join(dir, 'container.log'),
+        ...(req.endpointsConfig ? { endpointsConfig: req.endpointsConfig } : {}),
       }
+      await this.deps.network?.validate(rec)
       await this.deps.store.save(rec)
       rb.commit()
       this.#emit(rec, 'create')
@@ -387,7 +393,12 @@ export class ContainerService {
         await mountOverlay(lower, join(this.#dir(rec.id), 'upper'), join(this.#dir(rec.id), 'work'), merged)
         rb.defer(() => unmount(merged))
       }
-      const specInput = await this.#specInput(rec, merged)
+      let net: NetworkSetUp = {}
+      if (this.deps.network) {
+        net = await this.deps.network.setUp(rec)
+        rb.defer(() => this.deps.network!.tearDown(rec))
+      }
+      const specInput = await this.#specInput(rec, merged, net)
       const spec = buildSpec(specInput)
       const seccompKey = rt.name === 'crun' && spec.linux.seccomp ? `${rt.path}:${sha256(JSON.stringify(spec.linux.seccomp))}` : undefined
       const bpf = seccompKey ? this.#seccompBpf.get(seccompKey) : undefined
@@ -472,7 +483,7 @@ export class ContainerService {
     }
   }
 
-  async #specInput(rec: ContainerRecord, rootfs: string): Promise<SpecInput> {
+  async #specInput(rec: ContainerRecord, rootfs: string, net: NetworkSetUp = {}): Promise<SpecInput> {
     const c = rec.config
     const hc = rec.hostConfig
     const user = await resolveUser(rootfs, c.user)
@@ -481,7 +492,7 @@ export class ContainerService {
     if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.hostname}`)
     if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`)
-    const files = await this.#writeEtcFiles(rec)
+    const files = await this.#writeEtcFiles(rec, net)
     const mounts: SpecInput['mounts'] = [
       { destination: '/etc/hostname', type: 'bind', source: files.hostname, options: ['rbind', 'rprivate'] },
       { destination: '/etc/hosts', type: 'bind', source: files.hosts, options: ['rbind', 'rprivate'] },
@@ -505,7 +516,7 @@ export class ContainerService {
       capDrop: hc.capDrop,
       noNewPrivileges: sec.noNewPrivileges,
       seccomp: sec.seccomp,
-      namespaces: { network: ns(hc.networkMode), pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: hc.networkMode === 'host' ? { kind: 'host' } : { kind: 'private' } },
+      namespaces: { network: net.netns ? { kind: 'path', path: net.netns.path, private: net.netns.private } : ns(hc.networkMode), pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: hc.networkMode === 'host' ? { kind: 'host' } : { kind: 'private' } },
       mounts,
       devices: hc.devices,
       resources: {
@@ -531,7 +542,7 @@ export class ContainerService {
     }
   }
 
-  async #writeEtcFiles(rec: ContainerRecord): Promise<{ hostname: string; hosts: string; resolv: string }> {
+  async #writeEtcFiles(rec: ContainerRecord, net: NetworkSetUp = {}): Promise<{ hostname: string; hosts: string; resolv: string }> {
     const dir = this.#dir(rec.id)
     const hc = rec.hostConfig
     const paths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolv: join(dir, 'resolv.conf') }
@@ -544,7 +555,7 @@ export class ContainerService {
         const i = h.lastIndexOf(':')
         return `${h.slice(i + 1)}\t${h.slice(0, i)}`
       })
-      await writeFile(paths.hosts, ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, ''].join('\n'))
+      await writeFile(paths.hosts, net.hosts ?? ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...extra, ''].join('\n'))
     }
     let resolv = ''
     try { resolv = await readFile('/etc/resolv.conf', 'utf8') } catch (err) { if (!isNotFoundErrno(err)) throw err }
@@ -552,7 +563,7 @@ export class ContainerService {
       const lines = resolv.split('\n').filter((l) => !(hc.dns.length && l.startsWith('nameserver')) && !(hc.dnsSearch.length && l.startsWith('search')) && !(hc.dnsOptions.length && l.startsWith('options')))
       resolv = [...lines.filter(Boolean), ...hc.dnsSearch.length ? [`search ${hc.dnsSearch.join(' ')}`] : [], ...hc.dns.map((d) => `nameserver ${d}`), ...hc.dnsOptions.length ? [`options ${hc.dnsOptions.join(' ')}`] : [], ''].join('\n')
     }
-    await writeFile(paths.resolv, resolv)
+    await writeFile(paths.resolv, net.resolvConf ?? resolv)
     return paths
   }
 
@@ -582,6 +593,7 @@ export class ContainerService {
     let finishedAt = new Date().toISOString()
     try { finishedAt = (await stat(join(this.#exitDir, rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
     this.#stopped(rec)
+    await this.deps.network?.tearDown(rec).catch((e) => this.deps.log(`network teardown ${rec.id}: ${String(e)}`))
     await Promise.all([
       deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
       this.#rootfsUsers.has(rec.id) ? undefined : unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`)),
@@ -846,6 +858,7 @@ export class ContainerService {
       unmount(this.#merged(rec.id)),
     ])
     await rm(this.#bundle(rec.id), { recursive: true, force: true })
+    await this.deps.network?.removed(rec).catch((e) => this.deps.log(`network removal ${rec.id}: ${String(e)}`))
     await this.deps.store.delete(rec)
     this.#emit(rec, 'destroy')
     for (const w of this.#removed.get(rec.id)?.splice(0) ?? []) w({ statusCode: rec.state.exitCode })

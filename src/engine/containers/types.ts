@@ -1,3 +1,4 @@
+import type { ContainerNetworkState } from '../../network/types.js'
 import type { Digest } from '../../lib/digest.js'
 
 /** What a container runs and how (Docker's Config, camelCase, validated). */
@@ -65,6 +66,10 @@ export interface HostConfig {
   dnsOptions: string[]
   runtime: string
   oomScoreAdj: number
+  /** `-p`: container port (`80/tcp`) → host bindings. */
+  portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>
+  publishAllPorts: boolean
+  links: string[]
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
@@ -109,6 +114,10 @@ export interface ContainerRecord {
   restartCount: number
   runtime: string
   logPath: string
+  /** The container's networks and what was set up for them (src/network). */
+  network?: ContainerNetworkState
+  /** Per-network settings asked at create (NetworkingConfig.EndpointsConfig), by network name. */
+  endpointsConfig?: Record<string, { aliases: string[]; ipv4Address: string; ipv6Address: string; macAddress: string; links: string[] }>
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z'

@@ -1,0 +1,8 @@
+import type { CommandSpec } from '../commands.js'
+
+/**
+ * The network commands, as named in the command table (top level and under their group).
+ * Scaffold: filled in by the network work.
+ */
+export const TOP_LEVEL: CommandSpec[] = []
+export const GROUP: CommandSpec | undefined = undefined
