@@ -13,6 +13,10 @@ import { logRoutes } from '../api/routes/logs.js'
 import { statsRoutes } from '../api/routes/stats.js'
 import { archiveRoutes } from '../api/routes/archive.js'
 import { execRoutes } from '../api/routes/exec.js'
+import { registryRoutes } from '../api/routes/registry.js'
+import { buildRoutes } from '../api/routes/build.js'
+import { networkRoutes } from '../api/routes/networks.js'
+import { volumeRoutes } from '../api/routes/volumes.js'
 import { Engine } from '../engine/engine.js'
 import { hostPlatform } from '../engine/images/service.js'
 import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
@@ -64,6 +68,10 @@ export class Daemon {
       execRoutes(router, this)
       statsRoutes(router, this)
       archiveRoutes(router, this)
+      registryRoutes(router, this)
+      buildRoutes(router, this)
+      networkRoutes(router, this)
+      volumeRoutes(router, this)
       unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {

@@ -1,0 +1,5 @@
+import type { Daemon } from '../../daemon/daemon.js'
+import type { Router } from '../router.js'
+
+/** (Scaffold: filled in by the volumes work; until then unimplemented.ts answers.) */
+export function volumeRoutes(_r: Router, _d: Daemon): void {}
