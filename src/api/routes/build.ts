@@ -1,5 +1,68 @@
 import type { Daemon } from '../../daemon/daemon.js'
+import { BuildStepError, runBuild, type BuildMessage, type BuildOptions } from '../../build/builder.js'
+import { findEngineError, invalid, notImplemented } from '../../lib/errors.js'
+import { boolParam, startJsonStream } from '../http.js'
 import type { Router } from '../router.js'
 
-/** (Scaffold: filled in by the build work; until then unimplemented.ts answers.) */
-export function buildRoutes(_r: Router, _d: Daemon): void {}
+function jsonParam<T>(q: URLSearchParams, name: string, dflt: T): T {
+  const v = q.get(name)
+  if (!v) return dflt
+  try {
+    return JSON.parse(v) as T
+  } catch {
+    throw invalid('ERR_BUILD_PARAM', `invalid ${name} parameter: ${v}`)
+  }
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name)
+  if (v === null || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw invalid('ERR_BUILD_PARAM', `invalid ${name} parameter: ${v}`)
+  return n
+}
+
+/** POST /build (the classic builder's JSON stream) and POST /build/prune. */
+export function buildRoutes(r: Router, d: Daemon): void {
+  r.add('POST', '/build', async (ctx) => {
+    const q = ctx.query
+    if (q.get('version') === '2') throw notImplemented('ERR_BUILDKIT', 'BuildKit (version=2) is not supported by this berthd; use the classic builder (DOCKER_BUILDKIT=0)')
+    if (q.get('remote')) throw notImplemented('ERR_BUILD_REMOTE', 'remote build contexts (remote=...) are not supported by this berthd; send the context as the request body')
+    if (q.get('outputs')) throw notImplemented('ERR_BUILD_OUTPUTS', 'build outputs are not supported by the classic builder')
+    const opts: BuildOptions = {
+      dockerfile: q.get('dockerfile') ?? 'Dockerfile',
+      tags: q.getAll('t').filter(Boolean),
+      buildArgs: jsonParam<Record<string, string | null>>(q, 'buildargs', {}),
+      ...(q.get('target') ? { target: q.get('target')! } : {}),
+      noCache: boolParam(q, 'nocache'),
+      pull: boolParam(q, 'pull'),
+      labels: jsonParam<Record<string, string>>(q, 'labels', {}),
+      quiet: boolParam(q, 'q'),
+      rm: boolParam(q, 'rm', true),
+      forceRm: boolParam(q, 'forcerm'),
+      ...(intParam(q, 'memory') ? { memory: intParam(q, 'memory')! } : {}),
+      ...(intParam(q, 'memswap') ? { memorySwap: intParam(q, 'memswap')! } : {}),
+      ...(intParam(q, 'shmsize') ? { shmSize: intParam(q, 'shmsize')! } : {}),
+      ...(q.get('networkmode') ? { networkMode: q.get('networkmode')! } : {}),
+      extraHosts: (q.get('extrahosts') ?? '').split(',').filter(Boolean),
+      cacheFrom: jsonParam<string[]>(q, 'cachefrom', []),
+      ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+      explainCache: boolParam(q, 'explaincache'),
+      signal: ctx.signal,
+    }
+    const send = startJsonStream(ctx.res)
+    const emit = (m: BuildMessage) => send(m)
+    try {
+      await runBuild({ containers: d.engine.containers, images: d.engine.images, dataRoot: d.config.dataRoot, log: (m) => d.log.info(m) }, ctx.req as AsyncIterable<Buffer>, opts, emit)
+    } catch (err) {
+      const message = err instanceof BuildStepError ? err.message : findEngineError(err)?.message ?? (err instanceof Error ? err.message : String(err))
+      const code = err instanceof BuildStepError ? err.code : undefined
+      send({ errorDetail: { message, ...(code !== undefined ? { code } : {}) }, error: message })
+    }
+    ctx.res.end()
+  })
+
+  r.add('POST', '/build/prune', () => {
+    throw notImplemented('ERR_BUILD_PRUNE', 'build cache prune is not supported by this berthd yet (intermediate images are removed with docker image prune)')
+  })
+}

@@ -1,0 +1,51 @@
+/**
+ * The build cache index (`<data-root>/build-cache/index.json`): a step's image is found by its
+ * parent image, its instruction after substitution with the stage's config (the key), and for
+ * COPY/ADD the hash of the content and metadata of the files it reads. The images themselves
+ * are ordinary image records; an entry whose image is gone is a miss.
+ */
+import { join } from 'node:path'
+import { readJson, writeJsonAtomic } from '../lib/fs.js'
+import { sha256, type Digest } from '../lib/digest.js'
+
+interface Entry { parent: string; key: string; content: string; image: Digest }
+interface IndexFile { entries: Record<string, Entry> }
+
+export class BuildCache {
+  #index: IndexFile | undefined
+  #writing: Promise<void> = Promise.resolve()
+  constructor(readonly dir: string) {}
+
+  async #load(): Promise<IndexFile> {
+    this.#index ??= (await readJson<IndexFile>(join(this.dir, 'index.json'))) ?? { entries: {} }
+    return this.#index
+  }
+
+  static id(parent: string, key: string, content: string): string {
+    return sha256(`${parent}\n${key}\n${content}`)
+  }
+
+  async get(parent: string, key: string, content: string): Promise<Digest | undefined> {
+    return (await this.#load()).entries[BuildCache.id(parent, key, content)]?.image
+  }
+
+  async put(parent: string, key: string, content: string, image: Digest): Promise<void> {
+    // Reload first: another build may have written meanwhile.
+    this.#index = undefined
+    const idx = await this.#load()
+    idx.entries[BuildCache.id(parent, key, content)] = { parent, key, content, image }
+    this.#writing = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
+    await this.#writing
+  }
+
+  /** Why a step missed: the closest entry under the same parent tells. */
+  async explain(parent: string, key: string, content: string, exists: (id: Digest) => boolean): Promise<string> {
+    const all = Object.values((await this.#load()).entries)
+    const same = all.filter((e) => e.parent === parent)
+    const exact = same.find((e) => e.key === key && e.content === content)
+    if (exact && !exists(exact.image)) return 'the cached image was removed'
+    if (same.length === 0) return all.some((e) => e.key === key) ? 'the previous step was rebuilt (new parent image)' : 'no cached step for this instruction'
+    if (same.some((e) => e.key === key)) return 'the files it reads changed (content or metadata)'
+    return 'the instruction or the stage configuration changed'
+  }
+}

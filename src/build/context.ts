@@ -1,0 +1,90 @@
+/**
+ * The build context: the request body (a tar, plain or compressed) unpacked into a private
+ * directory. Entries are untrusted: absolute names and `..` are refused, every parent is checked
+ * to be a real directory (never a symlink an earlier entry planted), files are created with
+ * O_EXCL|O_NOFOLLOW. Symlinks are kept as symlinks and followed only in scope when read.
+ */
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, rm, symlink, link, utimes, chmod } from 'node:fs/promises'
+import { posix } from 'node:path'
+import { Readable } from 'node:stream'
+import * as tarStream from 'tar-stream'
+import { decompressed } from '../core/decompress.js'
+import { invalid, isNotFoundErrno } from '../lib/errors.js'
+
+const MAX_ENTRIES = 1_000_000
+
+export async function extractContext(body: AsyncIterable<Buffer>, dir: string, signal?: AbortSignal): Promise<number> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const extract = tarStream.extract()
+  const source = Readable.from(decompressed(body, signal))
+  source.on('error', (e) => extract.destroy(e))
+  source.pipe(extract)
+  let n = 0
+  const dirTimes: Array<[string, Date]> = []
+  for await (const entry of extract) {
+    const h = entry.header
+    if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
+    const name = posix.normalize(h.name).replace(/\/+$/, '')
+    if (name === '.' || name === '') { entry.resume(); continue }
+    if (h.name.startsWith('/') || name === '..' || name.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${h.name}`)
+    const target = `${dir}/${name}`
+    await ensureParents(dir, name)
+    await removeExisting(target, h.type === 'directory')
+    const mode = (h.mode ?? 0o644) & 0o7777
+    if (h.type === 'directory') {
+      await mkdir(target, { mode: 0o700 }).catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e })
+      await chmod(target, mode)
+      if (h.mtime) dirTimes.push([target, h.mtime])
+      entry.resume()
+    } else if (h.type === 'file' || h.type === 'contiguous-file') {
+      const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+      try {
+        for await (const chunk of entry as AsyncIterable<Buffer>) await fh.write(chunk)
+        await fh.chmod(mode)
+      } finally { await fh.close() }
+      if (h.mtime) await utimes(target, h.mtime, h.mtime)
+    } else if (h.type === 'symlink') {
+      await symlink(h.linkname ?? '', target)
+      entry.resume()
+    } else if (h.type === 'link') {
+      const src = posix.normalize(h.linkname ?? '')
+      if (src.startsWith('/') || src === '..' || src.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
+      await ensureParents(dir, src)
+      const st = await lstat(`${dir}/${src}`)
+      if (!st.isFile()) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
+      await link(`${dir}/${src}`, target)
+      entry.resume()
+    } else {
+      entry.resume() // devices, fifos: not part of a build context
+    }
+  }
+  for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => undefined)
+  return n
+}
+
+/** Every parent of `name` inside `root` must be a real directory; missing ones are created. */
+async function ensureParents(root: string, name: string): Promise<void> {
+  const parts = name.split('/').slice(0, -1)
+  let cur = root
+  for (const p of parts) {
+    cur += `/${p}`
+    try {
+      const st = await lstat(cur)
+      if (!st.isDirectory()) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${name} (parent is not a directory)`)
+    } catch (err) {
+      if (!isNotFoundErrno(err)) throw err
+      await mkdir(cur, { mode: 0o755 })
+    }
+  }
+}
+
+async function removeExisting(target: string, keepDir: boolean): Promise<void> {
+  try {
+    const st = await lstat(target)
+    if (st.isDirectory() && keepDir) return
+    await rm(target, { recursive: true, force: true })
+  } catch (err) {
+    if (!isNotFoundErrno(err)) throw err
+  }
+}
