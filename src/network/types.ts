@@ -1,9 +1,62 @@
+/** One endpoint: a container's interface on one network, while it runs. */
+export interface EndpointState {
+  networkId: string
+  networkName: string
+  endpointId: string
+  /** The interface inside the container (eth0, eth1...) and its host-side veth. */
+  ifname: string
+  hostVeth: string
+  ip: string
+  prefixLen: number
+  gateway: string
+  mac: string
+  /** Aliases asked for on this network (--network-alias, connect --alias). */
+  aliases: string[]
+  /** The names the embedded DNS answers for this endpoint (name, aliases, short ID). */
+  dnsNames: string[]
+}
+
+/** A published port: host address and port → container port. */
+export interface PortMapping {
+  hostIp: string
+  hostPort: number
+  containerPort: number
+  proto: 'tcp' | 'udp'
+}
+
 /**
- * What the network service keeps in a container's record (`ContainerRecord.network`): filled
- * in by src/network. (Scaffold: the network work defines its fields.)
+ * What the network service keeps in a container's record (`ContainerRecord.network`): the named
+ * network namespace and the endpoints and ports set up for the current run (empty when stopped),
+ * and the networks explicitly disconnected from (so a restart does not join them again).
  */
 export interface ContainerNetworkState {
-  [k: string]: unknown
+  /** Name of the network namespace (under /run/netns) while running. */
+  netns?: string
+  endpoints: EndpointState[]
+  ports: PortMapping[]
+  /** Network IDs the container was disconnected from (its NetworkMode's network included). */
+  detached?: string[]
+}
+
+/** A network as stored under <data-root>/networks/<id>.json. */
+export interface NetworkRecord {
+  id: string
+  name: string
+  driver: 'bridge' | 'host' | 'null'
+  created: string
+  subnet: string
+  gateway: string
+  ipRange: string
+  /** The subnet was given by the user (so --ip is allowed). */
+  userSubnet: boolean
+  internal: boolean
+  attachable: boolean
+  labels: Record<string, string>
+  options: Record<string, string>
+  /** The Linux bridge's name. */
+  bridge: string
+  /** The default `bridge` network (no embedded DNS, links honoured). */
+  isDefault: boolean
 }
 
 /** What a container's start needs from its network set-up. */

@@ -1,0 +1,658 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { ContainerRecord } from '../engine/containers/types.js'
+import { conflict, EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
+import { sha256 } from '../lib/digest.js'
+import { readJson, writeJsonAtomic } from '../lib/fs.js'
+import { KeyedLock } from '../lib/lock.js'
+import { hostResolvConf, hostRoutes, ip, ipBatch, iptablesRestore, iptablesSave, listLinks, listNetns, netnsPath, setSysctl } from '../platform/net.js'
+import { DnsServer } from './dns.js'
+import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
+import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
+import { PortReservations, portRequests } from './ports.js'
+import type { ContainerNetworkState, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
+
+/** What the network service needs of the containers (given lazily: they are built after it). */
+export interface ContainerAccess {
+  all(): ContainerRecord[]
+  resolve(ref: string): ContainerRecord
+  get(id: string): ContainerRecord | undefined
+  save(rec: ContainerRecord): Promise<void>
+  /** The directory holding a container's hosts and resolv.conf files. */
+  dir(id: string): string
+}
+
+export interface CreateNetworkRequest {
+  name: string
+  driver?: string
+  internal?: boolean
+  attachable?: boolean
+  enableIPv6?: boolean
+  labels?: Record<string, string>
+  options?: Record<string, string>
+  ipam?: { driver?: string; config: Array<{ subnet?: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }> }
+  checkDuplicate?: boolean
+}
+
+const PREDEFINED = ['bridge', 'host', 'none']
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+const DEFAULT_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']
+
+const running = (r: ContainerRecord) => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting'
+
+/**
+ * Networks (bridge, host, none, user-defined bridges) and the containers' endpoints on them.
+ *
+ * Per container: a named netns `berth-<tag>-<id12>`, one veth pair per network (eth0, eth1...)
+ * on the network's Linux bridge; published ports as DNAT rules with the host port held by a
+ * socket in berthd. A bridge exists while a container uses it; Berth's iptables chains exist
+ * while any bridge does, so an idle berthd leaves nothing in the host's network.
+ */
+export class NetworkService implements NetworkHooks {
+  readonly #dir: string
+  readonly #tag: string
+  readonly #chains
+  #nets = new Map<string, NetworkRecord>()
+  /** Endpoints and ports of the containers with network set up, by container ID. */
+  #active = new Map<string, ContainerNetworkState & { upstreams: string[] }>()
+  /** Bridges known to exist. */
+  #bridges = new Set<string>()
+  #jumps = false
+  #netLocks = new KeyedLock()
+  #ctrLocks = new KeyedLock()
+  #ports = new PortReservations()
+  #dns: DnsServer
+  #rulesQueue: Promise<void> = Promise.resolve()
+  #rulesWaiting: Promise<void> | undefined
+
+  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess }) {
+    this.#dir = join(opts.dataRoot, 'networks')
+    this.#tag = sha256(opts.dataRoot).slice(7, 13)
+    this.#chains = chainsFor(this.#tag)
+    this.#dns = new DnsServer({ resolve: (c, n) => this.#dnsResolve(c, n), upstreams: (c) => this.#upstreams(c) }, opts.log)
+  }
+
+  get #ctrs(): ContainerAccess { return this.opts.containers() }
+
+  // ---- start-up
+
+  /** Load the networks; create the predefined ones at the first start. */
+  async init(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 })
+    this.#hostNameservers = (await hostResolvConf()).split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((x): x is string => !!x && !x.includes(':'))
+    for (const f of await readdir(this.#dir)) {
+      if (!f.endsWith('.json')) { if (f.includes('.berth-tmp-')) await rm(join(this.#dir, f), { force: true }); continue }
+      const n = await readJson<NetworkRecord>(join(this.#dir, f))
+      if (n) this.#nets.set(n.id, n)
+    }
+    const byName = (name: string) => [...this.#nets.values()].some((n) => n.name === name)
+    if (!byName('host')) await this.#save(this.#record('host', 'host', {}))
+    if (!byName('none')) await this.#save(this.#record('none', 'null', {}))
+    if (!byName('bridge')) {
+      const subnet = pickSubnet(await this.#takenSubnets())
+      const rec = this.#record('bridge', 'bridge', { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1), isDefault: true })
+      rec.options = { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', 'com.docker.network.bridge.name': rec.bridge, 'com.docker.network.driver.mtu': '1500' }
+      await this.#save(rec)
+    }
+  }
+
+  /**
+   * After the containers' own start-up (crashed containers marked exited): keep the endpoints of
+   * the running ones, remove every namespace, veth and bridge of this berthd that nothing uses,
+   * rewrite the iptables chains and hold the published host ports again.
+   */
+  async repair(): Promise<void> {
+    const live = this.#ctrs.all().filter((r) => running(r) && r.network?.netns)
+    for (const r of live) this.#active.set(r.id, { ...r.network!, upstreams: this.#upstreamsOf(r) })
+    const prefix = `berth-${this.#tag}-`
+    const keep = new Set(live.map((r) => r.network!.netns!))
+    for (const ns of await listNetns()) if (ns.startsWith(prefix) && !keep.has(ns)) await ip(['netns', 'del', ns])
+    for (const r of this.#ctrs.all()) {
+      if (!running(r) && r.network && (r.network.endpoints.length || r.network.netns)) {
+        r.network = { endpoints: [], ports: [], ...(r.network.detached?.length ? { detached: r.network.detached } : {}) }
+        await this.#ctrs.save(r)
+      }
+    }
+    const existing = new Set(await listLinks('bridge'))
+    const used = this.#usedNetworks()
+    for (const n of this.#nets.values()) {
+      if (n.driver !== 'bridge' || !existing.has(n.bridge)) continue
+      if (used.has(n.id)) this.#bridges.add(n.bridge)
+      else await ip(['link', 'del', n.bridge])
+    }
+    for (const id of used) {
+      const n = this.#nets.get(id)
+      if (n) await this.#ensureBridge(n)
+    }
+    const filter = await iptablesSave('filter')
+    const spec = jumpSpecs(this.#chains)
+    this.#jumps = spec.filter.every((j) => filter.includes(j))
+    if (!this.#jumps && filter.some((l) => l.includes(this.#chains.fwd))) {
+      // Half there: remove what is left and add it again whole.
+      await iptablesRestore(removalFor(this.#chains)).catch((e) => this.opts.log(`iptables cleanup: ${String(e)}`))
+    }
+    await this.#syncRules()
+    for (const [id, st] of this.#active) await this.#ports.rebind(id, st.ports, this.opts.log)
+  }
+
+  /** Stop answering DNS and release the held ports (berthd shutting down; rules stay). */
+  close(): void {
+    this.#dns.closeAll()
+    this.#ports.releaseAll()
+  }
+
+  // ---- networks
+
+  #record(name: string, driver: NetworkRecord['driver'], o: Partial<NetworkRecord>): NetworkRecord {
+    const id = randomBytes(32).toString('hex')
+    return { id, name, driver, created: new Date().toISOString(), subnet: '', gateway: '', ipRange: '', userSubnet: false, internal: false, attachable: false, labels: {}, options: {}, bridge: driver === 'bridge' ? `bb-${id.slice(0, 12)}` : '', isDefault: false, ...o }
+  }
+
+  async #save(n: NetworkRecord): Promise<void> {
+    await writeJsonAtomic(join(this.#dir, `${n.id}.json`), n)
+    this.#nets.set(n.id, n)
+  }
+
+  async #takenSubnets(): Promise<Cidr[]> {
+    const mine = new Set([...this.#nets.values()].map((n) => n.bridge))
+    const routes = (await hostRoutes()).filter((r) => r !== '' && !r.startsWith('127.'))
+    const taken: Cidr[] = [...this.#nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet))
+    for (const r of routes) { try { taken.push(parseCidr(r)) } catch { /* not IPv4 */ } }
+    void mine
+    return taken
+  }
+
+  list(): NetworkRecord[] {
+    return [...this.#nets.values()]
+  }
+
+  /** Docker's lookup: full ID, full name, then a unique ID prefix. */
+  resolveNetwork(ref: string): NetworkRecord {
+    const all = [...this.#nets.values()]
+    const hit = all.find((n) => n.id === ref) ?? all.find((n) => n.name === ref)
+    if (hit) return hit
+    const pre = ref.length > 0 ? all.filter((n) => n.id.startsWith(ref)) : []
+    if (pre.length === 1) return pre[0]!
+    if (pre.length > 1) throw invalid('ERR_AMBIGUOUS_NETWORK', `network ${ref} is ambiguous (${pre.length} matches found based on ID prefix)`)
+    throw notFound('ERR_NETWORK_NOT_FOUND', `network ${ref} not found`)
+  }
+
+  async create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
+    const driver = req.driver || 'bridge'
+    if (!NAME_RE.test(req.name)) throw invalid('ERR_BAD_NAME', `invalid network name "${req.name}": must match ${NAME_RE.source}`)
+    if (PREDEFINED.includes(req.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `operation is not permitted on predefined ${req.name} network `)
+    if (driver !== 'bridge') {
+      if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_DRIVER', `only one instance of "${driver}" network is allowed`)
+      throw notImplemented('ERR_DRIVER', `plugin "${driver}" not found`)
+    }
+    if (req.enableIPv6) throw notImplemented('ERR_IPV6', 'IPv6 networks are not supported by this berthd')
+    if (req.ipam?.driver && req.ipam.driver !== 'default') throw notImplemented('ERR_IPAM', `plugin "${req.ipam.driver}" not found`)
+    const cfgs = req.ipam?.config ?? []
+    if (cfgs.length > 1) throw notImplemented('ERR_IPAM', 'more than one IPv4 pool per network is not supported by this berthd')
+    const unknownOpt = Object.keys(req.options ?? {}).find((k) => !['com.docker.network.bridge.name', 'com.docker.network.driver.mtu', 'com.docker.network.bridge.enable_icc', 'com.docker.network.bridge.enable_ip_masquerade', 'com.docker.network.bridge.host_binding_ipv4'].includes(k))
+    if (unknownOpt) throw notImplemented('ERR_BRIDGE_OPT', `bridge option ${unknownOpt} is not supported by this berthd`)
+    const held = await this.#netLocks.acquire('\0create')
+    try {
+      if ([...this.#nets.values()].some((n) => n.name === req.name)) throw conflict('ERR_NETWORK_EXISTS', `network with name ${req.name} already exists`)
+      const c = cfgs[0] ?? {}
+      let subnet: Cidr
+      const taken = [...this.#nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet))
+      if (c.subnet) {
+        subnet = parseCidr(c.subnet)
+        if (subnet.bits > 30) throw invalid('ERR_BAD_CIDR', `invalid subnet ${c.subnet}: the prefix must be at most /30`)
+        if (taken.some((t) => overlaps(t, subnet))) throw new EngineError('Forbidden', 'ERR_POOL_OVERLAP', 'invalid pool request: Pool overlaps with other one on this address space')
+      } else {
+        if (c.gateway || c.ipRange) throw invalid('ERR_BAD_CIDR', 'invalid pool request: ip-range and gateway need a subnet')
+        subnet = pickSubnet(await this.#takenSubnets())
+      }
+      let gateway = subnet.base + 1
+      if (c.gateway) {
+        const g = parseIp(c.gateway)
+        if (g === undefined || !contains(subnet, g)) throw invalid('ERR_BAD_GATEWAY', `invalid gateway: no matching subnet for gateway ${c.gateway}`)
+        gateway = g
+      }
+      let ipRange = ''
+      if (c.ipRange) {
+        const r = parseCidr(c.ipRange, 'ip-range')
+        if (!contains(subnet, r.base) || r.bits < subnet.bits) throw invalid('ERR_BAD_RANGE', `invalid pool request: ip-range ${c.ipRange} is not inside subnet ${formatCidr(subnet)}`)
+        ipRange = formatCidr(r)
+      }
+      const rec = this.#record(req.name, 'bridge', {
+        subnet: formatCidr(subnet), gateway: formatIp(gateway), ipRange, userSubnet: !!c.subnet, internal: !!req.internal, attachable: !!req.attachable,
+        labels: req.labels ?? {}, options: req.options ?? {},
+      })
+      const br = req.options?.['com.docker.network.bridge.name']
+      if (br) {
+        if (br.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(br)) throw invalid('ERR_BAD_BRIDGE', `invalid bridge name: ${br}`)
+        if ([...this.#nets.values()].some((n) => n.bridge === br) || (await listLinks('bridge')).includes(br)) throw conflict('ERR_BRIDGE_EXISTS', `bridge name ${br} is in use`)
+        rec.bridge = br
+      }
+      await this.#save(rec)
+      return { id: rec.id, warning: '' }
+    } finally {
+      held.release()
+    }
+  }
+
+  /** The containers with an endpoint on a network now. */
+  endpointsOn(id: string): Array<{ containerId: string; name: string; ep: EndpointState }> {
+    const out: Array<{ containerId: string; name: string; ep: EndpointState }> = []
+    for (const [cid, st] of this.#active) {
+      for (const ep of st.endpoints) if (ep.networkId === id) out.push({ containerId: cid, name: this.#ctrs.get(cid)?.name ?? '', ep })
+    }
+    return out
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.resolveNetwork(ref)
+    if (PREDEFINED.includes(n.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `${n.name} is a pre-defined network and cannot be removed`)
+    await using _ = await this.#netLocks.acquire(n.id)
+    if (this.endpointsOn(n.id).length) throw new EngineError('Forbidden', 'ERR_NETWORK_IN_USE', `error while removing network: network ${n.name} id ${n.id} has active endpoints`)
+    await rm(join(this.#dir, `${n.id}.json`), { force: true })
+    this.#nets.delete(n.id)
+  }
+
+  /** Remove the unused user networks; returns their names. */
+  async prune(keep: (n: NetworkRecord) => boolean): Promise<string[]> {
+    const out: string[] = []
+    for (const n of [...this.#nets.values()]) {
+      if (PREDEFINED.includes(n.name) || !keep(n) || this.endpointsOn(n.id).length) continue
+      if (this.#ctrs.all().some((c) => this.#wanted(c).some((w) => w.net.id === n.id))) continue
+      await this.remove(n.id).then(() => out.push(n.name), (e) => this.opts.log(`prune ${n.name}: ${String(e)}`))
+    }
+    return out
+  }
+
+  // ---- container hooks
+
+  /** The networks a container joins at start, with what was asked for each. */
+  #wanted(rec: ContainerRecord): Array<{ net: NetworkRecord; aliases: string[]; ip: string; mac: string }> {
+    const mode = rec.hostConfig.networkMode
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return []
+    const detached = new Set(rec.network?.detached ?? [])
+    const out: Array<{ net: NetworkRecord; aliases: string[]; ip: string; mac: string }> = []
+    const primary = this.resolveNetwork(mode === 'default' ? 'bridge' : mode)
+    const epc = rec.endpointsConfig ?? {}
+    const cfgOf = (n: NetworkRecord) => epc[n.name] ?? epc[n.id] ?? (n.isDefault ? epc.default : undefined) ?? Object.entries(epc).find(([k]) => { try { return this.resolveNetwork(k).id === n.id } catch { return false } })?.[1]
+    const add = (n: NetworkRecord) => {
+      if (detached.has(n.id) || out.some((o) => o.net.id === n.id)) return
+      const c = cfgOf(n)
+      out.push({ net: n, aliases: c?.aliases ?? [], ip: c?.ipv4Address ?? '', mac: c?.macAddress ?? '' })
+    }
+    add(primary)
+    for (const k of Object.keys(epc)) {
+      try { add(this.resolveNetwork(k === 'default' ? 'bridge' : k)) } catch (err) { if (!(err instanceof EngineError && err.kind === 'NotFound')) throw err }
+    }
+    return out
+  }
+
+  async validate(rec: ContainerRecord): Promise<void> {
+    const hc = rec.hostConfig
+    const mode = hc.networkMode
+    if (mode.startsWith('container:')) {
+      const target = this.#ctrs.resolve(mode.slice(10))
+      if (target.id === rec.id) throw invalid('ERR_NETWORK_MODE', 'cannot join own network')
+      if (Object.keys(hc.portBindings).length || hc.publishAllPorts) throw invalid('ERR_NETWORK_MODE', 'conflicting options: port publishing and the container type network mode')
+      if (hc.extraHosts.length) throw invalid('ERR_NETWORK_MODE', 'conflicting options: custom host-to-IP mapping and the network mode')
+      if (hc.dns.length) throw invalid('ERR_NETWORK_MODE', 'conflicting options: dns and the network mode')
+      return
+    }
+    if (mode !== 'host' && mode !== 'none' && mode !== 'default') this.resolveNetwork(mode)
+    for (const k of Object.keys(rec.endpointsConfig ?? {})) if (k !== 'default') this.resolveNetwork(k)
+    const wanted = this.#wanted(rec)
+    for (const w of wanted) {
+      if (w.ip) {
+        const ipn = parseIp(w.ip)
+        if (ipn === undefined) throw invalid('ERR_BAD_IP', `invalid IPv4 address: ${w.ip}`)
+        if (w.net.isDefault) throw invalid('ERR_BAD_IP', 'user specified IP address is supported on user defined networks only')
+        if (!w.net.userSubnet) throw invalid('ERR_BAD_IP', 'user specified IP address is supported only when connecting to networks with user configured subnets')
+        if (!contains(parseCidr(w.net.subnet), ipn)) throw invalid('ERR_BAD_IP', `no configured subnet contains IP address ${w.ip}`)
+      }
+      if (w.aliases.length && w.net.isDefault) throw invalid('ERR_ALIAS', 'network-scoped alias is supported only for containers in user defined networks')
+      if (w.mac && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(w.mac)) throw invalid('ERR_BAD_MAC', `invalid MAC address: ${w.mac}`)
+    }
+    for (const [i, e] of hc.extraHosts.entries()) {
+      const k = e.lastIndexOf(':') > 0 && e.indexOf('=') < 0 ? e.indexOf(':') : e.indexOf('=')
+      const host = e.slice(0, k)
+      const addr = e.slice(k + 1)
+      if (k <= 0 || !addr) throw invalid('ERR_BAD_HOST', `invalid IP address in add-host: "${e}"`)
+      if (addr !== 'host-gateway' && parseIp(addr) === undefined && !addr.includes(':')) throw invalid('ERR_BAD_HOST', `invalid IP address in add-host: "${addr}"`)
+      hc.extraHosts[i] = `${host}:${addr}`
+    }
+    if (mode !== 'host') portRequests(hc.portBindings, hc.publishAllPorts, rec.config.exposedPorts)
+    for (const l of hc.links) {
+      const [name = ''] = l.split(':')
+      try { this.#ctrs.resolve(name.replace(/^\//, '')) } catch { throw invalid('ERR_LINK', `could not get container for ${name}`) }
+    }
+  }
+
+  async setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
+    await using _ = await this.#ctrLocks.acquire(rec.id)
+    const mode = rec.hostConfig.networkMode
+    if (mode === 'host') return {}
+    if (mode === 'none') return { hosts: await this.#hostsFile(rec, []) }
+    if (mode.startsWith('container:')) {
+      const t = this.#ctrs.resolve(mode.slice(10))
+      if (!running(t) || !t.state.pid) throw conflict('ERR_NOT_RUNNING', `cannot join network namespace of a non running container: ${t.id}`)
+      const read = (f: string) => readFile(join(this.#ctrs.dir(t.id), f), 'utf8').catch((e) => { if (isNotFoundErrno(e)) return undefined; throw e })
+      const [hosts, resolvConf] = await Promise.all([read('hosts'), read('resolv.conf')])
+      const st = this.#active.get(t.id)
+      return { netns: { path: st?.netns ? netnsPath(st.netns) : `/proc/${t.state.pid}/ns/net`, private: false }, ...(hosts !== undefined ? { hosts } : {}), ...(resolvConf !== undefined ? { resolvConf } : {}) }
+    }
+    const wanted = this.#wanted(rec)
+    const nsName = `berth-${this.#tag}-${rec.id.slice(0, 12)}`
+    const st: ContainerNetworkState & { upstreams: string[] } = { netns: nsName, endpoints: [], ports: [], ...(rec.network?.detached?.length ? { detached: rec.network.detached } : {}), upstreams: this.#upstreamsOf(rec) }
+    try {
+      await ipBatch([`netns add ${nsName}`])
+      this.#active.set(rec.id, st)
+      let fresh = false
+      for (const w of wanted) if (await this.#attach(rec, st, w, st.endpoints.length)) fresh = true
+      if (st.endpoints.length === 0) await ipBatch(['link set lo up'], { netns: nsName })
+      const primary = st.endpoints[0]
+      const reqs = portRequests(rec.hostConfig.portBindings, rec.hostConfig.publishAllPorts, rec.config.exposedPorts)
+      if (reqs.length && primary) {
+        st.ports = await this.#ports.reserve(rec.id, reqs, (r, port) => `failed to set up container networking: driver failed programming external connectivity on endpoint ${rec.name} (${primary.endpointId}): failed to bind host port for ${r.hostIp || '0.0.0.0'}:${port}:${primary.ip}:${r.containerPort}/${r.proto}: `)
+      }
+      if (fresh || st.ports.length) await this.#syncRules()
+      rec.network = { netns: nsName, endpoints: st.endpoints, ports: st.ports, ...(st.detached ? { detached: st.detached } : {}) }
+      return { netns: { path: netnsPath(nsName), private: true }, hosts: await this.#hostsFile(rec, st.endpoints), resolvConf: await this.#resolvConf(rec, st.endpoints) }
+    } catch (err) {
+      await this.#release(rec.id, st).catch((e) => this.opts.log(`network rollback ${rec.id}: ${String(e)}`))
+      throw err
+    }
+  }
+
+  async tearDown(rec: ContainerRecord): Promise<void> {
+    await using _ = await this.#ctrLocks.acquire(rec.id)
+    const st = this.#active.get(rec.id) ?? (rec.network?.netns ? { ...rec.network, upstreams: [] } : undefined)
+    if (st) await this.#release(rec.id, st)
+    if (rec.network) rec.network = { endpoints: [], ports: [], ...(rec.network.detached?.length ? { detached: rec.network.detached } : {}) }
+  }
+
+  async removed(rec: ContainerRecord): Promise<void> {
+    if (this.#active.has(rec.id)) await this.tearDown(rec)
+  }
+
+  /** Undo a container's set-up: ports, namespace (its veths go with it), idle bridges, rules. */
+  async #release(id: string, st: ContainerNetworkState): Promise<void> {
+    this.#ports.release(id)
+    this.#active.delete(id)
+    if (st.netns) {
+      const r = await ip(['netns', 'del', st.netns])
+      if (r.code !== 0 && !/No such file/.test(r.stderr)) this.opts.log(`netns del ${st.netns}: ${r.stderr.trim()}`)
+    }
+    for (const ep of st.endpoints) await this.#maybeDropBridge(ep.networkId)
+    await this.#syncRules()
+  }
+
+  async #maybeDropBridge(netId: string): Promise<void> {
+    await using _ = await this.#netLocks.acquire(netId)
+    const n = this.#nets.get(netId)
+    if (!n || this.#usedNetworks().has(netId) || !this.#bridges.has(n.bridge)) return
+    this.#dns.close(n.gateway)
+    this.#bridges.delete(n.bridge)
+    const r = await ip(['link', 'del', n.bridge])
+    if (r.code !== 0) this.opts.log(`bridge del ${n.bridge}: ${r.stderr.trim()}`)
+  }
+
+  #usedNetworks(): Set<string> {
+    const s = new Set<string>()
+    for (const st of this.#active.values()) for (const ep of st.endpoints) s.add(ep.networkId)
+    return s
+  }
+
+  async #ensureBridge(n: NetworkRecord): Promise<void> {
+    if (!this.#bridges.has(n.bridge)) {
+      const c = parseCidr(n.subnet)
+      const lines = [`link add name ${n.bridge} type bridge`, `addr add ${n.gateway}/${c.bits} dev ${n.bridge}`, `link set ${n.bridge} up`]
+      const r = await ip(['-j', 'link', 'show', 'dev', n.bridge])
+      if (r.code === 0) await ipBatch(lines.slice(1), { force: true })
+      else await ipBatch(lines)
+      this.#bridges.add(n.bridge)
+      await setSysctl('net/ipv4/ip_forward', '1')
+      // Published ports on 127.0.0.1: the DNAT'd packets keep their loopback source.
+      await setSysctl(`net/ipv4/conf/${n.bridge}/route_localnet`, '1')
+    }
+    if (!n.isDefault) {
+      await this.#dns.listen(n.gateway).catch((e) => this.opts.log(`embedded DNS on ${n.gateway}: ${String(e)}`))
+    }
+  }
+
+  /**
+   * Create one endpoint (registered in `st.endpoints`): the address, the bridge if needed, the
+   * veth pair and its set-up. Returns whether the network's bridge was created for it.
+   */
+  async #attach(rec: ContainerRecord, st: ContainerNetworkState, w: { net: NetworkRecord; aliases: string[]; ip: string; mac: string }, index: number): Promise<boolean> {
+    const n = w.net
+    const nsName = st.netns!
+    const subnet = parseCidr(n.subnet)
+    const ifname = `eth${index}`
+    const hostVeth = `vb${sha256(rec.id + n.id).slice(7, 20)}`
+    let ep: EndpointState
+    let fresh = false
+    {
+      await using _ = await this.#netLocks.acquire(n.id)
+      if (!this.#nets.has(n.id)) throw notFound('ERR_NETWORK_NOT_FOUND', `network ${n.name} not found`)
+      const used = new Set<number>([parseIp(n.gateway)!])
+      for (const x of this.endpointsOn(n.id)) used.add(parseIp(x.ep.ip)!)
+      let addr: number | undefined
+      if (w.ip) {
+        addr = parseIp(w.ip)!
+        if (used.has(addr)) throw new EngineError('Forbidden', 'ERR_ADDRESS_IN_USE', 'failed to set up container networking: Address already in use')
+      } else {
+        addr = allocate(subnet, n.ipRange ? parseCidr(n.ipRange) : subnet, used)
+        if (addr === undefined) throw new EngineError('Unavailable', 'ERR_NO_ADDRESS', `no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`)
+      }
+      ep = {
+        networkId: n.id, networkName: n.name, endpointId: randomBytes(32).toString('hex'), ifname, hostVeth,
+        ip: formatIp(addr), prefixLen: subnet.bits, gateway: n.gateway, mac: (w.mac || macFor(addr)).toLowerCase(), aliases: w.aliases,
+        dnsNames: n.isDefault ? [] : [rec.name, ...w.aliases, rec.id.slice(0, 12)].map((x) => x.toLowerCase()),
+      }
+      st.endpoints.push(ep)
+      try {
+        fresh = !this.#bridges.has(n.bridge)
+        await this.#ensureBridge(n)
+      } catch (err) {
+        st.endpoints.splice(st.endpoints.indexOf(ep), 1)
+        throw err
+      }
+    }
+    try {
+      await ipBatch([
+        `link add name ${hostVeth} mtu 1500 type veth peer name ${ifname} address ${ep.mac} netns ${nsName}`,
+        `link set ${hostVeth} master ${n.bridge} up`,
+      ])
+      const gwRoute = index === 0 && !n.internal ? [`route add default via ${n.gateway} dev ${ifname}`] : []
+      await ipBatch([...(index === 0 ? ['link set lo up'] : []), `addr add ${ep.ip}/${ep.prefixLen} dev ${ifname}`, `link set ${ifname} up`, ...gwRoute], { netns: nsName })
+    } catch (err) {
+      st.endpoints.splice(st.endpoints.indexOf(ep), 1)
+      await ip(['link', 'del', hostVeth])
+      await this.#maybeDropBridge(n.id)
+      throw err
+    }
+    return fresh
+  }
+
+  // ---- iptables
+
+  /** Rewrite Berth's chains from the active networks and ports (coalesced, one restore at a time). */
+  #syncRules(): Promise<void> {
+    if (this.#rulesWaiting) return this.#rulesWaiting
+    const p = this.#rulesQueue.then(async () => {
+      this.#rulesWaiting = undefined
+      await this.#writeRules()
+    })
+    this.#rulesWaiting = p
+    this.#rulesQueue = p.catch(() => {})
+    return p
+  }
+
+  async #writeRules(): Promise<void> {
+    const used = this.#usedNetworks()
+    const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
+    if (nets.length === 0) {
+      if (this.#jumps) {
+        await iptablesRestore(removalFor(this.#chains))
+        this.#jumps = false
+      }
+      return
+    }
+    const ports: ActivePort[] = []
+    for (const st of this.#active.values()) {
+      const ep = st.endpoints[0]
+      if (!ep) continue
+      const n = this.#nets.get(ep.networkId)
+      for (const p of st.ports) ports.push({ ...p, containerIp: ep.ip, bridge: n?.bridge ?? '' })
+    }
+    await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? 'keep' : 'add'))
+    this.#jumps = true
+  }
+
+  // ---- live connect / disconnect
+
+  async connect(netRef: string, ctrRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void> {
+    const n = this.resolveNetwork(netRef)
+    const rec = this.#ctrs.resolve(ctrRef)
+    if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
+    const mode = rec.hostConfig.networkMode
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new EngineError('Forbidden', 'ERR_CONNECT', `container sharing network namespace with another container or host cannot be connected to any other network`)
+    await using _ = await this.#ctrLocks.acquire(rec.id)
+    const current = this.#wanted(rec)
+    if (current.some((w) => w.net.id === n.id) && (!running(rec) || this.#active.get(rec.id)?.endpoints.some((e) => e.networkId === n.id))) {
+      throw new EngineError('Forbidden', 'ERR_ALREADY_CONNECTED', `endpoint with name ${rec.name} already exists in network ${n.name}`)
+    }
+    const probe = { ...rec, endpointsConfig: { ...(rec.endpointsConfig ?? {}), [n.name]: { aliases: cfg.aliases, ipv4Address: cfg.ipv4Address, ipv6Address: '', macAddress: cfg.macAddress, links: [] } } }
+    if (probe.network?.detached) probe.network = { ...probe.network, detached: probe.network.detached.filter((d) => d !== n.id) }
+    await this.validate(probe)
+    const st = this.#active.get(rec.id)
+    if (running(rec) && st?.netns) {
+      const w = this.#wanted(probe).find((x) => x.net.id === n.id)!
+      await this.#attach(rec, st, w, Math.max(-1, ...st.endpoints.map((e) => Number(e.ifname.slice(3)))) + 1)
+      await this.#syncRules()
+    }
+    rec.endpointsConfig = probe.endpointsConfig
+    rec.network = { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: rec.network?.endpoints ?? [], ports: rec.network?.ports ?? [] }), ...(probe.network?.detached?.length ? { detached: probe.network.detached } : {}) }
+    await this.#ctrs.save(rec)
+  }
+
+  async disconnect(netRef: string, ctrRef: string, force: boolean): Promise<void> {
+    const n = this.resolveNetwork(netRef)
+    let rec: ContainerRecord
+    try {
+      rec = this.#ctrs.resolve(ctrRef)
+    } catch (err) {
+      if (force) return
+      throw err
+    }
+    if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
+    await using _ = await this.#ctrLocks.acquire(rec.id)
+    if (!this.#wanted(rec).some((w) => w.net.id === n.id)) throw new EngineError('Forbidden', 'ERR_NOT_CONNECTED', `container ${rec.id} is not connected to network ${n.name}`)
+    const st = this.#active.get(rec.id)
+    const ep = st?.endpoints.find((e) => e.networkId === n.id)
+    if (st && ep) {
+      if (st.endpoints[0] === ep && st.ports.length) throw notImplemented('ERR_DISCONNECT', 'disconnecting a container from the network its published ports use is not supported by this berthd')
+      st.endpoints = st.endpoints.filter((e) => e !== ep)
+      await ip(['link', 'del', ep.hostVeth])
+      await this.#maybeDropBridge(n.id)
+      await this.#syncRules()
+    }
+    const epc = { ...(rec.endpointsConfig ?? {}) }
+    for (const k of Object.keys(epc)) { try { if (this.resolveNetwork(k === 'default' ? 'bridge' : k).id === n.id) delete epc[k] } catch { delete epc[k] } }
+    rec.endpointsConfig = epc
+    const detached = [...new Set([...(rec.network?.detached ?? []), n.id])]
+    rec.network = { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: [], ports: [] }), detached }
+    if (st) st.detached = detached
+    await this.#ctrs.save(rec)
+  }
+
+  // ---- DNS and /etc files
+
+  #dnsResolve(client: string, name: string): string[] | undefined {
+    let asker: (ContainerNetworkState & { upstreams: string[] }) | undefined
+    for (const st of this.#active.values()) if (st.endpoints.some((e) => e.ip === client)) { asker = st; break }
+    if (!asker) return undefined
+    const nets = new Map(asker.endpoints.map((e) => [e.networkId, e.networkName.toLowerCase()]))
+    const out: string[] = []
+    for (const st of this.#active.values()) {
+      for (const ep of st.endpoints) {
+        const netName = nets.get(ep.networkId)
+        if (netName === undefined || ep.dnsNames.length === 0) continue
+        if (ep.dnsNames.includes(name) || ep.dnsNames.some((d) => `${d}.${netName}` === name)) out.push(ep.ip)
+      }
+    }
+    return out.length ? [...new Set(out)] : undefined
+  }
+
+  #upstreams(client: string): string[] {
+    for (const st of this.#active.values()) if (st.endpoints.some((e) => e.ip === client)) return st.upstreams
+    return []
+  }
+
+  #upstreamsOf(rec: ContainerRecord): string[] {
+    return rec.hostConfig.dns.length ? rec.hostConfig.dns : this.#hostNameservers
+  }
+
+  #hostNameservers: string[] = []
+
+  async #hostsFile(rec: ContainerRecord, eps: EndpointState[]): Promise<string> {
+    const hc = rec.hostConfig
+    const def = [...this.#nets.values()].find((n) => n.isDefault)
+    const extra = hc.extraHosts.map((e) => {
+      const i = e.indexOf(':')
+      const addr = e.slice(i + 1)
+      return `${addr === 'host-gateway' ? def?.gateway ?? '127.0.0.1' : addr}\t${e.slice(0, i)}`
+    })
+    const links: string[] = []
+    if (eps[0] && this.#nets.get(eps[0].networkId)?.isDefault) {
+      for (const l of hc.links) {
+        const [name = '', alias] = l.replace(/^\//, '').split(':')
+        const t = this.#ctrs.resolve(name)
+        const tep = this.#active.get(t.id)?.endpoints.find((e) => e.networkId === eps[0]!.networkId)
+        if (!tep) throw invalid('ERR_LINK', `Cannot link to ${t.name}, as it does not belong to the default network`)
+        const al = (alias ?? t.name).replace(/^.*\//, '')
+        links.push(`${tep.ip}\t${[al, t.id.slice(0, 12), t.name].filter((x, i, a) => a.indexOf(x) === i).join(' ')}`)
+      }
+    }
+    const own = eps[0] ? [`${eps[0].ip}\t${rec.config.hostname}${rec.config.domainname ? `.${rec.config.domainname} ${rec.config.hostname}` : ''}`] : []
+    return [...DEFAULT_HOSTS, ...extra, ...links, ...own, ''].join('\n')
+  }
+
+  async #resolvConf(rec: ContainerRecord, eps: EndpointState[]): Promise<string> {
+    const hc = rec.hostConfig
+    const host = await hostResolvConf()
+    const lines = host.split('\n').map((l) => l.trim())
+    const hostNs = lines.filter((l) => /^nameserver\s/.test(l)).map((l) => l.split(/\s+/)[1]!).filter(Boolean)
+    this.#hostNameservers = hostNs.filter((x) => !x.includes(':'))
+    const search = hc.dnsSearch.length ? hc.dnsSearch : lines.filter((l) => /^search\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
+    const options = hc.dnsOptions.length ? hc.dnsOptions : lines.filter((l) => /^options\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
+    const primary = eps[0] ? this.#nets.get(eps[0].networkId) : undefined
+    const internalDns = !!primary && !primary.isDefault
+    const st = this.#active.get(rec.id)
+    if (st) st.upstreams = hc.dns.length ? hc.dns : this.#hostNameservers
+    let ns: string[]
+    let opts = options
+    if (internalDns) {
+      ns = [primary!.gateway]
+      if (!opts.some((o) => o.startsWith('ndots:'))) opts = [...opts, 'ndots:0']
+    } else {
+      ns = hc.dns.length ? hc.dns : hostNs.filter((x) => !x.startsWith('127.') && x !== '::1')
+      if (ns.length === 0) ns = ['8.8.8.8', '8.8.4.4']
+    }
+    return [
+      '# Generated by Berth.',
+      '# This file can be edited; Berth will not make further changes once it',
+      '# has been modified.',
+      '',
+      ...ns.map((x) => `nameserver ${x}`),
+      ...(search.length ? [`search ${search.join(' ')}`] : []),
+      ...(opts.length ? [`options ${opts.join(' ')}`] : []),
+      '',
+      `# Based on host file: '/etc/resolv.conf'${internalDns ? ' (internal resolver)' : ''}`,
+      ...(internalDns ? [`# ExtServers: [${(hc.dns.length ? hc.dns : this.#hostNameservers).map((x) => `host(${x})`).join(' ')}]`] : []),
+      '',
+    ].join('\n')
+  }
+}
+
+export type { PortMapping }
