@@ -10,6 +10,7 @@ import { ContainerStore } from './containers/store.js'
 import { LogRotator, type LogDefaults } from './containers/log-rotate.js'
 import { ExecService } from './exec/service.js'
 import { HealthMonitor } from './health/monitor.js'
+import { NetworkService } from '../network/service.js'
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 
@@ -42,6 +43,7 @@ export class Engine {
   readonly logRotator: LogRotator
   readonly exec: ExecService
   readonly health: HealthMonitor
+  readonly networks: NetworkService
 
   constructor(readonly opts: EngineOptions) {
     this.content = new ContentStore(opts.dataRoot)
@@ -65,7 +67,9 @@ export class Engine {
       if (path) runtimes[name] = { name, path, root: join(opts.execRoot, 'runtime', name) }
     }
     const initPath = findBinary('catatonit') ?? findBinary('tini-static') ?? findBinary('tini')
+    this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
     this.containers = new ContainerService({
+      network: this.networks,
       store: new ContainerStore(opts.dataRoot),
       images: this.images,
       layers: this.layers,
@@ -90,7 +94,9 @@ export class Engine {
     await this.layers.init()
     await this.imageStore.init()
     await this.exec.init()
+    await this.networks.init()
     await this.containers.init()
+    await this.networks.repair()
     this.containers.addListener(this.exec)
     this.containers.addListener(this.health)
     this.containers.addListener(this.logRotator)
