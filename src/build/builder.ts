@@ -610,9 +610,13 @@ class Build {
     const env = this.env(st)
     const words = ins.json ?? processWords(ins.args, env, this.escape)
     if (words.length < 2 && ins.heredocs.length === 0) throw parseError(ins.line, `${up} requires at least two arguments, but only one was provided. Destination could not be determined.`)
-    let destRaw = words.at(-1)!
+    const destGiven = words.at(-1)!
+    let destRaw = destGiven
     const srcs = words.slice(0, -1)
-    if (!destRaw.startsWith('/')) destRaw = posix.join(st.config.WorkingDir || '/', destRaw) + (destRaw.endsWith('/') || destRaw === '.' ? '/' : '')
+    if (!destRaw.startsWith('/')) {
+      destRaw = posix.join(st.config.WorkingDir || '/', destRaw)
+      if ((destGiven.endsWith('/') || destGiven === '.') && !destRaw.endsWith('/')) destRaw += '/'
+    }
     const chown = flagValue(ins, 'chown')
     const chmodS = flagValue(ins, 'chmod')
     let chmodV: number | undefined
@@ -687,7 +691,7 @@ class Build {
     }
     hash.update(`chown=${chown ?? ''} chmod=${chmodS ?? ''} dest=${destRaw}\n`)
     const contentHash = hash.digest('hex')
-    const nop = `#(nop) ${up} ${ins.heredocs.length ? 'heredoc' : collected.length === 1 && !collected[0]!.st.isDirectory() ? 'file' : 'dir'}:${contentHash} in ${destRaw} `
+    const nop = `#(nop) ${up} ${ins.heredocs.length ? 'heredoc' : collected.length === 1 && !collected[0]!.st.isDirectory() ? 'file' : 'dir'}:${contentHash} in ${destGiven} `
     await this.layerStep(st, nop, contentHash, async (root) => {
       let uid = 0, gid = 0
       if (chown) { const u = await resolveUser(root, chown); uid = u.uid; gid = u.gid }
@@ -858,9 +862,10 @@ async function walkDir(abs: string, rel: string, ignore: IgnorePattern[], filter
   for (const n of (await readdir(abs + (sub ? '/' + sub : ''))).sort()) {
     const r = sub ? `${sub}/${n}` : n
     const ctxRel = rel === '.' ? r : `${rel}/${r}`
-    if (filter && isIgnored(ignore, ctxRel)) continue
     const p = `${abs}/${r}`
     const s = await lstat(p)
+    // An ignored directory is still walked when an exception may re-include something below it.
+    if (filter && isIgnored(ignore, ctxRel) && !(s.isDirectory() && ignore.some((x) => x.exclusion && x.text.startsWith(`${ctxRel}/`)))) continue
     await fn(r, p, s)
     if (s.isDirectory()) await walkDir(abs, rel, ignore, filter, fn, r)
   }

@@ -1,0 +1,256 @@
+/**
+ * docker build (the classic builder, DOCKER_BUILDKIT=0) and berth build against berthd:
+ * multi-stage builds, instructions, heredocs, .dockerignore, the build cache, --target, build
+ * args, ADD of a tarball and of a URL, failing steps, and the built images' config at run time.
+ */
+import { after, before, beforeEach, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:http'
+import { spawnSync } from 'node:child_process'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { api, berth, BERTH, fixture, runCmd, startDaemon, type DaemonHandle, type RunResult } from './harness.js'
+import { dockerSuite } from './image-helpers.js'
+import { forceCleanup, listedContainerIds } from './container-helpers.js'
+
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
+
+dockerSuite('docker build (classic builder) and berth build', () => {
+  let h: DaemonHandle
+  let work: string
+  let server: Server
+  let serverUrl = ''
+  const tags = new Set<string>()
+
+  const build = (args: string[], input?: string): Promise<RunResult> => {
+    for (let i = 0; i < args.length - 1; i++) if (args[i] === '-t') tags.add(args[i + 1]!)
+    return runCmd('docker', ['build', ...args], { host: h.host, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) })
+  }
+  const ok = async (...args: string[]): Promise<string> => {
+    const r = await runCmd('docker', args, { host: h.host, timeoutMs: 60_000 })
+    assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+    return r.stdout
+  }
+  const ctx = async (files: Record<string, string>): Promise<string> => {
+    const dir = await mkdtemp(join(work, 'ctx-'))
+    for (const [name, content] of Object.entries(files)) {
+      await mkdir(join(dir, name, '..'), { recursive: true })
+      await writeFile(join(dir, name), content)
+    }
+    return dir
+  }
+  const steps = (out: string) => out.split('\n').filter((l) => l.startsWith('Step ') || l.startsWith(' ---> '))
+  const inspect = async (ref: string): Promise<Json> => (JSON.parse(await ok('image', 'inspect', ref)) as Json[])[0]
+
+  before(async () => {
+    h = await startDaemon()
+    work = await mkdtemp(join(tmpdir(), 'berth-build-'))
+    await ok('load', '-i', await fixture('busybox'))
+    server = createServer((req, res) => {
+      if (req.url === '/files/remote.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' })
+        res.end('from the web\n')
+      } else { res.writeHead(404); res.end() }
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const addr = server.address()
+    serverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+  })
+  beforeEach(async () => {
+    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1`)
+  })
+  after(async () => {
+    server?.close()
+    if (h) {
+      for (const t of tags) await api(h, 'DELETE', `/images/${t}?force=1`).catch(() => {})
+      await forceCleanup(h).catch(() => {})
+      await h.cleanup()
+    }
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('builds a multi-stage Dockerfile with most instructions; the image runs with its config', async () => {
+    const dir = await ctx({
+      'app/main.sh': '#!/bin/sh\necho main "$@"\n',
+      'app/data.txt': 'data\n',
+      Dockerfile: [
+        'ARG BASE=busybox',
+        'FROM ${BASE} AS builder',
+        'ARG VERSION=1.0',
+        'ENV OUT=/out \\',
+        '    NAME="the app"',
+        'RUN mkdir -p $OUT && echo "v${VERSION}" > $OUT/version && echo built ${VERSION}',
+        'RUN <<EOF',
+        'echo "from heredoc" > /out/heredoc',
+        'echo line two >> /out/heredoc',
+        'EOF',
+        'COPY <<-EOT /out/inline.txt',
+        '\tinline ${NAME}',
+        '\tEOT',
+        '',
+        'FROM busybox',
+        'LABEL org.example.name="the app" version=2',
+        'MAINTAINER someone@example.com',
+        'ENV GREETING=hello PATH=/opt/app:$PATH',
+        'WORKDIR /opt',
+        'WORKDIR app',
+        'COPY --from=builder /out/ ./built/',
+        'COPY --chmod=755 --chown=1000:1000 app/main.sh ./',
+        'COPY app/*.txt ./',
+        'EXPOSE 8080 9000/udp',
+        'VOLUME ["/data"]',
+        'STOPSIGNAL SIGINT',
+        'HEALTHCHECK --interval=30s --retries=2 CMD true',
+        'ONBUILD RUN echo child',
+        'USER 1000',
+        'SHELL ["/bin/sh", "-ec"]',
+        'ENTRYPOINT ["main.sh"]',
+        'CMD ["one", "two"]',
+      ].join('\n') + '\n',
+    })
+    const r = await build(['-t', 'bt-multi:1', '-t', 'bt-multi:2', dir])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^Step 1\/24 : FROM \$\{BASE\} AS builder$/m)
+    assert.match(r.stdout, /^built 1\.0$/m)
+    assert.match(r.stdout, /^ ---> Running in [0-9a-f]{12}$/m)
+    assert.match(r.stdout, /^Removing intermediate container [0-9a-f]{12}$/m)
+    assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m)
+    assert.match(r.stdout, /^Successfully tagged bt-multi:1$/m)
+    assert.match(r.stdout, /^Successfully tagged bt-multi:2$/m)
+    const img = await inspect('bt-multi:1')
+    const c = img.Config
+    assert.deepEqual(c.Entrypoint, ['main.sh'])
+    assert.deepEqual(c.Cmd, ['one', 'two'])
+    assert.equal(c.WorkingDir, '/opt/app')
+    assert.equal(c.User, '1000')
+    assert.ok(c.Env.includes('GREETING=hello'))
+    assert.ok(c.Env.includes('PATH=/opt/app:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'), c.Env.join(','))
+    assert.deepEqual(c.Labels, { 'org.example.name': 'the app', version: '2' })
+    assert.deepEqual(Object.keys(c.ExposedPorts).sort(), ['8080/tcp', '9000/udp'])
+    assert.deepEqual(Object.keys(c.Volumes), ['/data'])
+    assert.equal(c.StopSignal, 'SIGINT')
+    assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 30_000_000_000, Retries: 2 })
+    assert.deepEqual(c.OnBuild, ['RUN echo child'])
+    assert.deepEqual(c.Shell, ['/bin/sh', '-ec'])
+    assert.equal(img.Author, 'someone@example.com')
+    // Running it: entrypoint + cmd, workdir, user, env, copied files with their modes and owners.
+    assert.equal((await ok('run', '--rm', 'bt-multi:1')).trim(), 'main one two')
+    const ls = await ok('run', '--rm', '--entrypoint', 'sh', 'bt-multi:1', '-c', 'pwd; id -u; echo $GREETING; cat built/version built/heredoc built/inline.txt data.txt; stat -c "%a %u:%g %n" main.sh built/version')
+    assert.equal(ls, '/opt/app\n1000\nhello\nv1.0\nfrom heredoc\nline two\ninline the app\ndata\n755 1000:1000 main.sh\n644 0:0 built/version\n')
+    // History as the classic builder writes it.
+    const hist = await ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', 'bt-multi:1')
+    assert.match(hist, /^\/bin\/sh -c #\(nop\)  ENV GREETING=hello PATH=\/opt\/app:/m)
+    assert.match(hist, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ $/m)
+  })
+
+  it('uses the cache, and rebuilds only the steps after a changed file (content or mode)', async () => {
+    const dir = await ctx({ 'a.txt': 'a\n', 'b.txt': 'b\n', Dockerfile: 'FROM busybox\nENV X=1\nRUN echo first > /first\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\nRUN cat /a.txt /b.txt > /both\n' })
+    const first = await build(['-t', 'bt-cache:1', dir])
+    assert.equal(first.code, 0, first.stderr)
+    assert.doesNotMatch(first.stdout, /Using cache/)
+    const again = await build(['-t', 'bt-cache:1', dir])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(again.stdout.match(/Using cache/g)?.length, 5)
+    assert.doesNotMatch(again.stdout, /Running in/)
+    const id1 = (await inspect('bt-cache:1')).Id
+    assert.equal(steps(first.stdout).at(-1), steps(again.stdout).at(-1))
+    // Change b.txt: ENV, RUN, COPY a.txt stay cached; COPY b.txt and the last RUN run again.
+    await writeFile(join(dir, 'b.txt'), 'B\n')
+    const changed = await build(['-t', 'bt-cache:1', dir])
+    assert.equal(changed.code, 0, changed.stderr)
+    assert.equal(changed.stdout.match(/Using cache/g)?.length, 3)
+    assert.match(changed.stdout, /Step 5\/6 : COPY b\.txt \/b\.txt\n ---> [0-9a-f]{12}\n/)
+    assert.equal(await ok('run', '--rm', 'bt-cache:1', 'cat', '/both'), 'a\nB\n')
+    assert.notEqual((await inspect('bt-cache:1')).Id, id1)
+    // A mode change alone is a change too.
+    await chmod(join(dir, 'a.txt'), 0o600)
+    const moded = await build(['-t', 'bt-cache:1', dir])
+    assert.equal(moded.stdout.match(/Using cache/g)?.length, 2)
+    // --no-cache runs everything.
+    const nc = await build(['--no-cache', '-t', 'bt-cache:1', dir])
+    assert.equal(nc.code, 0, nc.stderr)
+    assert.doesNotMatch(nc.stdout, /Using cache/)
+  })
+
+  it('.dockerignore excludes files from the context (and the COPY that names one fails)', async () => {
+    const dir = await ctx({ 'keep.txt': 'k\n', 'secret.key': 's\n', 'logs/a.log': 'l\n', 'logs/important.log': 'i\n', '.dockerignore': '*.key\nlogs\n!logs/important.log\n', Dockerfile: 'FROM busybox\nCOPY . /ctx/\nRUN find /ctx -type f | sort\n' })
+    const r = await build(['-t', 'bt-ignore', dir])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /\/ctx\/\.dockerignore\n\/ctx\/Dockerfile\n\/ctx\/keep\.txt\n\/ctx\/logs\/important\.log\n/)
+    assert.doesNotMatch(r.stdout, /secret\.key|a\.log/)
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY secret.key /\n')
+    const bad = await build([dir])
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat secret\.key: file does not exist/)
+  })
+
+  it('--target builds only the stages it needs; build args are used and unused ones reported', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox AS one\nARG WHO=nobody\nRUN echo "hello $WHO" > /who\n\nFROM busybox AS unused\nRUN echo never-built\n\nFROM busybox AS two\nCOPY --from=one /who /who\n\nFROM busybox AS three\nRUN echo three\n' })
+    const r = await build(['--target', 'two', '--build-arg', 'WHO=berth', '--build-arg', 'EXTRA=1', '-t', 'bt-target', dir])
+    assert.equal(r.code, 0, r.stderr)
+    assert.doesNotMatch(r.stdout, /never-built|three/)
+    assert.match(r.stdout, /^Step 5\/5 : COPY --from=one \/who \/who$/m)
+    assert.match(r.stdout, /\[Warning\] One or more build-args \[EXTRA\] were not consumed/)
+    assert.equal(await ok('run', '--rm', 'bt-target', 'cat', '/who'), 'hello berth\n')
+    const missing = await build(['--target', 'nope', dir])
+    assert.notEqual(missing.code, 0)
+    assert.match(missing.stderr, /failed to reach build target nope in Dockerfile/)
+  })
+
+  it('ADD extracts a local tarball and downloads a URL', async () => {
+    const dir = await ctx({ Dockerfile: `FROM busybox\nADD files.tar.gz /x/\nADD ${'${URL}'}/files/remote.txt /web/\nRUN ls /x/inner && cat /x/inner/f.txt /web/remote.txt && stat -c %a /web/remote.txt\n` })
+    await mkdir(join(dir, 'src', 'inner'), { recursive: true })
+    await writeFile(join(dir, 'src', 'inner', 'f.txt'), 'in the tar\n')
+    const tar = spawnSync('tar', ['-czf', join(dir, 'files.tar.gz'), '-C', join(dir, 'src'), 'inner'])
+    assert.equal(tar.status, 0)
+    await rm(join(dir, 'src'), { recursive: true })
+    await writeFile(join(dir, 'Dockerfile'), (await readFile(join(dir, 'Dockerfile'), 'utf8')).replace('${URL}', serverUrl))
+    const r = await build(['-t', 'bt-add', dir])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /f\.txt\nin the tar\nfrom the web\n600\n/)
+  })
+
+  it('a failing RUN reports the command and its exit code, leaves no container, and keeps the cache', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox\nRUN echo before > /before\nRUN echo failing; exit 3\n' })
+    const before = new Set(await listedContainerIds(h))
+    const r = await build(['-t', 'bt-fail', dir])
+    assert.equal(r.code, 3, r.stdout + r.stderr)
+    assert.match(r.stderr, /The command '\/bin\/sh -c echo failing; exit 3' returned a non-zero code: 3/)
+    assert.match(r.stdout, /^failing$/m)
+    const left = (await listedContainerIds(h)).filter((id) => !before.has(id))
+    assert.deepEqual(left, [])
+    const again = await build(['-t', 'bt-fail', dir])
+    assert.equal(again.code, 3)
+    assert.match(again.stdout, /Step 2\/3 : RUN echo before > \/before\n ---> Using cache\n/)
+    // Parse errors name the line.
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN true\nBOGUS x\n')
+    const p = await build([dir])
+    assert.notEqual(p.code, 0)
+    assert.match(p.stderr, /Dockerfile parse error line 3: unknown instruction: BOGUS/)
+  })
+
+  it('berth build: tags, -f outside the context, -q, --iidfile, --label, a Dockerfile on stdin', async () => {
+    const dir = await ctx({ 'f.txt': 'f\n' })
+    const df = join(work, 'Other.dockerfile')
+    await writeFile(df, 'FROM busybox\nCOPY f.txt /f.txt\nCMD ["cat", "/f.txt"]\n')
+    tags.add('bt-berth:1')
+    const r = await berth(h, 'build', '-t', 'bt-berth:1', '-f', df, '--label', 'via=berth', '--iidfile', join(work, 'iid'), dir)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^Sending build context to Docker daemon/m)
+    assert.match(r.stdout, /^Step 4\/4 : LABEL "via"="berth"$/m)
+    const iid = (await readFile(join(work, 'iid'), 'utf8')).trim()
+    const img = await inspect('bt-berth:1')
+    assert.equal(img.Id, iid)
+    assert.equal(img.Config.Labels.via, 'berth')
+    assert.equal(await ok('run', '--rm', 'bt-berth:1'), 'f\n')
+    const q = await berth(h, 'build', '-q', '-f', df, '--label', 'via=berth', dir)
+    assert.equal(q.code, 0, q.stderr)
+    assert.equal(q.stdout.trim(), iid)
+    const viaStdin = await runCmd('sh', ['-c', `printf 'FROM busybox\\nRUN echo from-stdin\\n' | ${JSON.stringify(process.execPath)} ${JSON.stringify(BERTH)} build -`], { host: h.host })
+    assert.equal(viaStdin.code, 0, viaStdin.stderr)
+    assert.match(viaStdin.stdout, /^from-stdin$/m)
+    const fail = await berth(h, 'build', '-f', join(work, 'nope'), dir)
+    assert.equal(fail.code, 1)
+  })
+})
