@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { invalid, isNotFoundErrno } from '../lib/errors.js'
 import { validateLogDefaults } from '../engine/containers/log-rotate.js'
+import { validateInsecureRegistry, validateMirror } from '../distribution/hosts.js'
 
 export interface DaemonConfig {
   hosts: string[]
@@ -20,6 +21,12 @@ export interface DaemonConfig {
   /** Containers' default log driver and options (`log-driver`, `log-opts`). */
   logDriver: string
   logOpts: Record<string, string>
+  /** Registries reachable over plain HTTP or unverified TLS (`insecure-registries`). */
+  insecureRegistries: string[]
+  /** Docker Hub mirrors (`registry-mirrors`). */
+  registryMirrors: string[]
+  maxConcurrentDownloads: number
+  maxConcurrentUploads: number
 }
 
 export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock'
@@ -41,6 +48,10 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'default-runtime': 'defaultRuntime',
   'log-driver': 'logDriver',
   'log-opts': 'logOpts',
+  'insecure-registries': 'insecureRegistries',
+  'registry-mirrors': 'registryMirrors',
+  'max-concurrent-downloads': 'maxConcurrentDownloads',
+  'max-concurrent-uploads': 'maxConcurrentUploads',
 }
 
 /** Flags as dockerd names them, with the daemon.json key each one conflicts with. */
@@ -65,6 +76,10 @@ const FLAGS: Record<string, { key: string; takesValue: boolean; repeat?: boolean
   '--default-runtime': { key: 'default-runtime', takesValue: true },
   '--log-driver': { key: 'log-driver', takesValue: true },
   '--log-opt': { key: 'log-opts', takesValue: true, repeat: true },
+  '--insecure-registry': { key: 'insecure-registries', takesValue: true, repeat: true },
+  '--registry-mirror': { key: 'registry-mirrors', takesValue: true, repeat: true },
+  '--max-concurrent-downloads': { key: 'max-concurrent-downloads', takesValue: true },
+  '--max-concurrent-uploads': { key: 'max-concurrent-uploads', takesValue: true },
 }
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -78,9 +93,13 @@ Options:
       --default-runtime string  Default OCI runtime for containers (default "crun")
       --exec-root string        Root directory for execution state files (default "/run/berth")
   -H, --host list               Daemon socket(s) to connect to
+      --insecure-registry list  Enable insecure registry communication
       --label list              Set key=value labels to the daemon
       --log-driver string       Default driver for container logs (default "json-file")
       --log-opt map             Default log driver options for containers (default map[])
+      --max-concurrent-downloads int  Set the max concurrent downloads (default 3)
+      --max-concurrent-uploads int    Set the max concurrent uploads (default 5)
+      --registry-mirror list    Preferred Docker registry mirror
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --tls                     Use TLS; implied by --tlsverify
@@ -155,6 +174,10 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
     defaultRuntime: 'crun',
     logDriver: 'json-file',
     logOpts: {},
+    insecureRegistries: [],
+    registryMirrors: [],
+    maxConcurrentDownloads: 3,
+    maxConcurrentUploads: 5,
   }
   for (const [key, v] of Object.entries(merged)) {
     const field = FILE_KEYS[key]!
@@ -185,8 +208,30 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
   } catch (err) {
     throw invalid('ERR_LOG_OPTS', `failed to set log opts: ${(err as Error).message}`)
   }
+  validateRegistryKeys(config, configFile)
   if (!['crun', 'runc'].includes(config.defaultRuntime)) throw invalid('ERR_RUNTIME', `default runtime ${config.defaultRuntime} does not exist`)
   return { kind: 'run', config }
+}
+
+/** dockerd's checks of the registry keys (registry.ValidateMirror, LoadInsecureRegistries, max-concurrent-*). */
+function validateRegistryKeys(config: DaemonConfig, configFile: string): void {
+  const bad = (m: string) => invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: ${m}`)
+  if (!Array.isArray(config.insecureRegistries) || config.insecureRegistries.some((x) => typeof x !== 'string')) throw bad('insecure-registries: must be a list of strings')
+  if (!Array.isArray(config.registryMirrors) || config.registryMirrors.some((x) => typeof x !== 'string')) throw bad('registry-mirrors: must be a list of strings')
+  try {
+    config.insecureRegistries = config.insecureRegistries.map(validateInsecureRegistry)
+    config.registryMirrors = config.registryMirrors.map(validateMirror)
+  } catch (err) {
+    throw invalid('ERR_CONFIG_FILE', (err as Error).message)
+  }
+  for (const [key, field] of [['max-concurrent-downloads', 'maxConcurrentDownloads'], ['max-concurrent-uploads', 'maxConcurrentUploads']] as const) {
+    const raw = config[field] as unknown
+    const n = typeof raw === 'string' ? Number(raw) : raw
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw bad(`${key}: must be an integer`)
+    // dockerd: "invalid max concurrent downloads: -1"
+    if (n < 0) throw invalid('ERR_CONFIG_FILE', `invalid max concurrent ${key === 'max-concurrent-downloads' ? 'downloads' : 'uploads'}: ${n}`)
+    config[field] = n === 0 ? (key === 'max-concurrent-downloads' ? 3 : 5) : n
+  }
 }
 
 function fmt(v: unknown): string {

@@ -3,6 +3,7 @@ import { Filters } from '../../engine/filters.js'
 import { EngineError, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream, streamError, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
+import { pullRoute } from './registry.js'
 import { toWireDeleteItems, toWireHistory, toWireImageInspect, toWireImageSummary } from '../wire.js'
 
 export function imageRoutes(r: Router, d: Daemon): void {
@@ -36,7 +37,7 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const q = ctx.query
     const fromSrc = q.get('fromSrc')
     if (fromSrc === null) {
-      if (q.get('fromImage')) throw notImplemented('ERR_PULL_NOT_IMPLEMENTED', 'pulling images from a registry is not implemented in this berthd yet')
+      if (q.get('fromImage')) return pullRoute(ctx, d)
       throw invalid('ERR_MISSING_PARAM', 'either fromImage or fromSrc is required')
     }
     if (fromSrc !== '-') throw notImplemented('ERR_IMPORT_URL', 'importing from a URL is not implemented in this berthd yet; pipe the archive to `import -` instead')
@@ -85,9 +86,6 @@ export function imageRoutes(r: Router, d: Daemon): void {
     return toWireDeleteItems(items)
   })
 
-  r.add('GET', '/images/search', () => {
-    throw notImplemented('ERR_SEARCH_NOT_IMPLEMENTED', 'searching registries is not implemented in this berthd yet')
-  })
 }
 
 async function saveTo(ctx: Ctx, d: Daemon, names: string[]): Promise<void> {
