@@ -83,7 +83,7 @@ export class PortReservations {
           const port = r.hostFrom
           const what = code === 'EADDRINUSE' ? 'address already in use' : code === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : String((lastErr as Error)?.message ?? lastErr)
           const mine = [...this.#held.values()].flat().some((h) => localPort(h) === port)
-          throw new EngineError('Conflict', 'ERR_PORT_IN_USE', mine ? `Bind for ${r.hostIp || '0.0.0.0'}:${port} failed: port is already allocated` : describe(r, port) + what)
+          throw new EngineError('Conflict', 'ERR_PORT_IN_USE', mine ? describe(r, port).replace(/failed to bind host port for .*$/, '') + `Bind for ${r.hostIp || '0.0.0.0'}:${port} failed: port is already allocated` : describe(r, port) + what)
         }
         got.push(bound.handle)
         out.push({ hostIp: r.hostIp || '0.0.0.0', hostPort: bound.port, containerPort: r.containerPort, proto: r.proto })

@@ -298,8 +298,12 @@ export class NetworkService implements NetworkHooks {
       if (hc.dns.length) throw invalid('ERR_NETWORK_MODE', 'conflicting options: dns and the network mode')
       return
     }
-    if (mode !== 'host' && mode !== 'none' && mode !== 'default') this.resolveNetwork(mode)
-    for (const k of Object.keys(rec.endpointsConfig ?? {})) if (k !== 'default') this.resolveNetwork(k)
+    // A 404 would make the docker CLI pull the image and try again: the unknown network is a bad request.
+    const known = (ref: string) => {
+      try { this.resolveNetwork(ref) } catch (err) { throw err instanceof EngineError && err.kind === 'NotFound' ? invalid('ERR_NETWORK_NOT_FOUND', err.message) : err }
+    }
+    if (mode !== 'host' && mode !== 'none' && mode !== 'default') known(mode)
+    for (const k of Object.keys(rec.endpointsConfig ?? {})) if (k !== 'default') known(k)
     const wanted = this.#wanted(rec)
     for (const w of wanted) {
       if (w.ip) {
