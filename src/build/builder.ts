@@ -21,8 +21,8 @@ import type { ContainerService } from '../engine/containers/service.js'
 import { resolveUser } from '../engine/containers/user.js'
 import { commitContainer } from '../engine/images/commit.js'
 import type { ImageService } from '../engine/images/service.js'
-import type { ContainerConfigFields, ImageConfigFile, ImageRecord } from '../engine/images/types.js'
-import { sha256, shortId, type Digest } from '../lib/digest.js'
+import { MEDIA_TYPE_LAYER, type ContainerConfigFields, type ImageConfigFile, type ImageRecord } from '../engine/images/types.js'
+import { chainIds, sha256, shortId, type Digest } from '../lib/digest.js'
 import { EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
 import { BuildCache } from './cache.js'
 import { extractContext } from './context.js'
@@ -102,8 +102,12 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
   const ctxDir = await mkdtemp(join(tmpRoot, 'ctx-'))
   const b = new Build(deps, opts, out, ctxDir)
   try {
-    await extractContext(body, ctxDir, opts.signal)
-    return await b.run(emit)
+    const t0 = performance.now()
+    const n = await extractContext(body, ctxDir, opts.signal)
+    const t1 = performance.now()
+    const id = await b.run(emit)
+    deps.log(`build ${shortId(id)}: context of ${n} entries unpacked in ${Math.round(t1 - t0)} ms, steps in ${Math.round(performance.now() - t1)} ms`)
+    return id
   } finally {
     await b.cleanup()
     await rm(ctxDir, { recursive: true, force: true })
@@ -211,6 +215,8 @@ class Build {
     const unused = Object.keys(this.opts.buildArgs).filter((k) => !this.usedArgs.has(k) && !this.metaArgs.has(k) && !BUILTIN_ARGS.has(k))
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`)
     const id = last!
+    this.stepTimes.push(`${this.step}:${Math.round(performance.now() - this.#stepStart)}`)
+    this.deps.log(`build step times (ms): ${this.stepTimes.join(' ')}`)
     emit({ aux: { ID: id } })
     this.out(`Successfully built ${shortId(id)}\n`)
     for (const t of this.opts.tags) {
@@ -244,7 +250,12 @@ class Build {
     })
   }
 
+  stepTimes: string[] = []
+  #stepStart = 0
   stepHeader(original: string): void {
+    const t = performance.now()
+    if (this.step > 0) this.stepTimes.push(`${this.step}:${Math.round(t - this.#stepStart)}`)
+    this.#stepStart = t
     this.step++
     this.out(`Step ${this.step}/${this.total} : ${original}\n`)
   }
@@ -427,7 +438,7 @@ class Build {
       case 'workdir': {
         const w = this.word(st, ins.args.trim())
         c.WorkingDir = posix.normalize(w.startsWith('/') ? w : posix.join(c.WorkingDir || '/', w))
-        return this.layerStep(st, `#(nop) WORKDIR ${c.WorkingDir}`, '', async (root) => {
+        return this.directLayerStep(st, `#(nop) WORKDIR ${c.WorkingDir}`, '', async (root) => {
           const dir = await followInScope(root, c.WorkingDir!)
           return { entries: await missingDirs(root, dir, 0, 0) }
         })
@@ -692,7 +703,7 @@ class Build {
     hash.update(`chown=${chown ?? ''} chmod=${chmodS ?? ''} dest=${destRaw}\n`)
     const contentHash = hash.digest('hex')
     const nop = `#(nop) ${up} ${ins.heredocs.length ? 'heredoc' : collected.length === 1 && !collected[0]!.st.isDirectory() ? 'file' : 'dir'}:${contentHash} in ${destGiven} `
-    await this.layerStep(st, nop, contentHash, async (root) => {
+    const plan = async (root: string) => {
       let uid = 0, gid = 0
       if (chown) { const u = await resolveUser(root, chown); uid = u.uid; gid = u.gid }
       const entries: TarEntry[] = []
@@ -704,31 +715,134 @@ class Build {
         if (s?.isDirectory()) files[0]!.dest = posix.join(destClean, posix.basename(collected[0]!.rel))
       }
       const made = new Set<string>()
+      const realDirs = new Map<string, string>()
+      const follow = async (p: string) => {
+        let r = realDirs.get(p)
+        if (r === undefined) { r = await followInScope(root, p); realDirs.set(p, r) }
+        return r
+      }
       for (const f of files.sort((a, b) => (a.dest < b.dest ? -1 : 1))) {
-        const parent = f.archive ? f.dest.replace(/\/[^/]*$/, '') || '/' : posix.dirname(f.dest)
-        for (const d of await missingDirs(root, await followInScope(root, parent), uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
         if (f.archive) {
-          const target = posix.dirname(f.dest) === destClean || destIsDir ? destClean : destClean
-          for (const d of await missingDirs(root, await followInScope(root, target), uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
-          archives.push({ dest: target, abs: f.abs })
+          for (const d of await missingDirs(root, await follow(destClean), uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
+          archives.push({ dest: destClean, abs: f.abs })
           continue
         }
-        const name = f.dest.replace(/^\/+/, '')
-        if (!name) continue
+        if (f.dest === '/') continue
+        const parentReal = await follow(posix.dirname(f.dest))
+        for (const d of await missingDirs(root, parentReal, uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
+        // Entries are named by their followed parent, so a symlinked directory is written through.
+        const name = posix.join(parentReal, posix.basename(f.dest)).replace(/^\/+/, '')
         const mode = chmodV ?? (f.st.mode & 0o7777)
         if (f.st.isDirectory()) {
-          const exists = await lstat(root + await followInScope(root, f.dest)).then((s) => s.isDirectory(), () => false)
+          const exists = await lstat(root + await follow(f.dest)).then((s) => s.isDirectory(), () => false)
           if (!exists && !made.has(name)) { made.add(name); entries.push({ name, type: 'directory', mode, uid, gid }) }
         } else if (f.st.isSymbolicLink()) entries.push({ name, type: 'symlink', linkname: await readlink(f.abs), mode: 0o777, uid, gid })
         else entries.push({ name, type: 'file', mode, uid, gid, size: f.data ? f.data.length : f.st.size, mtime: f.st.mtime, ...(f.data ? { data: f.data } : { path: f.abs }) })
       }
+      return { entries, archives }
+    }
+    if (!files.some((f) => f.archive)) {
+      // Plain files: the layer is written directly, no container needed.
+      return this.directLayerStep(st, nop, contentHash, plan)
+    }
+    await this.layerStep(st, nop, contentHash, async (root) => {
+      const { entries, archives } = await plan(root)
       return {
         entries,
-        after: archives.length ? async (ctr) => {
+        after: async (ctr: string) => {
           for (const a of archives) await extractToContainer(this.deps.containers, ctr, a.dest, decompressed(createReadStream(a.abs) as AsyncIterable<Buffer>), {})
-        } : undefined,
-      } as { entries: TarEntry[]; after?: (ctr: string) => Promise<void> }
+        },
+      }
     })
+  }
+
+  /**
+   * COPY/ADD of plain files: the entries become a layer tar at once (stored as a blob and unpacked
+   * by the layer store), over the parent image. Existing directories on the way are written with
+   * their own metadata, so the layer changes nothing but the copied files.
+   */
+  async directLayerStep(st: StageState, nopText: string, contentHash: string, plan: (root: string) => Promise<{ entries: TarEntry[] }>): Promise<void> {
+    const createdBy = `${st.shell.join(' ')} ${nopText}`
+    const key = JSON.stringify({ step: nopText, config: st.config })
+    if (await this.tryCache(st, key, contentHash)) return
+    const { deps } = this.deps.images
+    let root: string
+    let emptyRoot: string | undefined
+    if (st.imageId && (deps.store.get(st.imageId)?.record.layers.length ?? 0) > 0) root = await this.imageRoot(st.imageId)
+    else root = emptyRoot = await mkdtemp(join(this.ctxDir, '..', 'empty-'))
+    try {
+      const { entries } = await plan(root)
+      if (entries.length === 0) {
+        // Nothing to write (WORKDIR of an existing directory): a config-only image.
+        const id = await this.deriveImage(st, undefined, createdBy, true)
+        await this.cache.put(st.imageId ?? 'scratch', key, contentHash, id)
+        st.imageId = id
+        this.out(` ---> ${shortId(id)}\n`)
+        return
+      }
+      // Existing parents of every entry, with their metadata.
+      const names = new Set(entries.map((e) => e.name))
+      const parents: TarEntry[] = []
+      for (const e of entries) {
+        const parts = e.name.split('/').slice(0, -1)
+        for (let i = 1; i <= parts.length; i++) {
+          const d = parts.slice(0, i).join('/')
+          if (names.has(d)) continue
+          names.add(d)
+          const s = await lstat(`${root}/${d}`)
+          parents.push({ name: d, type: 'directory', mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtime: s.mtime })
+        }
+      }
+      const all = [...parents, ...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      const base = st.imageId ? deps.store.get(st.imageId) : undefined
+      const lease = deps.content.lease()
+      const writer = deps.content.writer(lease)
+      const ex = await deps.layers.extractor()
+      let done = false
+      try {
+        for await (const chunk of packEntries(all)) {
+          if (this.opts.signal?.aborted) throw this.opts.signal.reason
+          await writer.write(chunk)
+          await ex.write(chunk)
+        }
+        const staged = await ex.finish()
+        const blob = await writer.commit()
+        const parentTop = base?.record.layers.at(-1)
+        const chain = parentTop ? chainIds([parentTop, staged.diffId])[1]! : staged.diffId
+        const release = deps.store.lease([...(base?.record.layers ?? []), chain])
+        try {
+          const layer = await deps.layers.commit(staged, parentTop)
+          done = true
+          const created = new Date().toISOString()
+          const pc: ImageConfigFile = base ? base.config : { architecture: deps.platform.architecture, os: deps.platform.os, rootfs: { type: 'layers', diff_ids: [] }, history: [] }
+          const config: ImageConfigFile = {
+            ...pc,
+            created,
+            config: Object.fromEntries(Object.entries(st.config).filter(([k]) => k !== 'Author')),
+            container_config: { ...st.config, Cmd: [...st.shell, nopText] },
+            rootfs: { type: 'layers', diff_ids: [...(pc.rootfs?.diff_ids ?? []), staged.diffId] },
+            history: [...(pc.history ?? []), { created, created_by: createdBy }],
+          }
+          delete config.container
+          const bytes = Buffer.from(JSON.stringify(config))
+          const id = sha256(bytes)
+          await deps.content.put(bytes, id, lease)
+          const rec: ImageRecord = {
+            id, layers: [...(base?.record.layers ?? []), layer.chainId], blobs: [...(base?.record.blobs ?? []), { digest: blob.digest, size: blob.size, mediaType: MEDIA_TYPE_LAYER }],
+            ...(base ? { parent: base.record.id } : {}), size: (base?.record.size ?? 0) + layer.size, loadedAt: created,
+          }
+          await deps.store.put(rec, config)
+          await this.cache.put(st.imageId ?? 'scratch', key, contentHash, id)
+          st.imageId = id
+          this.out(` ---> ${shortId(id)}\n`)
+        } finally { release() }
+      } finally {
+        if (!done) { await writer.abort().catch(() => undefined); await ex.abort().catch(() => undefined) }
+        lease.release()
+      }
+    } finally {
+      if (emptyRoot) await rm(emptyRoot, { recursive: true, force: true })
+    }
   }
 
   /** A mounted root filesystem of an image (a created container's), for COPY --from. */

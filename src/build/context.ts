@@ -13,6 +13,7 @@ import { decompressed } from '../core/decompress.js'
 import { invalid, isNotFoundErrno } from '../lib/errors.js'
 
 const MAX_ENTRIES = 1_000_000
+const UMASK = (() => { const m = process.umask(0); process.umask(m); return m })()
 
 export async function extractContext(body: AsyncIterable<Buffer>, dir: string, signal?: AbortSignal): Promise<number> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -21,6 +22,9 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   source.on('error', (e) => extract.destroy(e))
   source.pipe(extract)
   let n = 0
+  /** Directories this extraction made or checked (relative names; '.' is the root). */
+  const known = new Set<string>(['.'])
+  const seen = new Set<string>()
   const dirTimes: Array<[string, Date]> = []
   for await (const entry of extract) {
     const h = entry.header
@@ -29,21 +33,27 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
     if (name === '.' || name === '') { entry.resume(); continue }
     if (h.name.startsWith('/') || name === '..' || name.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${h.name}`)
     const target = `${dir}/${name}`
-    await ensureParents(dir, name)
-    await removeExisting(target, h.type === 'directory')
+    await ensureParents(dir, name, known)
+    // A name seen for the first time under a directory this extraction made cannot exist yet.
+    if (seen.has(name) || !known.has(posix.dirname(name))) await removeExisting(target, h.type === 'directory')
+    seen.add(name)
     const mode = (h.mode ?? 0o644) & 0o7777
     if (h.type === 'directory') {
       await mkdir(target, { mode: 0o700 }).catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e })
       await chmod(target, mode)
+      known.add(name)
       if (h.mtime) dirTimes.push([target, h.mtime])
       entry.resume()
     } else if (h.type === 'file' || h.type === 'contiguous-file') {
       const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
       try {
-        for await (const chunk of entry as AsyncIterable<Buffer>) await fh.write(chunk)
-        await fh.chmod(mode)
+        const chunks: Buffer[] = []
+        for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
+        if (chunks.length) await fh.writev(chunks)
+        // The umask may have taken bits the archive asked for.
+        if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
+        if (h.mtime) await fh.utimes(h.mtime, h.mtime)
       } finally { await fh.close() }
-      if (h.mtime) await utimes(target, h.mtime, h.mtime)
     } else if (h.type === 'symlink') {
       await symlink(h.linkname ?? '', target)
       entry.resume()
@@ -64,11 +74,15 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
 }
 
 /** Every parent of `name` inside `root` must be a real directory; missing ones are created. */
-async function ensureParents(root: string, name: string): Promise<void> {
+async function ensureParents(root: string, name: string, known: Set<string> = new Set()): Promise<void> {
   const parts = name.split('/').slice(0, -1)
   let cur = root
+  let rel = ''
   for (const p of parts) {
     cur += `/${p}`
+    rel = rel ? `${rel}/${p}` : p
+    if (known.has(rel)) continue
+    known.add(rel)
     try {
       const st = await lstat(cur)
       if (!st.isDirectory()) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${name} (parent is not a directory)`)
