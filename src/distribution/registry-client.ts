@@ -134,7 +134,8 @@ export interface ClientOptions {
   domain: string
   settings: Pick<RegistrySettings, 'insecureRegistries'>
   credentials?: RegistryCredentials
-  /** Actions wanted on repositories: used to ask token servers for the right scope. */
+  /** A fixed endpoint (`http://mirror:5000/`) instead of the domain's own (registry mirrors). */
+  endpoint?: string
   signal?: AbortSignal
 }
 
@@ -152,12 +153,15 @@ export class RegistryClient {
   #challenge?: Challenge
   #pinged?: Promise<void>
   #tokens = new Map<string, { token: string; expires: number }>()
+  readonly #fixedScheme?: string
   readonly #creds?: RegistryCredentials
   readonly #signal?: AbortSignal
 
   constructor(readonly opts: ClientOptions) {
-    this.host = registryHost(opts.domain)
+    const endpoint = opts.endpoint ? new URL(opts.endpoint) : undefined
+    this.host = endpoint ? endpoint.host : registryHost(opts.domain)
     this.insecure = isInsecure(this.host, opts.settings)
+    this.#fixedScheme = endpoint?.protocol.slice(0, -1)
     this.#creds = opts.credentials
     this.#signal = opts.signal
   }
@@ -213,7 +217,7 @@ export class RegistryClient {
   }
 
   async #ping(): Promise<void> {
-    const schemes = this.insecure ? ['https', 'http'] : ['https']
+    const schemes = this.#fixedScheme ? [this.#fixedScheme] : this.insecure ? ['https', 'http'] : ['https']
     let lastErr: unknown
     for (const scheme of schemes) {
       const base = `${scheme}://${this.host}`
@@ -238,7 +242,7 @@ export class RegistryClient {
       }
     }
     const msg = (lastErr as Error)?.message ?? String(lastErr)
-    throw new EngineError('Unavailable', 'ERR_REGISTRY_UNREACHABLE', `Get "https://${this.host}/v2/": ${msg}`, { cause: lastErr })
+    throw new EngineError('Unavailable', 'ERR_REGISTRY_UNREACHABLE', `Get "${this.#fixedScheme ?? 'https'}://${this.host}/v2/": ${msg}`, { cause: lastErr })
   }
 
   /** The Authorization header for a request with this scope, fetching a token when needed. */

@@ -381,6 +381,28 @@ dockerSuite('registry: pull, push, login, search', () => {
     assert.deepEqual(j.Platforms.map((p) => p.architecture).sort(), ['amd64', 'arm64'])
   })
 
+  it('registry-mirrors: a Docker Hub name is pulled from the mirror', async () => {
+    const layer = await makeTar([{ name: 'mirrored.txt', data: 'from the mirror\n' }])
+    const { archive, ids } = await makeImageArchive([{ layers: [layer], tag: `${reg.host}/library/berth-mirrored:1` }])
+    await writeFile(join(work, 'mirrored.tar'), archive)
+    await ok('docker', 'load', '-i', join(work, 'mirrored.tar'))
+    await ok('docker', 'push', `${reg.host}/library/berth-mirrored:1`)
+    const h2 = await startDaemon(['--registry-mirror', `http://${reg.host}`])
+    try {
+      const r = await runCmd('docker', ['pull', 'berth-mirrored:1'], { host: h2.host, env: { DOCKER_CONFIG: dockerConfig } })
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /^1: Pulling from library\/berth-mirrored$/m)
+      assert.match(r.stdout, /^Status: Downloaded newer image for berth-mirrored:1$/m)
+      const id = await runCmd('docker', ['image', 'inspect', '--format', '{{.Id}} {{index .RepoDigests 0}}', 'berth-mirrored:1'], { host: h2.host, env: { DOCKER_CONFIG: dockerConfig } })
+      assert.match(id.stdout, new RegExp(`^${ids[0]} berth-mirrored@sha256:[a-f0-9]{64}$`, 'm'))
+      // dockerd's validation of the key.
+      const bad = await startDaemon(['--registry-mirror', 'http://mirror.example/path']).then(async (x) => { await x.cleanup(); return undefined }, (e: Error) => e)
+      assert.match(String(bad?.message), /invalid mirror: path, query, or fragment at end of the URI/)
+    } finally {
+      await h2.cleanup()
+    }
+  })
+
   it('leaves no temporary files behind', async () => {
     assert.deepEqual(await findTmpEntries(h.dataRoot), [])
     void readdir

@@ -5,7 +5,7 @@ import { Rollback } from '../../lib/rollback.js'
 import { decompressed } from '../../core/decompress.js'
 import type { StagedLayer } from '../../core/layer-store.js'
 import type { BlobLease } from '../../core/content-store.js'
-import { familiarName, familiarString, referenceString, withTag, type Reference } from '../../distribution/reference.js'
+import { DEFAULT_DOMAIN, familiarName, familiarString, referenceString, withTag, type Reference } from '../../distribution/reference.js'
 import { RegistryClient, RegistryError, type Descriptor, type RegistryCredentials } from '../../distribution/registry-client.js'
 import { Metadata } from '../../distribution/metadata.js'
 import type { RegistrySettings } from '../../distribution/hosts.js'
@@ -37,22 +37,25 @@ const MAX_CONFIG = 8 << 20
  */
 export async function pullImage(deps: ImageDeps, ref: Reference, opts: PullOptions): Promise<void> {
   const client = new RegistryClient({ domain: ref.domain, settings: opts.settings, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
+  // Docker Hub pulls try the mirrors first (without the Hub credentials), as dockerd does.
+  const mirrors = ref.domain === DEFAULT_DOMAIN ? opts.settings.mirrors.map((m) => new RegistryClient({ domain: ref.domain, endpoint: m, settings: opts.settings, ...(opts.signal ? { signal: opts.signal } : {}) })) : []
+  const clients = [...mirrors, client]
   if (!opts.allTags) {
-    const res = await pullOne(deps, client, ref, opts)
+    const res = await pullOne(deps, clients, ref, opts)
     opts.progress({ status: `Digest: ${res.digest}` })
     opts.progress({ status: `Status: ${res.upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` })
     return
   }
   let tags: string[]
   try {
-    tags = await client.tags(ref.path)
+    tags = await firstAnswer(clients, (c) => c.tags(ref.path))
   } catch (err) {
     throw translateError(err, ref, !!opts.credentials)
   }
   if (tags.length === 0) throw notFound('ERR_NO_TAGS', `no tags found for ${familiarName(ref)}`)
   let newer = false
   for (const tag of tags.sort()) {
-    const r = await pullOne(deps, client, withTag(ref, tag), opts)
+    const r = await pullOne(deps, clients, withTag(ref, tag), opts)
     opts.progress({ status: `Digest: ${r.digest}` })
     if (!r.upToDate) newer = true
   }
@@ -93,14 +96,29 @@ async function resolveManifest(client: RegistryClient, ref: Reference, platform:
   return { digest, configDesc: im.config, layers: im.layers }
 }
 
-async function pullOne(deps: ImageDeps, client: RegistryClient, ref: Reference, opts: PullOptions): Promise<{ digest: string; upToDate: boolean }> {
+/** The first client's answer; on failure the next one's (mirrors, then the registry itself). */
+async function firstAnswer<T>(clients: RegistryClient[], fn: (c: RegistryClient) => Promise<T>): Promise<T> {
+  let lastErr: unknown
+  for (const c of clients) {
+    try { return await fn(c) } catch (err) { rethrowAbort(err); lastErr = err }
+  }
+  throw lastErr
+}
+function rethrowAbort(err: unknown): void {
+  if ((err as { name?: string })?.name === 'AbortError') throw err
+}
+
+async function pullOne(deps: ImageDeps, clients: RegistryClient[], ref: Reference, opts: PullOptions): Promise<{ digest: string; upToDate: boolean }> {
   const platform = opts.platform ?? deps.platform
   const tagOrDigest = ref.digest ?? ref.tag ?? 'latest'
   const repoRef: Reference = { name: ref.name, domain: ref.domain, path: ref.path }
   let resolved: Resolved
   let configBytes: Buffer
+  let client: RegistryClient
   try {
-    resolved = await resolveManifest(client, ref, platform, !!opts.platform)
+    let picked: RegistryClient | undefined
+    resolved = await firstAnswer(clients, async (c) => { const r = await resolveManifest(c, ref, platform, !!opts.platform); picked = c; return r })
+    client = picked!
     opts.progress({ status: `Pulling from ${ref.path}`, id: tagOrDigest })
     configBytes = Buffer.concat(await collect(client.readBlob(ref.path, resolved.configDesc.digest, resolved.configDesc.size), MAX_CONFIG))
   } catch (err) {
