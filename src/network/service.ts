@@ -39,6 +39,9 @@ const PREDEFINED = ['bridge', 'host', 'none']
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 const DEFAULT_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']
 
+/** BERTH_NET_TIMING=1: log the time of each container's network set-up and tear-down. */
+const TIMING = process.env.BERTH_NET_TIMING === '1'
+
 const running = (r: ContainerRecord) => r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting'
 
 /**
@@ -332,6 +335,11 @@ export class NetworkService implements NetworkHooks {
   }
 
   async setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
+    const t0 = performance.now()
+    try { return await this.#setUp(rec) } finally { if (TIMING) this.opts.log(`network setUp ${rec.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`) }
+  }
+
+  async #setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
     await using _ = await this.#ctrLocks.acquire(rec.id)
     const mode = rec.hostConfig.networkMode
     if (mode === 'host') return {}
@@ -348,11 +356,14 @@ export class NetworkService implements NetworkHooks {
     const nsName = `berth-${this.#tag}-${rec.id.slice(0, 12)}`
     const st: ContainerNetworkState & { upstreams: string[] } = { netns: nsName, endpoints: [], ports: [], ...(rec.network?.detached?.length ? { detached: rec.network.detached } : {}), upstreams: this.#upstreamsOf(rec) }
     try {
-      await ipBatch([`netns add ${nsName}`])
       this.#active.set(rec.id, st)
       let fresh = false
-      for (const w of wanted) if (await this.#attach(rec, st, w, st.endpoints.length)) fresh = true
-      if (st.endpoints.length === 0) await ipBatch(['link set lo up'], { netns: nsName })
+      // The namespace is made in the first endpoint's batch (one process less).
+      for (const w of wanted) if (await this.#attach(rec, st, w, st.endpoints.length, st.endpoints.length === 0)) fresh = true
+      if (st.endpoints.length === 0) {
+        await ipBatch([`netns add ${nsName}`])
+        await ipBatch(['link set lo up'], { netns: nsName })
+      }
       const primary = st.endpoints[0]
       const reqs = portRequests(rec.hostConfig.portBindings, rec.hostConfig.publishAllPorts, rec.config.exposedPorts)
       if (reqs.length && primary) {
@@ -368,6 +379,11 @@ export class NetworkService implements NetworkHooks {
   }
 
   async tearDown(rec: ContainerRecord): Promise<void> {
+    const t0 = performance.now()
+    try { await this.#tearDown(rec) } finally { if (TIMING) this.opts.log(`network tearDown ${rec.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`) }
+  }
+
+  async #tearDown(rec: ContainerRecord): Promise<void> {
     await using _ = await this.#ctrLocks.acquire(rec.id)
     const st = this.#active.get(rec.id) ?? (rec.network?.netns ? { ...rec.network, upstreams: [] } : undefined)
     if (st) await this.#release(rec.id, st)
@@ -386,8 +402,12 @@ export class NetworkService implements NetworkHooks {
       const r = await ip(['netns', 'del', st.netns])
       if (r.code !== 0 && !/No such file/.test(r.stderr)) this.opts.log(`netns del ${st.netns}: ${r.stderr.trim()}`)
     }
-    for (const ep of st.endpoints) await this.#maybeDropBridge(ep.networkId)
-    await this.#syncRules()
+    const used = this.#usedNetworks()
+    const idle = [...new Set(st.endpoints.map((e) => e.networkId))].filter((n) => !used.has(n))
+    // The rules go first (awaited); the bridges after, in the background: deleting a bridge takes
+    // the kernel ~60 ms, and the next endpoint on that network waits for it under the lock.
+    if (st.ports.length || idle.length) await this.#syncRules()
+    for (const n of idle) void this.#maybeDropBridge(n).catch((e) => this.opts.log(`bridge removal: ${String(e)}`))
   }
 
   async #maybeDropBridge(netId: string): Promise<void> {
@@ -427,7 +447,7 @@ export class NetworkService implements NetworkHooks {
    * Create one endpoint (registered in `st.endpoints`): the address, the bridge if needed, the
    * veth pair and its set-up. Returns whether the network's bridge was created for it.
    */
-  async #attach(rec: ContainerRecord, st: ContainerNetworkState, w: { net: NetworkRecord; aliases: string[]; ip: string; mac: string }, index: number): Promise<boolean> {
+  async #attach(rec: ContainerRecord, st: ContainerNetworkState, w: { net: NetworkRecord; aliases: string[]; ip: string; mac: string }, index: number, makeNetns = false): Promise<boolean> {
     const n = w.net
     const nsName = st.netns!
     const subnet = parseCidr(n.subnet)
@@ -464,6 +484,7 @@ export class NetworkService implements NetworkHooks {
     }
     try {
       await ipBatch([
+        ...(makeNetns ? [`netns add ${nsName}`] : []),
         `link add name ${hostVeth} mtu 1500 type veth peer name ${ifname} address ${ep.mac} netns ${nsName}`,
         `link set ${hostVeth} master ${n.bridge} up`,
       ])
@@ -613,7 +634,8 @@ export class NetworkService implements NetworkHooks {
         const [name = '', alias] = l.replace(/^\//, '').split(':')
         const t = this.#ctrs.resolve(name)
         const tep = this.#active.get(t.id)?.endpoints.find((e) => e.networkId === eps[0]!.networkId)
-        if (!tep) throw invalid('ERR_LINK', `Cannot link to ${t.name}, as it does not belong to the default network`)
+        if (!running(t)) throw invalid('ERR_LINK', `Cannot link to a non running container: /${t.name} AS /${rec.name}/${(alias ?? t.name).replace(/^.*\//, '')}`)
+        if (!tep) throw invalid('ERR_LINK', `Cannot link to /${t.name}, as it does not belong to the default network`)
         const al = (alias ?? t.name).replace(/^.*\//, '')
         links.push(`${tep.ip}\t${[al, t.id.slice(0, 12), t.name].filter((x, i, a) => a.indexOf(x) === i).join(' ')}`)
       }

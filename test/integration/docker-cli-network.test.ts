@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
+import { createSocket } from 'node:dgram'
 import { networkInterfaces } from 'node:os'
 import { get } from 'node:http'
 import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
@@ -234,6 +235,38 @@ dockerSuite('docker CLI: networks', () => {
     assert.notEqual(r.code, 0)
     const inUse = await d('network', 'rm', 'appnet')
     assert.match(inUse.stderr, /has active endpoints/)
+  })
+
+  it('names the embedded DNS does not know go to the container\'s --dns servers (or the host\'s); docker restart keeps ports and names', async () => {
+    // A fake upstream on a loopback address of the host: the forwarder runs in berthd, on the host.
+    const upstream = createSocket('udp4')
+    const seen: string[] = []
+    upstream.on('message', (msg, rinfo) => {
+      let off = 12
+      const labels: string[] = []
+      while (msg[off]) { labels.push(msg.subarray(off + 1, off + 1 + msg[off]!).toString()); off += msg[off]! + 1 }
+      seen.push(labels.join('.'))
+      const q = msg.subarray(12, off + 5)
+      const head = Buffer.from(msg.subarray(0, 12))
+      head.writeUInt16BE(0x8180, 2); head.writeUInt16BE(1, 4); head.writeUInt16BE(msg.readUInt16BE(off + 1) === 1 ? 1 : 0, 6); head.writeUInt32BE(0, 8)
+      const rr = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 99, 99, 99])
+      upstream.send(Buffer.concat([head, q, ...(msg.readUInt16BE(off + 1) === 1 ? [rr] : [])]), rinfo.port, rinfo.address)
+    })
+    await new Promise<void>((r) => upstream.bind(53, '127.0.0.77', r))
+    try {
+      await netCreate('fwdnet', '--subnet', '10.128.0.0/24')
+      const p = await freePort()
+      await ok('run', '-d', '--name', 'fw', '--network', 'fwdnet', '--dns', '127.0.0.77', '-p', `127.0.0.1:${p}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')
+      const out = await ok('exec', 'fw', 'nslookup', 'outside.example.test')
+      assert.match(out, /Address: 10\.99\.99\.99/)
+      assert.ok(seen.includes('outside.example.test'), seen.join(','))
+      await ok('restart', '-t', '1', 'fw')
+      await waitFor('httpd answers after restart', async () => !(await fetchText('127.0.0.1', p, '/hostname')).startsWith('ERR'))
+      assert.match(await ok('run', '--rm', '--network', 'fwdnet', 'busybox', 'nslookup', 'fw'), /Address: 10\.128\.0\.\d+/)
+      assert.match(await ok('exec', 'fw', 'nslookup', 'again.example.test'), /Address: 10\.99\.99\.99/)
+    } finally {
+      upstream.close()
+    }
   })
 
   it('connect and disconnect a running container; networks are isolated from each other', async () => {
