@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tarStream from 'tar-stream'
 import { BERTH, fixture, isRoot, runCmd, startDaemon, api, type DaemonHandle } from './harness.js'
-import { dockerSuite, findTmpEntries, makeImageArchive, makeTar, settledSnapshot } from './image-helpers.js'
+import { dockerSuite, findTmpEntries, makeImageArchive, makeTar, settledSnapshot, waitFor } from './image-helpers.js'
 
 const REGISTRY_BIN = '/usr/bin/docker-registry'
 const hasRegistry = spawnSync(REGISTRY_BIN, ['--version'], { stdio: 'ignore' }).status === 0
@@ -70,7 +70,7 @@ async function startRegistry(auth?: { user: string; password: string }): Promise
 }
 
 /** A TCP proxy to the registry that can cut every connection after `cutAfter` response bytes. */
-interface Proxy { port: number; host: string; mode: { cutAfter?: number; cutOnce?: boolean; cuts: number }; close(): Promise<void> }
+interface Proxy { port: number; host: string; mode: { cutAfter?: number; cutOnce?: boolean; cuts: number; delayMs?: number }; close(): Promise<void> }
 
 async function startProxy(target: number): Promise<Proxy> {
   const sockets = new Set<Socket>()
@@ -87,6 +87,11 @@ async function startProxy(target: number): Promise<Proxy> {
         client.write(c.subarray(0, Math.max(0, c.length - (bytes - mode.cutAfter))))
         client.destroy()
         up.destroy()
+        return
+      }
+      if (mode.delayMs) {
+        up.pause()
+        setTimeout(() => { client.write(c); up.resume() }, mode.delayMs)
         return
       }
       client.write(c)
@@ -316,10 +321,38 @@ dockerSuite('registry: pull, push, login, search', () => {
     proxy.mode.cutAfter = undefined
   })
 
+  it('a pull whose client goes away is cancelled and leaves nothing behind', async () => {
+    await ok('docker', 'rmi', `${proxy.host}/it/big:1`)
+    const before = await settledSnapshot(h.dataRoot)
+    proxy.mode.delayMs = 40
+    try {
+      const sawDownloading = await new Promise<boolean>((resolve, reject) => {
+        const req = request({ socketPath: h.socket, method: 'POST', path: `/images/create?fromImage=${proxy.host}/it/big&tag=1` }, (res) => {
+          let text = ''
+          res.on('data', (c: Buffer) => {
+            text += c.toString()
+            if (text.includes('"Downloading"')) { req.destroy(); resolve(true) }
+          })
+          res.on('end', () => resolve(false))
+          res.on('error', () => {})
+        })
+        req.on('error', (e) => { if (!req.destroyed) reject(e) })
+        req.end()
+      })
+      assert.ok(sawDownloading, 'the pull finished before it could be cancelled')
+      await waitFor('the cancelled pull to clean up', async () => {
+        const now = await settledSnapshot(h.dataRoot)
+        return (await findTmpEntries(h.dataRoot)).length === 0 && now.blobs.join() === before.blobs.join() && now.layers.join() === before.layers.join() && now.ingest.length === 0
+      }, 20_000, 200)
+      assert.equal(await exists(`${proxy.host}/it/big:1`), false)
+    } finally {
+      proxy.mode.delayMs = undefined
+    }
+  })
+
   it('a blob whose content does not match its digest is rejected and nothing is stored', async () => {
     assert.ok(bigLayerDigest)
-    // The registry stores layer blobs as given (here, uncompressed); corrupt one byte in its storage.
-    await ok('docker', 'rmi', `${proxy.host}/it/big:1`)
+    // Corrupt one byte of the layer blob in the registry's storage.
     const hex = bigLayerDigest.slice(7)
     const p = join(reg.dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data')
     const data = await readFile(p)
