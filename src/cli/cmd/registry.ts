@@ -27,8 +27,7 @@ export async function registryAuthHeader(ctx: CliContext, domain: string): Promi
  * Print a pull/push progress stream as the docker CLI does: on a terminal one line per layer,
  * updated in place with a bar; otherwise plain status lines without the progress updates.
  */
-export async function displayProgress(ctx: CliContext, res: Response, quiet: boolean): Promise<void> {
-  const out = ctx.out
+export async function displayProgress(ctx: CliContext, res: Response, quiet: boolean, out: NodeJS.WriteStream = ctx.out): Promise<void> {
   const tty = !!out.isTTY && !quiet
   const lines = new Map<string, number>()
   for await (const m of ctx.client().jsonStream<ProgressMessage>(res)) {
@@ -79,6 +78,20 @@ export async function pull(ctx: CliContext): Promise<void> {
   await displayProgress(ctx, res, quiet)
   const full: Reference = { ...ref, ...(tag && !ref.digest ? { tag } : {}) }
   ctx.out.write(`${all ? ref.name : referenceString(full)}\n`)
+}
+
+/**
+ * The pull `run` and `create` do for a missing image (`--pull missing`) or always (`--pull
+ * always`), as the docker CLI does it: progress on stderr (nothing with `quiet`), the
+ * registry credentials from the config file, the platform passed on.
+ */
+export async function pullForRun(ctx: CliContext, image: string, opts: { platform?: string; quiet?: boolean } = {}): Promise<void> {
+  const ref = parseRef(image)
+  const query: Record<string, string> = { fromImage: familiarName(ref), tag: ref.digest ?? ref.tag ?? 'latest' }
+  if (opts.platform) query.platform = opts.platform
+  const headers = await registryAuthHeader(ctx, ref.domain)
+  const res = await ctx.client().call('POST', '/images/create', { query, headers })
+  await displayProgress(ctx, res, !!opts.quiet, ctx.err)
 }
 
 export async function push(ctx: CliContext): Promise<void> {
