@@ -87,6 +87,8 @@ interface StageState {
 
 const DEFAULT_SHELL = ['/bin/sh', '-c']
 
+let sweeping: Promise<void> | undefined
+
 /** Run a build; returns the final image ID. Errors are thrown (the route turns them into errorDetail). */
 export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, opts: BuildOptions, emit: (m: BuildMessage) => void): Promise<Digest> {
   const out = (s: string) => { if (!opts.quiet) emit({ stream: s }) }
@@ -98,12 +100,16 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
     throw notImplemented('ERR_BUILD_PLATFORM', `building for platform ${opts.platform} is not supported by this berthd (only the host's)`)
   }
   const tmpRoot = join(deps.dataRoot, 'build-cache', 'tmp')
+  // What a previous berthd left (a crash during a build) goes before this process's first build.
+  sweeping ??= rm(tmpRoot, { recursive: true, force: true }).catch((e) => deps.log(`build: sweep ${tmpRoot}: ${String(e)}`))
+  await sweeping
   await import('node:fs/promises').then((fs) => fs.mkdir(tmpRoot, { recursive: true }))
+  if (opts.pull) emit({ stream: 'Note: --pull: this berthd cannot pull during a build; base images are used as they are stored here\n' })
   const ctxDir = await mkdtemp(join(tmpRoot, 'ctx-'))
   const b = new Build(deps, opts, out, ctxDir)
   try {
     const t0 = performance.now()
-    const n = await extractContext(body, ctxDir, opts.signal)
+    const n = await extractContext(body, ctxDir, opts.signal, b.hashes)
     const t1 = performance.now()
     const id = await b.run(emit)
     deps.log(`build ${shortId(id)}: context of ${n} entries unpacked in ${Math.round(t1 - t0)} ms, steps in ${Math.round(performance.now() - t1)} ms`)
@@ -116,6 +122,8 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
 
 class Build {
   readonly cache: BuildCache
+  /** sha256 of context files, by absolute path, recorded while the context was unpacked. */
+  readonly hashes = new Map<string, string>()
   ignore: IgnorePattern[] = []
   escape = '\\'
   step = 0
@@ -128,6 +136,10 @@ class Build {
 
   constructor(readonly deps: BuilderDeps, readonly opts: BuildOptions, readonly out: (s: string) => void, readonly ctxDir: string) {
     this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'))
+  }
+
+  async fileHash(path: string): Promise<string> {
+    return this.hashes.get(path) ?? fileHash(path)
   }
 
   async cleanup(): Promise<void> {
@@ -597,7 +609,7 @@ class Build {
   /** A step that writes into a created container's rootfs (COPY, ADD, WORKDIR) then commits. */
   async layerStep(st: StageState, nopText: string, contentHash: string, write: (root: string, ctr: string) => Promise<{ entries: TarEntry[]; after?: (ctr: string) => Promise<void> }>): Promise<void> {
     const createdBy = `${st.shell.join(' ')} ${nopText}`
-    const key = JSON.stringify({ step: nopText, config: st.config })
+    const key = JSON.stringify({ step: contentHash ? nopText.replace(contentHash, "<content>") : nopText, config: st.config })
     if (await this.tryCache(st, key, contentHash)) return
     const ctr = await this.createContainer(st, [...st.shell, nopText], st.config.Env ?? [])
     try {
@@ -692,12 +704,12 @@ class Build {
       if (c.st.isDirectory()) {
         await walkDir(c.abs, c.rel, ignore, srcRoot === this.ctxDir, async (rel, abs, s) => {
           files.push({ dest: posix.join(destClean, rel), abs, st: s })
-          hash.update(`${rel} ${s.mode} ${s.size} ${s.isFile() ? await fileHash(abs) : s.isSymbolicLink() ? await readlink(abs) : ''}\n`)
+          hash.update(`${rel} ${s.mode} ${s.size} ${s.isFile() ? await this.fileHash(abs) : s.isSymbolicLink() ? await readlink(abs) : ''}\n`)
         })
         files.push({ dest: destClean, abs: c.abs, st: c.st })
       } else {
         files.push({ dest: destIsDir ? posix.join(destClean, posix.basename(c.rel)) : destClean, abs: c.abs, st: c.st, ...(c.data ? { data: c.data } : {}), ...(c.isArchive ? { archive: true } : {}) })
-        if (!c.data) hash.update(`${c.rel} ${c.st.mode} ${c.st.size} ${await fileHash(c.abs)}\n`)
+        if (!c.data) hash.update(`${c.rel} ${c.st.mode} ${c.st.size} ${await this.fileHash(c.abs)}\n`)
       }
     }
     hash.update(`chown=${chown ?? ''} chmod=${chmodS ?? ''} dest=${destRaw}\n`)
@@ -763,7 +775,7 @@ class Build {
    */
   async directLayerStep(st: StageState, nopText: string, contentHash: string, plan: (root: string) => Promise<{ entries: TarEntry[] }>): Promise<void> {
     const createdBy = `${st.shell.join(' ')} ${nopText}`
-    const key = JSON.stringify({ step: nopText, config: st.config })
+    const key = JSON.stringify({ step: contentHash ? nopText.replace(contentHash, "<content>") : nopText, config: st.config })
     if (await this.tryCache(st, key, contentHash)) return
     const { deps } = this.deps.images
     let root: string

@@ -4,6 +4,7 @@
  * to be a real directory (never a symlink an earlier entry planted), files are created with
  * O_EXCL|O_NOFOLLOW. Symlinks are kept as symlinks and followed only in scope when read.
  */
+import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
 import { lstat, mkdir, open, rm, symlink, link, utimes, chmod } from 'node:fs/promises'
 import { posix } from 'node:path'
@@ -13,9 +14,15 @@ import { decompressed } from '../core/decompress.js'
 import { invalid, isNotFoundErrno } from '../lib/errors.js'
 
 const MAX_ENTRIES = 1_000_000
+const MAX_PENDING = 16
 const UMASK = (() => { const m = process.umask(0); process.umask(m); return m })()
 
-export async function extractContext(body: AsyncIterable<Buffer>, dir: string, signal?: AbortSignal): Promise<number> {
+/**
+ * Unpack the context into `dir`; returns the number of entries. The sha256 of each regular
+ * file's content is recorded in `hashes` (by absolute path) on the way, so COPY need not read
+ * the files again to compute its cache key.
+ */
+export async function extractContext(body: AsyncIterable<Buffer>, dir: string, signal?: AbortSignal, hashes?: Map<string, string>): Promise<number> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const extract = tarStream.extract()
   const source = Readable.from(decompressed(body, signal))
@@ -25,6 +32,7 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   /** Directories this extraction made or checked (relative names; '.' is the root). */
   const known = new Set<string>(['.'])
   const seen = new Set<string>()
+  const pending = new Set<Promise<void>>()
   const dirTimes: Array<[string, Date]> = []
   for await (const entry of extract) {
     const h = entry.header
@@ -35,7 +43,10 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
     const target = `${dir}/${name}`
     await ensureParents(dir, name, known)
     // A name seen for the first time under a directory this extraction made cannot exist yet.
-    if (seen.has(name) || !known.has(posix.dirname(name))) await removeExisting(target, h.type === 'directory')
+    if (seen.has(name) || !known.has(posix.dirname(name))) {
+      await Promise.all(pending)
+      await removeExisting(target, h.type === 'directory')
+    }
     seen.add(name)
     const mode = (h.mode ?? 0o644) & 0o7777
     if (h.type === 'directory') {
@@ -45,19 +56,18 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
       if (h.mtime) dirTimes.push([target, h.mtime])
       entry.resume()
     } else if (h.type === 'file' || h.type === 'contiguous-file') {
-      const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
-      try {
-        const chunks: Buffer[] = []
-        for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
-        if (chunks.length) await fh.writev(chunks)
-        // The umask may have taken bits the archive asked for.
-        if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
-        if (h.mtime) await fh.utimes(h.mtime, h.mtime)
-      } finally { await fh.close() }
+      const chunks: Buffer[] = []
+      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
+      // Files are written a few at a time (the thread pool works in parallel); the tar is read on.
+      const writing = writeFile(target, chunks, mode, h.mtime, hashes)
+      pending.add(writing)
+      void writing.finally(() => pending.delete(writing)).catch(() => undefined)
+      if (pending.size >= MAX_PENDING) await Promise.race(pending)
     } else if (h.type === 'symlink') {
       await symlink(h.linkname ?? '', target)
       entry.resume()
     } else if (h.type === 'link') {
+      await Promise.all(pending)
       const src = posix.normalize(h.linkname ?? '')
       if (src.startsWith('/') || src === '..' || src.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
       await ensureParents(dir, src)
@@ -69,8 +79,20 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
       entry.resume() // devices, fifos: not part of a build context
     }
   }
+  await Promise.all(pending)
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => undefined)
   return n
+}
+
+async function writeFile(target: string, chunks: Buffer[], mode: number, mtime: Date | undefined, hashes: Map<string, string> | undefined): Promise<void> {
+  const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+  try {
+    if (chunks.length) await fh.writev(chunks)
+    // The umask may have taken bits the archive asked for.
+    if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
+    if (mtime) await fh.utimes(mtime, mtime)
+  } finally { await fh.close() }
+  if (hashes) { const hh = createHash('sha256'); for (const c of chunks) hh.update(c); hashes.set(target, hh.digest('hex')) }
 }
 
 /** Every parent of `name` inside `root` must be a real directory; missing ones are created. */

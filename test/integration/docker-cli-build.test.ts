@@ -230,6 +230,34 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.match(p.stderr, /Dockerfile parse error line 3: unknown instruction: BOGUS/)
   })
 
+  it('ONBUILD triggers run in the child build; FROM scratch takes COPY; docker build -q prints the ID', async () => {
+    const parent = await ctx({ Dockerfile: 'FROM busybox\nONBUILD RUN echo "trigger ran" > /trigger\nONBUILD COPY marker.txt /marker.txt\n' })
+    assert.equal((await build(['-t', 'bt-onbuild-parent', parent])).code, 0)
+    const child = await ctx({ 'marker.txt': 'marked\n', Dockerfile: 'FROM bt-onbuild-parent\nCMD ["cat", "/trigger", "/marker.txt"]\n' })
+    const r = await build(['-t', 'bt-onbuild-child', child])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^# Executing 2 build triggers$/m)
+    assert.equal(await ok('run', '--rm', 'bt-onbuild-child'), 'trigger ran\nmarked\n')
+    assert.equal((await inspect('bt-onbuild-child')).Config.OnBuild, null)
+    const scratch = await ctx({ 'hello.txt': 'hi\n', Dockerfile: 'FROM scratch\nCOPY hello.txt /data/hello.txt\nCOPY --from=busybox /bin/busybox /bin/sh\nCMD ["/bin/sh", "-c", "cat /data/hello.txt"]\n' })
+    const q = await build(['-q', '-t', 'bt-scratch', scratch])
+    assert.equal(q.code, 0, q.stderr)
+    assert.match(q.stdout.trim(), /^sha256:[0-9a-f]{64}$/)
+    assert.equal((await inspect('bt-scratch')).Id, q.stdout.trim())
+    assert.equal(await ok('run', '--rm', 'bt-scratch'), 'hi\n')
+  })
+
+  it('berth build --explain-cache says why a step missed', async () => {
+    const dir = await ctx({ 'a.txt': 'a\n', Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n' })
+    assert.equal((await berth(h, 'build', '-t', 'bt-explain', dir)).code, 0)
+    tags.add('bt-explain')
+    await writeFile(join(dir, 'a.txt'), 'changed\n')
+    const r = await berth(h, 'build', '--explain-cache', '-t', 'bt-explain', dir)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /Step 2\/3 : COPY a\.txt \/a\.txt\n ---> Cache miss: the files it reads changed \(content or metadata\)\n/)
+    assert.match(r.stdout, /Step 3\/3 : RUN cat \/a\.txt\n ---> Cache miss: the previous step was rebuilt \(new parent image\)\n/)
+  })
+
   it('berth build: tags, -f outside the context, -q, --iidfile, --label, a Dockerfile on stdin', async () => {
     const dir = await ctx({ 'f.txt': 'f\n' })
     const df = join(work, 'Other.dockerfile')
