@@ -29,7 +29,7 @@ export function rulesFor(c: Chains, nets: NetworkRecord[], ports: ActivePort[], 
     const b = n.bridge
     fwd.push(`-A ${c.fwd} -o ${b} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`)
     if (!n.internal) fwd.push(`-A ${c.fwd} -o ${b} -m conntrack --ctstate DNAT -j ACCEPT`)
-    fwd.push(`-A ${c.fwd} -i ${b} -o ${b} -j ACCEPT`)
+    fwd.push(`-A ${c.fwd} -i ${b} -o ${b} -j ${n.options['com.docker.network.bridge.enable_icc'] === 'false' ? 'DROP' : 'ACCEPT'}`)
   }
   for (const n of nets) for (const o of nets) if (o !== n) fwd.push(`-A ${c.fwd} -i ${n.bridge} -o ${o.bridge} -j DROP`)
   for (const n of nets) {
@@ -37,7 +37,7 @@ export function rulesFor(c: Chains, nets: NetworkRecord[], ports: ActivePort[], 
       fwd.push(`-A ${c.fwd} -i ${n.bridge} -j DROP`, `-A ${c.fwd} -o ${n.bridge} -j DROP`)
     } else {
       fwd.push(`-A ${c.fwd} -i ${n.bridge} -j ACCEPT`)
-      post.push(`-A ${c.post} -s ${n.subnet} ! -o ${n.bridge} -j MASQUERADE`)
+      if (n.options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false') post.push(`-A ${c.post} -s ${n.subnet} ! -o ${n.bridge} -j MASQUERADE`)
     }
     // Published ports reached from 127.0.0.1 (route_localnet on the bridge) or from a container
     // of the same bridge (hairpin): the answer must come back through the host.

@@ -39,6 +39,8 @@ const PREDEFINED = ['bridge', 'host', 'none']
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 const DEFAULT_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']
 
+const mtuOf = (n: NetworkRecord): number => Number(n.options['com.docker.network.driver.mtu'] ?? 1500) || 1500
+
 /** BERTH_NET_TIMING=1: log the time of each container's network set-up and tear-down. */
 const TIMING = process.env.BERTH_NET_TIMING === '1'
 
@@ -195,6 +197,14 @@ export class NetworkService implements NetworkHooks {
     if (cfgs.length > 1) throw notImplemented('ERR_IPAM', 'more than one IPv4 pool per network is not supported by this berthd')
     const unknownOpt = Object.keys(req.options ?? {}).find((k) => !['com.docker.network.bridge.name', 'com.docker.network.driver.mtu', 'com.docker.network.bridge.enable_icc', 'com.docker.network.bridge.enable_ip_masquerade', 'com.docker.network.bridge.host_binding_ipv4'].includes(k))
     if (unknownOpt) throw notImplemented('ERR_BRIDGE_OPT', `bridge option ${unknownOpt} is not supported by this berthd`)
+    const o = req.options ?? {}
+    const mtu = o['com.docker.network.driver.mtu']
+    if (mtu !== undefined && (!/^\d+$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535)) throw invalid('ERR_BAD_MTU', `invalid MTU: ${mtu}`)
+    for (const k of ['com.docker.network.bridge.enable_icc', 'com.docker.network.bridge.enable_ip_masquerade']) {
+      if (o[k] !== undefined && !['true', 'false'].includes(o[k]!)) throw invalid('ERR_BAD_OPTION', `invalid value for ${k}: ${o[k]}`)
+    }
+    const hb = o['com.docker.network.bridge.host_binding_ipv4']
+    if (hb !== undefined && parseIp(hb) === undefined) throw invalid('ERR_BAD_OPTION', `invalid host binding address: ${hb}`)
     const held = await this.#netLocks.acquire('\0create')
     try {
       if ([...this.#nets.values()].some((n) => n.name === req.name)) throw conflict('ERR_NETWORK_EXISTS', `network with name ${req.name} already exists`)
@@ -365,7 +375,8 @@ export class NetworkService implements NetworkHooks {
         await ipBatch(['link set lo up'], { netns: nsName })
       }
       const primary = st.endpoints[0]
-      const reqs = portRequests(rec.hostConfig.portBindings, rec.hostConfig.publishAllPorts, rec.config.exposedPorts)
+      const hostBinding = primary ? this.#nets.get(primary.networkId)?.options['com.docker.network.bridge.host_binding_ipv4'] : undefined
+      const reqs = portRequests(rec.hostConfig.portBindings, rec.hostConfig.publishAllPorts, rec.config.exposedPorts).map((r) => (r.hostIp || !hostBinding || hostBinding === '0.0.0.0' ? r : { ...r, hostIp: hostBinding }))
       if (reqs.length && primary) {
         st.ports = await this.#ports.reserve(rec.id, reqs, (r, port) => `failed to set up container networking: driver failed programming external connectivity on endpoint ${rec.name} (${primary.endpointId}): failed to bind host port for ${r.hostIp || '0.0.0.0'}:${port}:${primary.ip}:${r.containerPort}/${r.proto}: `)
       }
@@ -485,7 +496,7 @@ export class NetworkService implements NetworkHooks {
     try {
       await ipBatch([
         ...(makeNetns ? [`netns add ${nsName}`] : []),
-        `link add name ${hostVeth} mtu 1500 type veth peer name ${ifname} address ${ep.mac} netns ${nsName}`,
+        `link add name ${hostVeth} mtu ${mtuOf(n)} type veth peer name ${ifname} mtu ${mtuOf(n)} address ${ep.mac} netns ${nsName}`,
         `link set ${hostVeth} master ${n.bridge} up`,
       ])
       const gwRoute = index === 0 && !n.internal ? [`route add default via ${n.gateway} dev ${ifname}`] : []

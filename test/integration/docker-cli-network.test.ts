@@ -269,6 +269,21 @@ dockerSuite('docker CLI: networks', () => {
     }
   })
 
+  it('bridge options: mtu, enable_icc=false, host_binding_ipv4; unknown options are refused', async () => {
+    await netCreate('optnet', '--subnet', '10.129.0.0/24', '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.enable_icc=false', '-o', 'com.docker.network.bridge.host_binding_ipv4=127.0.0.1')
+    const p = await freePort()
+    await ok('run', '-d', '--name', 'o1', '--network', 'optnet', '-p', `${p}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')
+    assert.match(await ok('exec', 'o1', 'ip', 'link', 'show', 'eth0'), /mtu 1400/)
+    assert.equal((await ok('port', 'o1')).trim(), `80/tcp -> 127.0.0.1:${p}`)
+    await waitFor('published on 127.0.0.1', async () => !(await fetchText('127.0.0.1', p, '/hostname')).startsWith('ERR'))
+    const o1 = (await inspect('o1')).NetworkSettings.Networks.optnet.IPAddress
+    const r = await d('run', '--rm', '--network', 'optnet', 'busybox', 'ping', '-c1', '-W1', o1)
+    assert.notEqual(r.code, 0, 'no traffic between containers of an enable_icc=false network')
+    const bad = await d('network', 'create', '-o', 'com.docker.network.bridge.gateway_mode_ipv4=routed', 'badopt')
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /not supported/)
+  })
+
   it('connect and disconnect a running container; networks are isolated from each other', async () => {
     await netCreate('na', '--subnet', '10.125.1.0/24')
     await netCreate('nb', '--subnet', '10.125.2.0/24')
