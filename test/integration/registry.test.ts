@@ -420,7 +420,7 @@ dockerSuite('registry: pull, push, login, search', () => {
     await writeFile(join(work, 'mirrored.tar'), archive)
     await ok('docker', 'load', '-i', join(work, 'mirrored.tar'))
     await ok('docker', 'push', `${reg.host}/library/berth-mirrored:1`)
-    const h2 = await startDaemon(['--registry-mirror', `http://${reg.host}`])
+    const h2 = await startDaemon(['--registry-mirror', `http://${reg.host}`, '--max-concurrent-downloads', '1'])
     try {
       const r = await runCmd('docker', ['pull', 'berth-mirrored:1'], { host: h2.host, env: { DOCKER_CONFIG: dockerConfig } })
       assert.equal(r.code, 0, r.stderr)
@@ -428,6 +428,11 @@ dockerSuite('registry: pull, push, login, search', () => {
       assert.match(r.stdout, /^Status: Downloaded newer image for berth-mirrored:1$/m)
       const id = await runCmd('docker', ['image', 'inspect', '--format', '{{.Id}} {{index .RepoDigests 0}}', 'berth-mirrored:1'], { host: h2.host, env: { DOCKER_CONFIG: dockerConfig } })
       assert.match(id.stdout, new RegExp(`^${ids[0]} berth-mirrored@sha256:[a-f0-9]{64}$`, 'm'))
+      // One download at a time: the other layers wait, and are still published in order.
+      const seq = await runCmd('docker', ['pull', `${reg.host}/it/other:2`], { host: h2.host, env: { DOCKER_CONFIG: dockerConfig } })
+      assert.equal(seq.code, 0, seq.stderr)
+      assert.equal((seq.stdout.match(/: Waiting$/gm) ?? []).length, 2, seq.stdout)
+      assert.equal((seq.stdout.match(/: Pull complete$/gm) ?? []).length, 3, seq.stdout)
       // dockerd's validation of the key.
       const bad = await startDaemon(['--registry-mirror', 'http://mirror.example/path']).then(async (x) => { await x.cleanup(); return undefined }, (e: Error) => e)
       assert.match(String(bad?.message), /invalid mirror: path, query, or fragment at end of the URI/)
