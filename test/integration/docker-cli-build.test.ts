@@ -227,7 +227,11 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN true\nBOGUS x\n')
     const p = await build([dir])
     assert.notEqual(p.code, 0)
-    assert.match(p.stderr, /Dockerfile parse error line 3: unknown instruction: BOGUS/)
+    // Before the first step, as Docker: an ordinary error answer (400), not a stream message.
+    assert.match(p.stderr, /Error response from daemon: Dockerfile parse error line 3: unknown instruction: BOGUS/)
+    const missing = await build(['-f', 'Nope.dockerfile', dir])
+    assert.notEqual(missing.code, 0)
+    assert.match(missing.stderr, /Nope\.dockerfile/)
   })
 
   it('ONBUILD triggers run in the child build; FROM scratch takes COPY; docker build -q prints the ID', async () => {

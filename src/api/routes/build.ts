@@ -50,14 +50,17 @@ export function buildRoutes(r: Router, d: Daemon): void {
       explainCache: boolParam(q, 'explaincache'),
       signal: ctx.signal,
     }
-    const send = startJsonStream(ctx.res)
-    const emit = (m: BuildMessage) => send(m)
+    // The stream starts with the first message: an error before it (a missing Dockerfile, a parse
+    // error, an unknown target) is an ordinary error answer, as Docker's classic builder gives.
+    let send: ((obj: unknown) => void) | undefined
+    const emit = (m: BuildMessage) => { send ??= startJsonStream(ctx.res); send(m) }
     try {
       await runBuild({ containers: d.engine.containers, images: d.engine.images, dataRoot: d.config.dataRoot, log: (m) => d.log.info(m) }, ctx.req as AsyncIterable<Buffer>, opts, emit)
     } catch (err) {
+      if (!send && !(err instanceof BuildStepError)) throw err
       const message = err instanceof BuildStepError ? err.message : findEngineError(err)?.message ?? (err instanceof Error ? err.message : String(err))
       const code = err instanceof BuildStepError ? err.code : undefined
-      send({ errorDetail: { message, ...(code !== undefined ? { code } : {}) }, error: message })
+      emit({ errorDetail: { message, ...(code !== undefined ? { code } : {}) }, error: message })
     }
     ctx.res.end()
   })
