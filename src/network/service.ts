@@ -441,9 +441,13 @@ export class NetworkService implements NetworkHooks {
     if (!this.#bridges.has(n.bridge)) {
       const c = parseCidr(n.subnet)
       const lines = [`link add name ${n.bridge} type bridge`, `addr add ${n.gateway}/${c.bits} dev ${n.bridge}`, `link set ${n.bridge} up`]
-      const r = await ip(['-j', 'link', 'show', 'dev', n.bridge])
-      if (r.code === 0) await ipBatch(lines.slice(1), { force: true })
-      else await ipBatch(lines)
+      try {
+        await ipBatch(lines)
+      } catch (err) {
+        // Left by a crash (or a failed deletion): take it over.
+        if (!/File exists/.test(String((err as Error).message))) throw err
+        await ipBatch(lines.slice(1), { force: true })
+      }
       this.#bridges.add(n.bridge)
       await setSysctl('net/ipv4/ip_forward', '1')
       // Published ports on 127.0.0.1: the DNAT'd packets keep their loopback source.
