@@ -1,0 +1,58 @@
+import { it } from 'node:test'
+import assert from 'node:assert/strict'
+import { allocate, formatCidr, macFor, overlaps, parseCidr, parseIp, pickSubnet } from './ipam.js'
+import { chainsFor, removalFor, rulesFor } from './firewall.js'
+import { portRequests } from './ports.js'
+import { parsePublish } from '../cli/network-flags.js'
+import type { NetworkRecord } from './types.js'
+
+const net = (o: Partial<NetworkRecord>): NetworkRecord => ({ id: 'x', name: 'n', driver: 'bridge', created: '', subnet: '10.0.0.0/24', gateway: '10.0.0.1', ipRange: '', userSubnet: true, internal: false, attachable: false, labels: {}, options: {}, bridge: 'bb-a', isDefault: false, ...o })
+
+it('ipam: CIDRs, overlap, subnet choice around taken ones, allocation in a range', () => {
+  assert.equal(formatCidr(parseCidr('10.1.2.3/16')), '10.1.0.0/16')
+  assert.throws(() => parseCidr('10.1.2/16'), /invalid CIDR address/)
+  assert.ok(overlaps(parseCidr('10.0.0.0/8'), parseCidr('10.5.0.0/24')))
+  assert.ok(!overlaps(parseCidr('10.0.0.0/24'), parseCidr('10.0.1.0/24')))
+  assert.equal(formatCidr(pickSubnet([parseCidr('172.28.0.0/23')])), '172.28.2.0/24')
+  const s = parseCidr('10.0.0.0/29')
+  const used = new Set([parseIp('10.0.0.1')!, parseIp('10.0.0.2')!])
+  assert.equal(allocate(s, s, used), parseIp('10.0.0.3'))
+  for (let i = 3; i <= 6; i++) used.add(parseIp(`10.0.0.${i}`)!)
+  assert.equal(allocate(s, s, used), undefined, 'the broadcast address is never given')
+  assert.equal(macFor(parseIp('172.17.0.2')!), '02:42:ac:11:00:02')
+})
+
+it('firewall: isolation between active bridges, internal networks drop, ports DNAT, removal undoes the jumps', () => {
+  const c = chainsFor('abc123')
+  const rules = rulesFor(c, [net({ bridge: 'bb-a' }), net({ bridge: 'bb-b', subnet: '10.0.1.0/24', internal: true })], [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, proto: 'tcp', containerIp: '10.0.0.2', bridge: 'bb-a' }], 'add')
+  assert.match(rules, /^-A BERTH-abc123-FWD -i bb-a -o bb-b -j DROP$/m)
+  assert.match(rules, /^-A BERTH-abc123-FWD -i bb-b -o bb-a -j DROP$/m)
+  assert.match(rules, /^-A BERTH-abc123-FWD -i bb-b -j DROP$/m)
+  assert.match(rules, /^-A BERTH-abc123-POST -s 10\.0\.0\.0\/24 ! -o bb-a -j MASQUERADE$/m)
+  assert.doesNotMatch(rules, /-s 10\.0\.1\.0\/24 ! -o bb-b -j MASQUERADE/)
+  assert.match(rules, /^-A BERTH-abc123-DNAT -p tcp -d 127\.0\.0\.1\/32 --dport 8080 -j DNAT --to-destination 10\.0\.0\.2:80$/m)
+  assert.match(rules, /^-I FORWARD -j BERTH-abc123-FWD$/m)
+  assert.doesNotMatch(rulesFor(c, [net({})], [], 'keep'), /^-I /m)
+  assert.match(removalFor(c), /^-D POSTROUTING -j BERTH-abc123-POST$/m)
+  assert.match(removalFor(c), /^-X BERTH-abc123-DNAT$/m)
+})
+
+it('ports: bindings, ranges and publish-all as requests; Docker\'s errors', () => {
+  assert.deepEqual(portRequests({ '80/tcp': [{ hostIp: '', hostPort: '8080' }], '53/udp': [{ hostIp: '127.0.0.1', hostPort: '' }] }, true, { '80/tcp': {}, '443/tcp': {} }), [
+    { hostIp: '', hostFrom: 8080, hostTo: 8080, containerPort: 80, proto: 'tcp' },
+    { hostIp: '127.0.0.1', hostFrom: 0, hostTo: 0, containerPort: 53, proto: 'udp' },
+    { hostIp: '', hostFrom: 0, hostTo: 0, containerPort: 443, proto: 'tcp' },
+  ])
+  assert.throws(() => portRequests({ '80/tcp': [{ hostIp: '', hostPort: '70000' }] }, false, {}), /invalid hostPort: 70000/)
+  assert.throws(() => portRequests({ 'x/tcp': [] }, false, {}), /invalid containerPort: x/)
+})
+
+it('cli: -p specs as docker parses them', () => {
+  assert.deepEqual(parsePublish('8080:80'), [{ key: '80/tcp', hostIp: '', hostPort: '8080' }])
+  assert.deepEqual(parsePublish('127.0.0.1::53/udp'), [{ key: '53/udp', hostIp: '127.0.0.1', hostPort: '' }])
+  assert.deepEqual(parsePublish('8000-8001:80-81'), [{ key: '80/tcp', hostIp: '', hostPort: '8000' }, { key: '81/tcp', hostIp: '', hostPort: '8001' }])
+  assert.deepEqual(parsePublish('9000-9010:80'), [{ key: '80/tcp', hostIp: '', hostPort: '9000-9010' }])
+  assert.deepEqual(parsePublish('80'), [{ key: '80/tcp', hostIp: '', hostPort: '' }])
+  assert.throws(() => parsePublish('abc'), /invalid containerPort: abc/)
+  assert.throws(() => parsePublish('8000-8002:80-81'), /invalid ranges/)
+})
