@@ -401,6 +401,41 @@ dockerSuite('registry: pull, push, login, search', () => {
     }
   })
 
+  it('a credential helper (credsStore) stores and gives back the credentials, as with docker', async (t) => {
+    if (!authReg) { t.skip('needs the htpasswd registry'); return }
+    const bin = await mkdtemp(join(h.root, 'helper-'))
+    const helper = join(bin, 'docker-credential-berthtest')
+    await writeFile(helper, `#!/bin/sh
+d="${bin}/store"; mkdir -p "$d"
+case "$1" in
+  store) in=$(cat); url=$(printf '%s' "$in" | sed -n 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/p'); printf '%s' "$in" > "$d/$(printf '%s' "$url" | tr '/:' '__')" ;;
+  get) read url; f="$d/$(printf '%s' "$url" | tr '/:' '__')"; if [ -f "$f" ]; then cat "$f"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+  erase) read url; rm -f "$d/$(printf '%s' "$url" | tr '/:' '__')" ;;
+esac
+`, { mode: 0o755 })
+    const env = { PATH: `${bin}:${process.env.PATH}` }
+    const configs: Record<string, string> = {}
+    for (const cli of ['docker', 'berth'] as const) {
+      const cfg = await mkdtemp(join(h.root, `helper-cfg-${cli}-`))
+      await writeFile(join(cfg, 'config.json'), JSON.stringify({ credsStore: 'berthtest' }))
+      const args: string[] = ['login', '-u', 'alice', '--password-stdin', authReg.host]
+      const r: { code: number; stdout: string; stderr: string } = cli === 'docker'
+        ? await runCmd('docker', args, { host: h.host, env: { ...env, DOCKER_CONFIG: cfg }, input: 's3cret\n' })
+        : await runCmd(process.execPath, [BERTH, ...args], { host: h.host, env: { ...env, DOCKER_CONFIG: cfg }, input: 's3cret\n' })
+      assert.equal(r.code, 0, `${cli}: ${r.stderr}`)
+      configs[cli] = await readFile(join(cfg, 'config.json'), 'utf8')
+      const stored = JSON.parse(await readFile(join(bin, 'store', authReg.host.replace(/[/:]/g, '_')), 'utf8')) as Record<string, string>
+      assert.deepEqual(stored, { ServerURL: authReg.host, Username: 'alice', Secret: 's3cret' })
+      if (cli === 'berth') {
+        const name = `${authReg.host}/it/secret:berth`
+        const pull = await runCmd(process.execPath, [BERTH, 'pull', name], { host: h.host, env: { ...env, DOCKER_CONFIG: cfg } })
+        assert.equal(pull.code, 0, pull.stderr)
+      }
+    }
+    // The same file as docker writes (an empty auths entry; the secret is in the helper).
+    assert.deepEqual(JSON.parse(configs.berth!), JSON.parse(configs.docker!))
+  })
+
   it('search lists the registry catalog; distribution inspect gives the descriptor', async () => {
     const out = await ok('berth', 'search', `${reg.host}/it/`)
     assert.match(out, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL$/m)
