@@ -372,6 +372,7 @@ dockerSuite('registry: pull, push, login, search', () => {
   it('login with htpasswd: a wrong password writes nothing, the right one writes config.json as docker does', async (t) => {
     if (!hasHtpasswd) { t.skip('htpasswd not installed'); return }
     authReg = await startRegistry({ user: 'alice', password: 's3cret' })
+    const texts: Record<string, string[]> = { docker: [], berth: [] }
     for (const cli of ['docker', 'berth'] as const) {
       const cfg = await mkdtemp(join(h.root, `cfg-${cli}-`))
       const bad = await run(cli, ['login', '-u', 'alice', '--password-stdin', authReg.host], { input: 'wrong\n', config: cfg })
@@ -383,6 +384,8 @@ dockerSuite('registry: pull, push, login, search', () => {
       assert.match(good.stdout, /Login Succeeded/)
       const written = JSON.parse(await readFile(join(cfg, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> }
       assert.deepEqual(written.auths, { [authReg.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } })
+      texts[cli]!.push(await readFile(join(cfg, 'config.json'), 'utf8'))
+      assert.equal((await stat(join(cfg, 'config.json'))).mode & 0o777, 0o600)
       // Credentials are used for push and pull; anonymous pull is refused in docker's words.
       const name = `${authReg.host}/it/secret:${cli}`
       await ok('docker', 'tag', `${reg.host}/it/plat:amd64`, name)
@@ -398,7 +401,10 @@ dockerSuite('registry: pull, push, login, search', () => {
       assert.match(out.stdout, new RegExp(`Removing login credentials for ${authReg.host}`))
       const after = JSON.parse(await readFile(join(cfg, 'config.json'), 'utf8')) as { auths: Record<string, unknown> }
       assert.deepEqual(after.auths, {})
+      texts[cli]!.push(await readFile(join(cfg, 'config.json'), 'utf8'))
     }
+    // Byte for byte the file docker writes, after login and after logout.
+    assert.deepEqual(texts.berth, texts.docker)
   })
 
   it('a credential helper (credsStore) stores and gives back the credentials, as with docker', async (t) => {
