@@ -482,6 +482,16 @@ esac
     }
   })
 
+  it('push -a pushes every tag of the repository', async () => {
+    const out = await ok('docker', 'push', '-a', `${reg.host}/it/plat`)
+    assert.match(out, /^amd64: digest: sha256:[a-f0-9]{64} size: \d+$/m)
+    assert.match(out, /^arm64: digest: sha256:[a-f0-9]{64} size: \d+$/m)
+    assert.match(out, /^multi: digest: sha256:[a-f0-9]{64} size: \d+$/m)
+    const missing = await run('berth', ['push', `${reg.host}/it/never:1`])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, new RegExp(`An image does not exist locally with the tag: ${reg.host}/it/never`))
+  })
+
   it('leaves no temporary files behind', async () => {
     assert.deepEqual(await findTmpEntries(h.dataRoot), [])
     void readdir

@@ -1,6 +1,7 @@
 import { createGzip } from 'node:zlib'
 import { Readable } from 'node:stream'
 import type { Digest } from '../../lib/digest.js'
+import type { BlobLease } from '../../core/content-store.js'
 import { EngineError, notFound } from '../../lib/errors.js'
 import { detectCompression } from '../../core/decompress.js'
 import { familiarName, parseNormalizedNamed, referenceString, withTag, type Reference } from '../../distribution/reference.js'
@@ -46,8 +47,9 @@ export async function pushImage(deps: ImageDeps, name: string, tag: string, opts
     const img = deps.store.get(id!)
     if (!img) throw notFound('ERR_NO_SUCH_TAG', `An image does not exist locally with the tag: ${familiarName(base)}`)
     const release = deps.store.lease(img.record.layers)
+    const lease = deps.content.lease()
     try {
-      await pushOne(deps, client, ref, img, opts)
+      await pushOne(deps, client, ref, img, opts, lease)
     } catch (err) {
       if (err instanceof RegistryError) {
         if (err.status === 401 || err.has('UNAUTHORIZED') || err.has('DENIED')) throw new EngineError('Unauthorized', 'ERR_PUSH_DENIED', err.message.startsWith('unauthorized') || err.message.startsWith('denied') ? err.message : `denied: ${err.message}`, { cause: err })
@@ -55,6 +57,7 @@ export async function pushImage(deps: ImageDeps, name: string, tag: string, opts
       }
       throw err
     } finally {
+      lease.release()
       release()
     }
   }
@@ -62,7 +65,7 @@ export async function pushImage(deps: ImageDeps, name: string, tag: string, opts
 
 interface PushedBlob { digest: string; size: number }
 
-async function pushOne(deps: ImageDeps, client: RegistryClient, ref: Reference, img: Image, opts: PushOptions): Promise<void> {
+async function pushOne(deps: ImageDeps, client: RegistryClient, ref: Reference, img: Image, opts: PushOptions, lease: BlobLease): Promise<void> {
   const p = opts.progress
   const meta = Metadata.for(deps.content.root)
   const diffIds = img.config.rootfs?.diff_ids ?? []
@@ -78,7 +81,7 @@ async function pushOne(deps: ImageDeps, client: RegistryClient, ref: Reference, 
     const id = ids[i]!
     if (started.has(id)) continue
     if (limiter.busy) p(statusMsg(id, 'Waiting'))
-    const job = limiter.run(() => pushLayer(deps, client, ref, img, i, id, meta, p, opts.signal))
+    const job = limiter.run(() => pushLayer(deps, client, ref, img, i, id, meta, p, lease, opts.signal))
     job.catch(() => {})
     started.set(id, job)
   }
@@ -134,9 +137,10 @@ async function readHead(deps: ImageDeps, digest: string): Promise<Buffer> {
 }
 
 /** Compress a stored (uncompressed or zstd) layer blob to gzip into the content store, once. */
-async function compressLayer(deps: ImageDeps, digest: Digest, meta: Metadata): Promise<{ digest: string; size: number }> {
+async function compressLayer(deps: ImageDeps, digest: Digest, meta: Metadata, lease: BlobLease): Promise<{ digest: string; size: number }> {
   const { decompressed } = await import('../../core/decompress.js')
-  const writer = deps.content.writer()
+  // Leased until the push ends: nothing references the gzip, a prune meanwhile must keep it.
+  const writer = deps.content.writer(lease)
   try {
     const gz = createGzip()
     const input = Readable.from(decompressed(deps.content.createReadStream(digest) as AsyncIterable<Buffer>))
@@ -152,7 +156,7 @@ async function compressLayer(deps: ImageDeps, digest: Digest, meta: Metadata): P
   }
 }
 
-async function pushLayer(deps: ImageDeps, client: RegistryClient, ref: Reference, img: Image, i: number, id: string, meta: Metadata, p: ProgressSink, signal?: AbortSignal): Promise<PushedBlob> {
+async function pushLayer(deps: ImageDeps, client: RegistryClient, ref: Reference, img: Image, i: number, id: string, meta: Metadata, p: ProgressSink, lease: BlobLease, signal?: AbortSignal): Promise<PushedBlob> {
   signal?.throwIfAborted()
   let blob = await gzipBlobOf(deps, img, i, meta)
   // Known compressed digest: maybe the registry has it already, then nothing to read or compress.
@@ -161,7 +165,7 @@ async function pushLayer(deps: ImageDeps, client: RegistryClient, ref: Reference
     if (have !== undefined) { p(statusMsg(id, 'Layer already exists')); return { digest: blob.digest, size: blob.size } }
   }
   if (!blob.local) {
-    const out = await compressLayer(deps, img.record.blobs[i]!.digest, meta)
+    const out = await compressLayer(deps, img.record.blobs[i]!.digest, meta, lease)
     blob = { ...out, local: true }
     const have = await client.blobSize(ref.path, blob.digest)
     if (have !== undefined) { p(statusMsg(id, 'Layer already exists')); return { digest: blob.digest, size: blob.size } }
