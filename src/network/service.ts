@@ -610,10 +610,19 @@ export class NetworkService implements NetworkHooks {
 
   #dnsResolve(client: string, name: string): string[] | undefined {
     let asker: (ContainerNetworkState & { upstreams: string[] }) | undefined
-    for (const st of this.#active.values()) if (st.endpoints.some((e) => e.ip === client)) { asker = st; break }
+    let askerId = ''
+    for (const [id, st] of this.#active) if (st.endpoints.some((e) => e.ip === client)) { asker = st; askerId = id; break }
     if (!asker) return undefined
     const nets = new Map(asker.endpoints.map((e) => [e.networkId, e.networkName.toLowerCase()]))
     const out: string[] = []
+    // --link on a user network: the alias is a name for this container only.
+    for (const l of this.#ctrs.get(askerId)?.hostConfig.links ?? []) {
+      const [target = '', alias = target] = l.split(':')
+      if (alias.toLowerCase() !== name) continue
+      let tid = ''
+      try { tid = this.#ctrs.resolve(target).id } catch { continue }
+      for (const ep of this.#active.get(tid)?.endpoints ?? []) if (nets.has(ep.networkId)) out.push(ep.ip)
+    }
     for (const st of this.#active.values()) {
       for (const ep of st.endpoints) {
         const netName = nets.get(ep.networkId)

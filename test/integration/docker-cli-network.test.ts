@@ -228,6 +228,9 @@ dockerSuite('docker CLI: networks', () => {
     assert.match(out, /^nameserver 10\.124\.0\.254$/m)
     assert.equal([...out.matchAll(/Address: 10\.124\.0\.10/g)].length, 2, out)
     assert.equal([...out.matchAll(/64 bytes from 10\.124\.0\.10/g)].length, 2, out)
+    // --link on a user network: a name for the linking container only.
+    assert.match(await ok('run', '--rm', '--network', 'appnet', '--link', 'srv:lnk', 'busybox', 'nslookup', 'lnk'), /Address: 10\.124\.0\.10/)
+    assert.notEqual((await d('run', '--rm', '--network', 'appnet', 'busybox', 'nslookup', 'lnk')).code, 0)
     const ins = JSON.parse(await ok('network', 'inspect', 'appnet'))[0]
     assert.equal(ins.Containers[s.Id].IPv4Address, '10.124.0.10/24')
     // The default bridge does not resolve names.
