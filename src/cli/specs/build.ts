@@ -4,7 +4,7 @@ const build: CommandSpec = {
   name: 'build',
   description: 'Build an image from a Dockerfile',
   usage: '[OPTIONS] PATH | URL | -',
-  aliases: ['image build', 'build', 'builder build'],
+  aliases: ['image build', 'build'],
   args: { exact: 1 },
   flags: [
     { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping ("host:ip")', valueName: 'list' },
