@@ -142,7 +142,11 @@ class Build {
     return this.hashes.get(path) ?? fileHash(path)
   }
 
+  /** ADD URL downloads, removed with the context. */
+  downloads: string[] = []
+
   async cleanup(): Promise<void> {
+    for (const f of this.downloads) await rm(f, { force: true })
     for (const r of this.releases.splice(0)) r()
     await Promise.allSettled(this.holding)
     for (const id of this.readers.values()) await this.deps.containers.remove(id, { force: true }).catch((e) => this.deps.log(`build: remove ${id}: ${String(e)}`))
@@ -671,14 +675,24 @@ class Build {
       if (ins.heredocs.some((h) => src === `<<${h.name}` || src === `<<-${h.name}`)) continue
       if (isAdd && /^https?:\/\//.test(src)) {
         const res = await fetch(src, { ...(this.opts.signal ? { signal: this.opts.signal } : {}) })
-        if (!res.ok) throw invalid('ERR_BUILD_ADD_URL', `failed to GET ${src} with status ${res.status} ${res.statusText}`)
-        const data = Buffer.from(await res.arrayBuffer())
+        if (!res.ok || !res.body) throw invalid('ERR_BUILD_ADD_URL', `failed to GET ${src} with status ${res.status} ${res.statusText}`)
+        // Downloaded to a file beside the context (not into memory), hashed as it comes.
+        const file = join(this.ctxDir, '..', `${posix.basename(this.ctxDir)}-url-${collected.length}`)
+        this.downloads.push(file)
+        const fh = await open(file, 'wx', 0o600)
+        const hh = createHash('sha256')
+        let size = 0
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) { hh.update(chunk); size += chunk.length; await fh.write(chunk) }
+        } finally { await fh.close() }
         const name = posix.basename(new URL(src).pathname) || 'index.html'
-        const stt = fakeStat(data.length, 0o600)
+        const stt = fakeStat(size, 0o600)
         const lm = res.headers.get('last-modified')
         if (lm && !Number.isNaN(Date.parse(lm))) stt.mtime = new Date(lm)
-        collected.push({ rel: name, abs: '', st: stt, data, url: src })
-        hash.update(`url ${src} ${sha256(data)}\n`)
+        const digest = hh.digest('hex')
+        this.hashes.set(file, digest)
+        collected.push({ rel: name, abs: file, st: stt, url: src })
+        hash.update(`url ${src} ${digest}\n`)
         continue
       }
       if (/^[a-z]+:\/\//.test(src) || src.startsWith('git@')) throw notImplemented('ERR_BUILD_ADD_REMOTE', `${up} of ${src} is not supported by this berthd (only http and https URLs with ADD)`)

@@ -15,6 +15,7 @@ import { invalid, isNotFoundErrno } from '../lib/errors.js'
 
 const MAX_ENTRIES = 1_000_000
 const MAX_PENDING = 16
+const SMALL_FILE = 1 << 20
 const UMASK = (() => { const m = process.umask(0); process.umask(m); return m })()
 
 /**
@@ -56,13 +57,25 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
       if (h.mtime) dirTimes.push([target, h.mtime])
       entry.resume()
     } else if (h.type === 'file' || h.type === 'contiguous-file') {
-      const chunks: Buffer[] = []
-      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
-      // Files are written a few at a time (the thread pool works in parallel); the tar is read on.
-      const writing = writeFile(target, chunks, mode, h.mtime, hashes)
-      pending.add(writing)
-      void writing.finally(() => pending.delete(writing)).catch(() => undefined)
-      if (pending.size >= MAX_PENDING) await Promise.race(pending)
+      if ((h.size ?? 0) > SMALL_FILE) {
+        // A large file streams to disk (never held in memory), hashed as it goes.
+        const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+        const hh = createHash('sha256')
+        try {
+          for await (const chunk of entry as AsyncIterable<Buffer>) { hh.update(chunk); await fh.write(chunk) }
+          if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
+          if (h.mtime) await fh.utimes(h.mtime, h.mtime)
+        } finally { await fh.close() }
+        hashes?.set(target, hh.digest('hex'))
+      } else {
+        const chunks: Buffer[] = []
+        for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
+        // Small files are written a few at a time (the thread pool works in parallel) while the tar is read on.
+        const writing = writeFile(target, chunks, mode, h.mtime, hashes)
+        pending.add(writing)
+        void writing.finally(() => pending.delete(writing)).catch(() => undefined)
+        if (pending.size >= MAX_PENDING) await Promise.race(pending)
+      }
     } else if (h.type === 'symlink') {
       await symlink(h.linkname ?? '', target)
       entry.resume()

@@ -7,11 +7,11 @@ import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { spawnSync } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { api, berth, BERTH, fixture, runCmd, startDaemon, type DaemonHandle, type RunResult } from './harness.js'
-import { dockerSuite } from './image-helpers.js'
+import { dockerSuite, makeTar } from './image-helpers.js'
 import { forceCleanup, listedContainerIds } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -260,6 +260,34 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /Step 2\/3 : COPY a\.txt \/a\.txt\n ---> Cache miss: the files it reads changed \(content or metadata\)\n/)
     assert.match(r.stdout, /Step 3\/3 : RUN cat \/a\.txt\n ---> Cache miss: the previous step was rebuilt \(new parent image\)\n/)
+  })
+
+  it('a hostile context never writes outside its directory; symlinks in it are followed in scope', async () => {
+    const outside = join(work, 'outside-target')
+    await mkdir(outside, { recursive: true })
+    const df = 'FROM busybox\nCOPY . /ctx/\n'
+    for (const [what, entries] of [
+      ['a .. entry', [{ name: 'Dockerfile', data: df }, { name: '../escaped', data: 'x' }]],
+      ['an absolute entry', [{ name: 'Dockerfile', data: df }, { name: `/${outside.slice(1)}/abs`, data: 'x' }]],
+      ['a file through a planted symlink', [{ name: 'Dockerfile', data: df }, { name: 'link', type: 'symlink', linkname: outside }, { name: 'link/through', data: 'x' }]],
+    ] as const) {
+      const r = await api(h, 'POST', '/build?t=bt-hostile', await makeTar(entries as never), { 'Content-Type': 'application/x-tar' })
+      assert.equal(r.status, 400, `${what}: ${r.status} ${r.body.toString()}`)
+    }
+    assert.deepEqual(await readdir(outside), [])
+    // A symlink in the context pointing out is resolved inside the context when copied.
+    const ok2 = await api(h, 'POST', '/build?t=bt-hostile', await makeTar([
+      { name: 'Dockerfile', data: 'FROM busybox\nCOPY passwd /copied\nRUN cat /copied\n' },
+      { name: 'passwd', type: 'symlink', linkname: '/etc/passwd' },
+    ]), { 'Content-Type': 'application/x-tar' })
+    tags.add('bt-hostile')
+    assert.equal(ok2.status, 200)
+    assert.match(ok2.body.toString(), /file not found in build context/)
+    // A large file (streamed to disk, not held in memory) is copied whole.
+    const big = Buffer.alloc(3 << 20, 'b')
+    const r3 = await api(h, 'POST', '/build?t=bt-hostile', await makeTar([{ name: 'Dockerfile', data: 'FROM busybox\nCOPY big /big\nRUN wc -c < /big\n' }, { name: 'big', data: big }]), { 'Content-Type': 'application/x-tar' })
+    assert.equal(r3.status, 200)
+    assert.match(r3.body.toString(), /"stream":"3145728\\n"/)
   })
 
   it('berth build: tags, -f outside the context, -q, --iidfile, --label, a Dockerfile on stdin', async () => {
