@@ -67,7 +67,7 @@ export class Engine {
       if (path) runtimes[name] = { name, path, root: join(opts.execRoot, 'runtime', name) }
     }
     const initPath = findBinary('catatonit') ?? findBinary('tini-static') ?? findBinary('tini')
-    this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
+    this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, events: this.events, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
     this.containers = new ContainerService({
       network: this.networks,
       store: new ContainerStore(opts.dataRoot),

@@ -8,6 +8,7 @@ import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
 import { hostResolvConf, hostRoutes, ip, ipBatch, iptablesRestore, iptablesSave, listLinks, listNetns, netnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
+import type { EventBus } from '../engine/events/bus.js'
 import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
 import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
@@ -71,7 +72,7 @@ export class NetworkService implements NetworkHooks {
   #rulesQueue: Promise<void> = Promise.resolve()
   #rulesWaiting: Promise<void> | undefined
 
-  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess }) {
+  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: EventBus }) {
     this.#dir = join(opts.dataRoot, 'networks')
     this.#tag = sha256(opts.dataRoot).slice(7, 13)
     this.#chains = chainsFor(this.#tag)
@@ -79,6 +80,11 @@ export class NetworkService implements NetworkHooks {
   }
 
   get #ctrs(): ContainerAccess { return this.opts.containers() }
+
+  /** Docker's network events: create, destroy, connect, disconnect (with the container's ID). */
+  #event(action: string, n: NetworkRecord, container?: string): void {
+    this.opts.events?.emit('network', action, n.id, { name: n.name, type: n.driver, ...(container ? { container } : {}) })
+  }
 
   // ---- start-up
 
@@ -242,6 +248,7 @@ export class NetworkService implements NetworkHooks {
         rec.bridge = br
       }
       await this.#save(rec)
+      this.#event('create', rec)
       return { id: rec.id, warning: '' }
     } finally {
       held.release()
@@ -264,6 +271,7 @@ export class NetworkService implements NetworkHooks {
     if (this.endpointsOn(n.id).length) throw new EngineError('Forbidden', 'ERR_NETWORK_IN_USE', `error while removing network: network ${n.name} id ${n.id} has active endpoints`)
     await rm(join(this.#dir, `${n.id}.json`), { force: true })
     this.#nets.delete(n.id)
+    this.#event('destroy', n)
   }
 
   /** Remove the unused user networks; returns their names. */
@@ -413,6 +421,7 @@ export class NetworkService implements NetworkHooks {
       const r = await ip(['netns', 'del', st.netns])
       if (r.code !== 0 && !/No such file/.test(r.stderr)) this.opts.log(`netns del ${st.netns}: ${r.stderr.trim()}`)
     }
+    for (const ep of st.endpoints) { const n = this.#nets.get(ep.networkId); if (n) this.#event('disconnect', n, id) }
     const used = this.#usedNetworks()
     const idle = [...new Set(st.endpoints.map((e) => e.networkId))].filter((n) => !used.has(n))
     // The rules go first (awaited); the bridges after, in the background: deleting a bridge takes
@@ -511,6 +520,7 @@ export class NetworkService implements NetworkHooks {
       await this.#maybeDropBridge(n.id)
       throw err
     }
+    this.#event('connect', n, rec.id)
     return fresh
   }
 
@@ -594,6 +604,7 @@ export class NetworkService implements NetworkHooks {
       if (st.endpoints[0] === ep && st.ports.length) throw notImplemented('ERR_DISCONNECT', 'disconnecting a container from the network its published ports use is not supported by this berthd')
       st.endpoints = st.endpoints.filter((e) => e !== ep)
       await ip(['link', 'del', ep.hostVeth])
+      this.#event('disconnect', n, rec.id)
       await this.#maybeDropBridge(n.id)
       await this.#syncRules()
     }

@@ -364,6 +364,18 @@ dockerSuite('docker CLI: networks', () => {
     await assertClean('after crash and rm')
   })
 
+  it('network events: create, connect, disconnect, destroy', async () => {
+    const since = (Date.now() / 1000 - 1).toFixed(3)
+    const id = await netCreate('evnet')
+    await ok('run', '--rm', '--name', 'evc', '--network', 'evnet', 'busybox', 'true')
+    await ok('network', 'rm', 'evnet')
+    nets.delete('evnet')
+    const until = (Date.now() / 1000 + 1).toFixed(3)
+    const out = await ok('events', '--since', since, '--until', until, '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}')
+    const mine = out.trim().split('\n').filter((l) => l.includes(id))
+    assert.deepEqual(mine.map((l) => l.split(' ')[0]), ['create', 'connect', 'disconnect', 'destroy'], out)
+  })
+
   it('network rm and prune', async () => {
     await netCreate('p1', '--label', 'x=1')
     await netCreate('p2')
