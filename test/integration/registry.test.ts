@@ -204,13 +204,30 @@ dockerSuite('registry: pull, push, login, search', () => {
     assert.doesNotMatch(pull, /Pull complete/)
   })
 
+  it('layers present locally are not downloaded again', async () => {
+    const base = await busyboxLayer()
+    const l2 = await makeTar([{ name: 'hello.txt', data: 'hello from layer 2\n' }])
+    const l3b = await makeTar([{ name: 'other.txt', data: 'a different top layer\n' }])
+    const { archive, ids } = await makeImageArchive([{ layers: [base, l2, l3b], tag: `${reg.host}/it/sibling:1`, config: { config: { Cmd: ['cat', '/other.txt'], Env: ['PATH=/bin'] } } }])
+    await writeFile(join(work, 'sibling.tar'), archive)
+    await ok('docker', 'load', '-i', join(work, 'sibling.tar'))
+    await ok('docker', 'push', `${reg.host}/it/sibling:1`)
+    await ok('docker', 'rmi', `${reg.host}/it/sibling:1`)
+    const pull = await ok('docker', 'pull', `${reg.host}/it/sibling:1`)
+    assert.equal((pull.match(/: Already exists$/gm) ?? []).length, 2, pull)
+    assert.equal((pull.match(/: Pull complete$/gm) ?? []).length, 1, pull)
+    assert.equal(await imageId(`${reg.host}/it/sibling:1`), ids[0])
+    if (isRoot) assert.equal(await ok('docker', 'run', '--rm', `${reg.host}/it/sibling:1`), 'a different top layer\n')
+    await ok('docker', 'rmi', `${reg.host}/it/sibling:1`)
+  })
+
   it('berth push (layers already exist, cross-repo mount) and berth pull give back the same image', async () => {
     const name = `${reg.host}/it/other:2`
     await ok('berth', 'tag', `${reg.host}/it/multi:1`, name)
     const push = await ok('berth', 'push', name)
     assert.match(push, new RegExp(`The push refers to repository \\[${reg.host}/it/other\\]`))
     // The layers came from it/multi on the same registry: mounted, not uploaded again.
-    assert.equal((push.match(/: Mounted from it\/multi$/gm) ?? []).length, 3, push)
+    assert.equal((push.match(/: Mounted from it\/(multi|sibling)$/gm) ?? []).length, 3, push)
     assert.match(push, /^2: digest: sha256:[a-f0-9]{64} size: \d+$/m)
     const again = await ok('berth', 'push', name)
     assert.equal((again.match(/: Layer already exists$/gm) ?? []).length, 3, again)
