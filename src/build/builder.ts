@@ -6,6 +6,7 @@
  * root filesystem and commit it. Each step is looked up in the build cache first (cache.ts).
  * Progress goes out as Docker's JSON stream messages through `emit`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, mkdtemp, open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises'
@@ -89,6 +90,9 @@ const DEFAULT_SHELL = ['/bin/sh', '-c']
 
 let sweeping: Promise<void> | undefined
 
+/** The stage a step runs in: where its output goes and its step counter. */
+const stageOutput = new AsyncLocalStorage<{ sink: { buf: string[]; live: boolean; done: boolean }; step: number }>()
+
 /** Run a build; returns the final image ID. Errors are thrown (the route turns them into errorDetail). */
 export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, opts: BuildOptions, emit: (m: BuildMessage) => void): Promise<Digest> {
   const out = (s: string) => { if (!opts.quiet) emit({ stream: s }) }
@@ -126,15 +130,20 @@ class Build {
   readonly hashes = new Map<string, string>()
   ignore: IgnorePattern[] = []
   escape = '\\'
-  step = 0
   total = 0
   metaArgs = new Map<string, string | undefined>()
-  stageImages = new Map<number, Digest>()
+  readonly stagePromises = new Map<number, Promise<Digest>>()
+  /** Aborted by the client going away or by the first failing stage (the others stop). */
+  readonly abort = new AbortController()
+  readonly signal: AbortSignal
   usedArgs = new Set<string>()
   /** Containers made for reading images (COPY --from), removed at the end. */
   readers = new Map<string, string>()
 
-  constructor(readonly deps: BuilderDeps, readonly opts: BuildOptions, readonly out: (s: string) => void, readonly ctxDir: string) {
+  readonly opts: BuildOptions
+  constructor(readonly deps: BuilderDeps, opts: BuildOptions, readonly rawOut: (s: string) => void, readonly ctxDir: string) {
+    this.signal = opts.signal ? AbortSignal.any([opts.signal, this.abort.signal]) : this.abort.signal
+    this.opts = { ...opts, signal: this.signal }
     this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'))
   }
 
@@ -223,16 +232,43 @@ class Build {
     visit(stages[targetIdx]!)
     const order = stages.filter((s) => needed.has(s.index))
     this.total = order.reduce((n, s) => n + 1 + s.instructions.length, 0)
-    let last: Digest | undefined
-    for (const s of order) {
-      last = await this.buildStage(s, (ref) => byName(ref, s.index))
-      this.stageImages.set(s.index, last)
+    // Stages run concurrently, each waiting only for the stages it uses (FROM, COPY --from).
+    // Their output is kept in Dockerfile order: a stage's lines are held until the stages before
+    // it have finished printing. Step numbers are fixed in advance.
+    const sinks = order.map(() => ({ buf: [] as string[], live: false, done: false }))
+    let head = 0
+    const flush = () => {
+      while (head < order.length) {
+        const k = sinks[head]!
+        for (const x of k.buf.splice(0)) this.rawOut(x)
+        k.live = true
+        if (!k.done) break
+        head++
+      }
     }
+    flush()
+    let firstErr: { err: unknown } | undefined
+    let failedAt = -1
+    let offset = 0
+    order.forEach((s, i) => {
+      const step = offset
+      offset += 1 + s.instructions.length
+      const p = stageOutput.run({ sink: sinks[i]!, step }, () => this.buildStage(s, (ref) => byName(ref, s.index)))
+      this.stagePromises.set(s.index, p)
+      p.then(() => { sinks[i]!.done = true; flush() }, (err: unknown) => {
+        sinks[i]!.done = true
+        if (!firstErr) { firstErr = { err }; failedAt = i; this.abort.abort(err) }
+      })
+    })
+    await Promise.allSettled(this.stagePromises.values())
+    if (firstErr) {
+      for (let j = head; j <= failedAt; j++) for (const x of sinks[j]!.buf.splice(0)) this.rawOut(x)
+      throw firstErr.err
+    }
+    const last = await this.stagePromises.get(order.at(-1)!.index)!
     const unused = Object.keys(this.opts.buildArgs).filter((k) => !this.usedArgs.has(k) && !this.metaArgs.has(k) && !BUILTIN_ARGS.has(k))
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`)
-    const id = last!
-    this.stepTimes.push(`${this.step}:${Math.round(performance.now() - this.#stepStart)}`)
-    this.deps.log(`build step times (ms): ${this.stepTimes.join(' ')}`)
+    const id = last
     emit({ aux: { ID: id } })
     this.out(`Successfully built ${shortId(id)}\n`)
     for (const t of this.opts.tags) {
@@ -266,14 +302,18 @@ class Build {
     })
   }
 
-  stepTimes: string[] = []
-  #stepStart = 0
   stepHeader(original: string): void {
-    const t = performance.now()
-    if (this.step > 0) this.stepTimes.push(`${this.step}:${Math.round(t - this.#stepStart)}`)
-    this.#stepStart = t
-    this.step++
-    this.out(`Step ${this.step}/${this.total} : ${original}\n`)
+    if (this.signal.aborted) throw this.signal.reason
+    const ctx = stageOutput.getStore()!
+    ctx.step++
+    this.out(`Step ${ctx.step}/${this.total} : ${original}\n`)
+  }
+
+  /** Output of the running stage (held back while an earlier stage still prints). */
+  out(s: string): void {
+    const ctx = stageOutput.getStore()
+    if (!ctx || ctx.sink.live) this.rawOut(s)
+    else ctx.sink.buf.push(s)
   }
 
   async buildStage(s: Stage, stageRef: (ref: string) => Stage | undefined): Promise<Digest> {
@@ -291,7 +331,7 @@ class Build {
       this.out(' ---> \n')
     } else {
       let img
-      if (dep) img = this.deps.images.store.get(this.stageImages.get(dep.index)!)!
+      if (dep) img = this.deps.images.store.get(await this.stagePromises.get(dep.index)!)!
       else {
         try {
           img = this.deps.images.resolve(baseName)
@@ -658,7 +698,7 @@ class Build {
     if (fromFlag) {
       const ref = processWord(fromFlag, this.metaEnv(), this.escape)
       const s = stageRef(ref)
-      const imageId = s ? this.stageImages.get(s.index) : this.deps.images.resolve(ref).record.id
+      const imageId = s ? await this.stagePromises.get(s.index) : this.deps.images.resolve(ref).record.id
       if (!imageId) throw invalid('ERR_BUILD_STAGE', `invalid from flag value ${ref}`)
       srcRoot = await this.imageRoot(imageId)
       ignore = []

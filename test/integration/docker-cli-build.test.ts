@@ -262,6 +262,25 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.match(r.stdout, /Step 3\/3 : RUN cat \/a\.txt\n ---> Cache miss: the previous step was rebuilt \(new parent image\)\n/)
   })
 
+  it('independent stages build concurrently, print in Dockerfile order, and a failure stops the others', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox AS a\nRUN sleep 3 && echo a > /a\n\nFROM busybox AS b\nRUN sleep 3 && echo b > /b\n\nFROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\nCMD ["cat", "/a", "/b"]\n' })
+    const t0 = Date.now()
+    const r = await build(['--no-cache', '-t', 'bt-parallel', dir])
+    const took = Date.now() - t0
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(took < 5800, `two 3 s stages took ${took} ms: not concurrent`)
+    const numbers = r.stdout.split('\n').filter((l) => l.startsWith('Step ')).map((l) => Number(/^Step (\d+)\//.exec(l)![1]))
+    assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6, 7, 8])
+    assert.equal(await ok('run', '--rm', 'bt-parallel'), 'a\nb\n')
+    const failing = await ctx({ Dockerfile: 'FROM busybox AS a\nRUN exit 5\n\nFROM busybox AS b\nRUN sleep 60\n\nFROM busybox\nCOPY --from=a / /a\nCOPY --from=b / /b\n' })
+    const before = new Set(await listedContainerIds(h))
+    const t1 = Date.now()
+    const f = await build(['--no-cache', failing])
+    assert.equal(f.code, 5, f.stdout + f.stderr)
+    assert.ok(Date.now() - t1 < 30_000, 'the sleeping stage was not stopped')
+    assert.deepEqual((await listedContainerIds(h)).filter((id) => !before.has(id)), [])
+  })
+
   it('a hostile context never writes outside its directory; symlinks in it are followed in scope', async () => {
     const outside = join(work, 'outside-target')
     await mkdir(outside, { recursive: true })
