@@ -463,6 +463,8 @@ esac
     const out = await ok('berth', 'search', `${reg.host}/it/`)
     assert.match(out, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL$/m)
     assert.match(out, new RegExp(`^${reg.host}/it/multi\\s`, 'm'))
+    assert.equal(out, await ok('docker', 'search', `${reg.host}/it/`))
+    assert.equal(await ok('berth', 'search', '--no-trunc', '--filter', 'is-official=false', `${reg.host}/it/m`), await ok('docker', 'search', '--no-trunc', '--filter', 'is-official=false', `${reg.host}/it/m`))
     const d = await ok('docker', 'search', '--format', '{{.Name}}', '--limit', '2', `${reg.host}/it/`)
     assert.equal(d.trim().split('\n').length, 2, d)
     const r = await api(h, 'GET', `/distribution/${reg.host}/it/plat:multi/json`)

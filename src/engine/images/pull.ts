@@ -77,7 +77,7 @@ function translateError(err: unknown, ref: Reference, hadCreds: boolean): unknow
 
 interface Resolved { digest: string; configDesc: Descriptor; layers: Descriptor[] }
 
-async function resolveManifest(client: RegistryClient, ref: Reference, platform: Platform, explicitPlatform: boolean): Promise<Resolved> {
+async function resolveManifest(client: RegistryClient, ref: Reference, platform: Platform): Promise<Resolved> {
   const tagOrDigest = ref.digest ?? ref.tag ?? 'latest'
   let topDigest = ref.digest
   if (!topDigest) {
@@ -92,7 +92,6 @@ async function resolveManifest(client: RegistryClient, ref: Reference, platform:
     if (isIndex(m.mediaType)) throw invalid('ERR_BAD_MANIFEST', `invalid manifest for ${familiarString(ref)}: nested index`)
   }
   const im = parseImageManifest(m.bytes, familiarString(ref))
-  void explicitPlatform
   return { digest, configDesc: im.config, layers: im.layers }
 }
 
@@ -117,7 +116,7 @@ async function pullOne(deps: ImageDeps, clients: RegistryClient[], ref: Referenc
   let client: RegistryClient
   try {
     let picked: RegistryClient | undefined
-    resolved = await firstAnswer(clients, async (c) => { const r = await resolveManifest(c, ref, platform, !!opts.platform); picked = c; return r })
+    resolved = await firstAnswer(clients, async (c) => { const r = await resolveManifest(c, ref, platform); picked = c; return r })
     client = picked!
     opts.progress({ status: `Pulling from ${ref.path}`, id: tagOrDigest })
     configBytes = Buffer.concat(await collect(client.readBlob(ref.path, resolved.configDesc.digest, resolved.configDesc.size), MAX_CONFIG))
@@ -216,12 +215,12 @@ async function downloadLayers(
   const limiter = new Limiter(Math.max(1, opts.settings.maxConcurrentDownloads))
   const p = opts.progress
   const need: boolean[] = chain.map((c) => !deps.layers.has(c))
-  // The first missing layer at or after i decides; the same blob twice is downloaded once.
-  const seen = new Map<string, Promise<StagedLayer>>()
+  // The same blob twice in one image is downloaded once.
+  const announced = new Set<string>()
   for (let i = 0; i < descs.length; i++) {
     const id = shortDigest(descs[i]!.digest)
     if (!need[i]) p(statusMsg(id, 'Already exists'))
-    else if (!seen.has(descs[i]!.digest)) { p(statusMsg(id, 'Pulling fs layer')); seen.set(descs[i]!.digest, undefined as never) }
+    else if (!announced.has(descs[i]!.digest)) { p(statusMsg(id, 'Pulling fs layer')); announced.add(descs[i]!.digest) }
   }
   const controller = new AbortController()
   const onAbort = () => controller.abort(opts.signal?.reason)
