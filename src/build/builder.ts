@@ -174,7 +174,7 @@ class Build {
     }
     for (const ign of [`${dfPath}.dockerignore`, '.dockerignore']) {
       try {
-        this.ignore = parseDockerignore(await readFile(join(this.ctxDir, ign), 'utf8'))
+        this.ignore = parseDockerignore(await readFile(this.ctxDir + await followInScope(this.ctxDir, ign), 'utf8'))
         break
       } catch (err) { if (!isNotFoundErrno(err)) throw err }
     }

@@ -48,4 +48,19 @@ export class BuildCache {
     if (same.some((e) => e.key === key)) return 'the files it reads changed (content or metadata)'
     return 'the instruction or the stage configuration changed'
   }
+
+  /** Drop entries: all of them, or those whose image is gone. Returns the dropped entry IDs. */
+  async prune(all: boolean, exists: (id: Digest) => boolean): Promise<string[]> {
+    this.#index = undefined
+    const idx = await this.#load()
+    const dropped: string[] = []
+    for (const [id, e] of Object.entries(idx.entries)) {
+      if (all || !exists(e.image)) { delete idx.entries[id]; dropped.push(id) }
+    }
+    if (dropped.length) {
+      this.#writing = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
+      await this.#writing
+    }
+    return dropped
+  }
 }

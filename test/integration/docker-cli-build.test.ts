@@ -171,6 +171,12 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     const nc = await build(['--no-cache', '-t', 'bt-cache:1', dir])
     assert.equal(nc.code, 0, nc.stderr)
     assert.doesNotMatch(nc.stdout, /Using cache/)
+    // docker builder prune -a drops the cache index: the next build runs every step.
+    const pr = await runCmd('docker', ['builder', 'prune', '-af'], { host: h.host, env: { DOCKER_BUILDKIT: '0' } })
+    assert.equal(pr.code, 0, pr.stderr)
+    const after = await build(['-t', 'bt-cache:1', dir])
+    assert.equal(after.code, 0, after.stderr)
+    assert.doesNotMatch(after.stdout, /Using cache/)
   })
 
   it('.dockerignore excludes files from the context (and the COPY that names one fails)', async () => {

@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import type { Daemon } from '../../daemon/daemon.js'
+import { BuildCache } from '../../build/cache.js'
 import { BuildStepError, runBuild, type BuildMessage, type BuildOptions } from '../../build/builder.js'
 import { findEngineError, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream } from '../http.js'
@@ -65,7 +67,14 @@ export function buildRoutes(r: Router, d: Daemon): void {
     ctx.res.end()
   })
 
-  r.add('POST', '/build/prune', () => {
-    throw notImplemented('ERR_BUILD_PRUNE', 'build cache prune is not supported by this berthd yet (intermediate images are removed with docker image prune)')
+  // The classic builder's cache is the index of step → image; the intermediate images are
+  // ordinary images (docker image prune removes them). Prune drops index entries: with all=1
+  // every entry, otherwise those whose image is gone. Filters are not supported.
+  r.add('POST', '/build/prune', async (ctx) => {
+    const filters = ctx.query.get('filters')
+    if (filters && filters !== '{}') throw notImplemented('ERR_BUILD_PRUNE_FILTERS', 'build cache prune filters are not supported by this berthd')
+    const cache = new BuildCache(join(d.config.dataRoot, 'build-cache'))
+    const dropped = await cache.prune(boolParam(ctx.query, 'all'), (id) => !!d.engine.images.store.get(id))
+    return { CachesDeleted: dropped.map((id) => id.replace(/^sha256:/, '')), SpaceReclaimed: 0 }
   })
 }
