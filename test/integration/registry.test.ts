@@ -202,6 +202,9 @@ dockerSuite('registry: pull, push, login, search', () => {
     const pull = await ok('docker', 'pull', `${reg.host}/it/multi:1`)
     assert.match(pull, new RegExp(`^Status: Image is up to date for ${reg.host}/it/multi:1$`, 'm'))
     assert.doesNotMatch(pull, /Pull complete/)
+    // berth prints what docker prints.
+    assert.equal(await ok('berth', 'pull', `${reg.host}/it/multi:1`), pull)
+    assert.equal(await ok('berth', 'pull', '-q', `${reg.host}/it/multi:1`), await ok('docker', 'pull', '-q', `${reg.host}/it/multi:1`))
   })
 
   it('layers present locally are not downloaded again', async () => {
