@@ -684,8 +684,11 @@ class Build {
       destRaw = posix.join(st.config.WorkingDir || '/', destRaw)
       if ((destGiven.endsWith('/') || destGiven === '.') && !destRaw.endsWith('/')) destRaw += '/'
     }
-    const chown = flagValue(ins, 'chown')
-    const chmodS = flagValue(ins, 'chmod')
+    // Flags are substituted too (`--chown=$UID:$GID`).
+    const chownRaw = flagValue(ins, 'chown')
+    const chown = chownRaw === undefined ? undefined : this.word(st, chownRaw)
+    const chmodRaw = flagValue(ins, 'chmod')
+    const chmodS = chmodRaw === undefined ? undefined : this.word(st, chmodRaw)
     let chmodV: number | undefined
     if (chmodS !== undefined) {
       if (!/^[0-7]{3,4}$/.test(chmodS)) throw invalid('ERR_BUILD_CHMOD', `invalid chmod parameter: ${chmodS}`)

@@ -96,7 +96,8 @@ dockerSuite('docker build (classic builder) and berth build', () => {
         'WORKDIR /opt',
         'WORKDIR app',
         'COPY --from=builder /out/ ./built/',
-        'COPY --chmod=755 --chown=1000:1000 app/main.sh ./',
+        'ARG OWNER=1000',
+        'COPY --chmod=755 --chown=${OWNER}:1000 app/main.sh ./',
         'COPY app/*.txt ./',
         'EXPOSE 8080 9000/udp',
         'VOLUME ["/data"]',
@@ -111,7 +112,7 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     })
     const r = await build(['-t', 'bt-multi:1', '-t', 'bt-multi:2', dir])
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    assert.match(r.stdout, /^Step 1\/24 : FROM \$\{BASE\} AS builder$/m)
+    assert.match(r.stdout, /^Step 1\/25 : FROM \$\{BASE\} AS builder$/m)
     assert.match(r.stdout, /^built 1\.0$/m)
     assert.match(r.stdout, /^ ---> Running in [0-9a-f]{12}$/m)
     assert.match(r.stdout, /^Removing intermediate container [0-9a-f]{12}$/m)
@@ -337,5 +338,16 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.match(viaStdin.stdout, /^from-stdin$/m)
     const fail = await berth(h, 'build', '-f', join(work, 'nope'), dir)
     assert.equal(fail.code, 1)
+    // A tarball as the context, and --rm=false keeps the RUN container.
+    const tdir = await ctx({ Dockerfile: 'FROM busybox\nRUN echo kept > /kept\n' })
+    assert.equal(spawnSync('tar', ['-cf', join(work, 'ctx.tar'), '-C', tdir, '.']).status, 0)
+    const before = new Set(await listedContainerIds(h))
+    tags.add('bt-tarball')
+    const t = await berth(h, 'build', '--rm=false', '--no-cache', '-t', 'bt-tarball', join(work, 'ctx.tar'))
+    assert.equal(t.code, 0, t.stdout + t.stderr)
+    assert.doesNotMatch(t.stdout, /Removing intermediate container/)
+    const kept = (await listedContainerIds(h)).filter((id) => !before.has(id))
+    assert.equal(kept.length, 1)
+    await api(h, 'DELETE', `/containers/${kept[0]}?force=1`)
   })
 })
