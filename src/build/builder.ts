@@ -520,18 +520,42 @@ class Build {
     this.out(` ---> ${shortId(id)}\n`)
   }
 
+  #sources: Set<string> | undefined | null = null
+  /**
+   * With `--cache-from`, as the classic builder does, only those images (and their parents) are
+   * cache sources, not the whole local cache. Undefined: every cached step counts.
+   */
+  cacheSources(): Set<string> | undefined {
+    if (this.#sources !== null) return this.#sources
+    if (this.opts.cacheFrom.length === 0) return (this.#sources = undefined)
+    const set = new Set<string>()
+    for (const ref of this.opts.cacheFrom) {
+      let img
+      try { img = this.deps.images.resolve(ref) } catch (err) {
+        if (err instanceof EngineError && err.kind === 'NotFound') { this.rawOut(`Note: --cache-from ${ref}: no such image here; ignored\n`); continue }
+        throw err
+      }
+      for (let id: string | undefined = img.record.id; id && !set.has(id); id = this.deps.images.store.get(id)?.record.parent) set.add(id)
+    }
+    return (this.#sources = set)
+  }
+
   async tryCache(st: StageState, key: string, contentHash: string): Promise<boolean> {
     const parent = st.imageId ?? 'scratch'
     if (this.opts.noCache) return false
     const hit = await this.cache.get(parent, key, contentHash)
-    if (hit && this.deps.images.store.get(hit)) {
+    const allowed = this.cacheSources()
+    if (hit && this.deps.images.store.get(hit) && (!allowed || allowed.has(hit))) {
       this.out(' ---> Using cache\n')
       this.out(` ---> ${shortId(hit)}\n`)
       st.imageId = hit
       st.config = structuredClone(this.deps.images.store.get(hit)!.config.config ?? {})
       return true
     }
-    if (this.opts.explainCache) this.out(` ---> Cache miss: ${await this.cache.explain(parent, key, contentHash, (id) => !!this.deps.images.store.get(id))}\n`)
+    if (this.opts.explainCache) {
+      const why = hit && allowed && !allowed.has(hit) && this.deps.images.store.get(hit) ? 'the cached image is not from the --cache-from images' : await this.cache.explain(parent, key, contentHash, (id) => !!this.deps.images.store.get(id))
+      this.out(` ---> Cache miss: ${why}\n`)
+    }
     return false
   }
 

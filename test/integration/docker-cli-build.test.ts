@@ -168,6 +168,12 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     await chmod(join(dir, 'a.txt'), 0o600)
     const moded = await build(['-t', 'bt-cache:1', dir])
     assert.equal(moded.stdout.match(/Using cache/g)?.length, 2)
+    // --cache-from limits the cache to those images and their parents.
+    const from = await build(['--cache-from', 'bt-cache:1', '-t', 'bt-cache:1', dir])
+    assert.equal(from.stdout.match(/Using cache/g)?.length, 5, from.stdout)
+    const other = await build(['--cache-from', 'busybox', '-t', 'bt-cache:other', dir])
+    assert.equal(other.code, 0, other.stderr)
+    assert.doesNotMatch(other.stdout, /Using cache/)
     // --no-cache runs everything.
     const nc = await build(['--no-cache', '-t', 'bt-cache:1', dir])
     assert.equal(nc.code, 0, nc.stderr)
