@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import type { ContainerRecord } from '../engine/containers/types.js'
 import { conflict, EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
 import { sha256 } from '../lib/digest.js'
@@ -40,6 +41,9 @@ const PREDEFINED = ['bridge', 'host', 'none']
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 const DEFAULT_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']
 
+/** How long an idle network keeps its bridge and rules. */
+const IDLE_MS = Number(process.env.BERTH_NET_IDLE_MS ?? 2000)
+
 const mtuOf = (n: NetworkRecord): number => Number(n.options['com.docker.network.driver.mtu'] ?? 1500) || 1500
 
 /** BERTH_NET_TIMING=1: log the time of each container's network set-up and tear-down. */
@@ -70,6 +74,8 @@ export class NetworkService implements NetworkHooks {
   #ports = new PortReservations()
   #dns: DnsServer
   #rulesQueue: Promise<void> = Promise.resolve()
+  /** Networks no container uses any more, whose bridge and rules are kept until the timer. */
+  #idle = new Map<string, NodeJS.Timeout>()
   #rulesWaiting: Promise<void> | undefined
 
   constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: EventBus }) {
@@ -91,6 +97,7 @@ export class NetworkService implements NetworkHooks {
   /** Load the networks; create the predefined ones at the first start. */
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 })
+    process.once('exit', () => this.#exitCleanup())
     this.#hostNameservers = (await hostResolvConf()).split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((x): x is string => !!x && !x.includes(':'))
     for (const f of await readdir(this.#dir)) {
       if (!f.endsWith('.json')) { if (f.includes('.berth-tmp-')) await rm(join(this.#dir, f), { force: true }); continue }
@@ -267,6 +274,7 @@ export class NetworkService implements NetworkHooks {
   async remove(ref: string): Promise<void> {
     const n = this.resolveNetwork(ref)
     if (PREDEFINED.includes(n.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `${n.name} is a pre-defined network and cannot be removed`)
+    if (this.#idle.has(n.id)) await this.#maybeDropBridge(n.id)
     await using _ = await this.#netLocks.acquire(n.id)
     if (this.endpointsOn(n.id).length) throw new EngineError('Forbidden', 'ERR_NETWORK_IN_USE', `error while removing network: network ${n.name} id ${n.id} has active endpoints`)
     await rm(join(this.#dir, `${n.id}.json`), { force: true })
@@ -424,18 +432,46 @@ export class NetworkService implements NetworkHooks {
     for (const ep of st.endpoints) { const n = this.#nets.get(ep.networkId); if (n) this.#event('disconnect', n, id) }
     const used = this.#usedNetworks()
     const idle = [...new Set(st.endpoints.map((e) => e.networkId))].filter((n) => !used.has(n))
-    // The rules go first (awaited); the bridges after, in the background: deleting a bridge takes
-    // the kernel ~60 ms, and the next endpoint on that network waits for it under the lock.
-    if (st.ports.length || idle.length) await this.#syncRules()
-    for (const n of idle) void this.#maybeDropBridge(n).catch((e) => this.opts.log(`bridge removal: ${String(e)}`))
+    if (st.ports.length) await this.#syncRules()
+    // An idle network keeps its bridge and rules a little while (a `run --rm` loop does not pay
+    // for them at every container), then they go, in the background: deleting a bridge takes the
+    // kernel ~60 ms, and the next endpoint on that network waits for it under the lock.
+    for (const n of idle) this.#linger(n)
+  }
+
+  #linger(netId: string): void {
+    clearTimeout(this.#idle.get(netId))
+    const t = setTimeout(() => void this.#maybeDropBridge(netId).catch((e) => this.opts.log(`bridge removal: ${String(e)}`)), IDLE_MS)
+    t.unref()
+    this.#idle.set(netId, t)
+  }
+
+  /**
+   * At process exit (after a graceful stop): the idle bridges and, when no container uses a
+   * network, Berth's chains go now, synchronously, so a stopped berthd leaves nothing behind.
+   */
+  #exitCleanup(): void {
+    if (this.#idle.size === 0) return
+    const used = this.#usedNetworks()
+    for (const id of this.#idle.keys()) {
+      const n = this.#nets.get(id)
+      if (n && !used.has(id)) spawnSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' })
+    }
+    if (!this.#jumps) return
+    const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
+    const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), 'keep') : removalFor(this.#chains)
+    spawnSync('iptables-restore', ['-w', '--noflush'], { input, stdio: ['pipe', 'ignore', 'ignore'] })
   }
 
   async #maybeDropBridge(netId: string): Promise<void> {
     await using _ = await this.#netLocks.acquire(netId)
     const n = this.#nets.get(netId)
+    clearTimeout(this.#idle.get(netId))
+    this.#idle.delete(netId)
     if (!n || this.#usedNetworks().has(netId) || !this.#bridges.has(n.bridge)) return
     this.#dns.close(n.gateway)
     this.#bridges.delete(n.bridge)
+    await this.#syncRules()
     const r = await ip(['link', 'del', n.bridge])
     if (r.code !== 0) this.opts.log(`bridge del ${n.bridge}: ${r.stderr.trim()}`)
   }
@@ -482,6 +518,8 @@ export class NetworkService implements NetworkHooks {
     {
       await using _ = await this.#netLocks.acquire(n.id)
       if (!this.#nets.has(n.id)) throw notFound('ERR_NETWORK_NOT_FOUND', `network ${n.name} not found`)
+      clearTimeout(this.#idle.get(n.id))
+      this.#idle.delete(n.id)
       const used = new Set<number>([parseIp(n.gateway)!])
       for (const x of this.endpointsOn(n.id)) used.add(parseIp(x.ep.ip)!)
       let addr: number | undefined
@@ -538,8 +576,20 @@ export class NetworkService implements NetworkHooks {
     return p
   }
 
+  #activePorts(): ActivePort[] {
+    const ports: ActivePort[] = []
+    for (const st of this.#active.values()) {
+      const ep = st.endpoints[0]
+      if (!ep) continue
+      const n = this.#nets.get(ep.networkId)
+      for (const p of st.ports) ports.push({ ...p, containerIp: ep.ip, bridge: n?.bridge ?? '' })
+    }
+    return ports
+  }
+
   async #writeRules(): Promise<void> {
     const used = this.#usedNetworks()
+    for (const id of this.#idle.keys()) used.add(id)
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
     if (nets.length === 0) {
       if (this.#jumps) {
@@ -548,13 +598,7 @@ export class NetworkService implements NetworkHooks {
       }
       return
     }
-    const ports: ActivePort[] = []
-    for (const st of this.#active.values()) {
-      const ep = st.endpoints[0]
-      if (!ep) continue
-      const n = this.#nets.get(ep.networkId)
-      for (const p of st.ports) ports.push({ ...p, containerIp: ep.ip, bridge: n?.bridge ?? '' })
-    }
+    const ports = this.#activePorts()
     await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? 'keep' : 'add'))
     this.#jumps = true
   }
