@@ -38,6 +38,18 @@ describe('Dockerfile parser', () => {
     assert.equal(after!.line, 9)
   })
 
+  it('accepts stage names in any case and refuses invalid ones', () => {
+    assert.equal(parseDockerfile('FROM busybox AS Builder\n').instructions.length, 1)
+    assert.throws(() => parseDockerfile('FROM busybox AS 1st\n'), /line 1: invalid name for build stage: "1st"/)
+  })
+
+  it('keeps JSON that does not parse as the shell form, and CRLF line ends', () => {
+    const df = parseDockerfile('FROM busybox\r\nCMD [not json]\r\nRUN echo a\r\n')
+    assert.equal(df.instructions[1]!.json, undefined)
+    assert.equal(df.instructions[1]!.args, '[not json]')
+    assert.equal(df.instructions[2]!.args, 'echo a')
+  })
+
   it('reads flags', () => {
     const df = parseDockerfile('FROM --platform=linux/amd64 busybox\nCOPY --from=base --chown=1:2 --chmod=755 a b\n')
     assert.deepEqual(df.instructions[1]!.flags, [{ name: 'from', value: 'base' }, { name: 'chown', value: '1:2' }, { name: 'chmod', value: '755' }])

@@ -154,7 +154,7 @@ function checkInstruction(ins: Instruction): void {
     case 'from': {
       const w = args.split(/\s+/).filter(Boolean)
       if (w.length !== 1 && !(w.length === 3 && w[1]!.toLowerCase() === 'as')) fail('FROM requires either one or three arguments')
-      if (w.length === 3 && !/^[a-z][a-z0-9-_.]*$/.test(w[2]!)) fail(`invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`)
+      if (w.length === 3 && !/^[a-z][a-z0-9-_.]*$/.test(w[2]!.toLowerCase())) fail(`invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`)
       break
     }
     case 'env': case 'label': case 'arg': case 'expose': case 'volume': case 'maintainer': case 'run': case 'cmd': case 'entrypoint': case 'shell': case 'onbuild':
