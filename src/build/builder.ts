@@ -632,12 +632,14 @@ class Build {
   }
 
   async runStep(st: StageState, ins: Instruction): Promise<void> {
+    requireNoBuildkitFlags(ins, [])
     let argv: string[]
     if (ins.json) argv = ins.json
     else {
       let script = ins.args.trim()
       if (ins.heredocs.length) {
         const only = ins.heredocs.length === 1 && /^<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?$/.test(script)
+        if (only && ins.heredocs[0]!.content.startsWith('#!')) throw notImplemented('ERR_BUILD_HEREDOC', `Dockerfile line ${ins.line}: a RUN heredoc with a #! interpreter line is not supported by this berthd (write the script with COPY and run it)`)
         script = only ? ins.heredocs[0]!.content : `${script}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`
       }
       argv = [...st.shell, script]
@@ -696,6 +698,7 @@ class Build {
   }
 
   async copyStep(st: StageState, ins: Instruction, stageRef: (ref: string) => Stage | undefined): Promise<void> {
+    requireNoBuildkitFlags(ins, ['from', 'chown', 'chmod', 'link'])
     const isAdd = ins.cmd === 'add'
     const up = ins.cmd.toUpperCase()
     const env = this.env(st)
@@ -963,6 +966,12 @@ class Build {
   releases: Array<() => void> = []
   holding: Array<Promise<unknown>> = []
   roots = new Map<string, string>()
+}
+
+/** Flags the parser knows but only BuildKit implements: refused, as the classic builder does. */
+function requireNoBuildkitFlags(ins: Instruction, supported: string[]): void {
+  const f = ins.flags.find((x) => !supported.includes(x.name))
+  if (f) throw invalid('ERR_BUILD_BUILDKIT_FLAG', `the --${f.name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`)
 }
 
 const BUILTIN_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'])

@@ -242,6 +242,11 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.notEqual(p.code, 0)
     // Before the first step, as Docker: an ordinary error answer (400), not a stream message.
     assert.match(p.stderr, /Error response from daemon: Dockerfile parse error line 3: unknown instruction: BOGUS/)
+    // BuildKit-only flags are refused, not ignored.
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=cache,target=/c true\n')
+    const bk = await build([dir])
+    assert.equal(bk.code, 1)
+    assert.match(bk.stderr, /the --mount option requires BuildKit/)
     const missing = await build(['-f', 'Nope.dockerfile', dir])
     assert.notEqual(missing.code, 0)
     assert.match(missing.stderr, /Nope\.dockerfile/)
