@@ -299,6 +299,16 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.deepEqual((await listedContainerIds(h)).filter((id) => !before.has(id)), [])
   })
 
+  it('--memory, --shm-size, --add-host and --network reach the RUN containers', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox\nRUN cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; df -k /dev/shm | tail -1; grep builder.test /etc/hosts; ls /sys/class/net\n' })
+    const r = await build(['--no-cache', '-m', '64m', '--shm-size', '32m', '--add-host', 'builder.test:10.1.2.3', '--network', 'none', dir])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^67108864$/m)
+    assert.match(r.stdout, /\s32768\s/)
+    assert.match(r.stdout, /^10\.1\.2\.3\s+builder\.test$/m)
+    assert.match(r.stdout, /^lo\n(?!eth)/m)
+  })
+
   it('a hostile context never writes outside its directory; symlinks in it are followed in scope', async () => {
     const outside = join(work, 'outside-target')
     await mkdir(outside, { recursive: true })
