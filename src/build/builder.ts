@@ -84,6 +84,8 @@ interface StageState {
   /** Declared ARGs and their values (undefined: declared without value). */
   args: Map<string, string | undefined>
   shell: string[]
+  /** MAINTAINER: the image's `author` (not part of the container config). */
+  author?: string
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c']
@@ -144,7 +146,7 @@ class Build {
   constructor(readonly deps: BuilderDeps, opts: BuildOptions, readonly rawOut: (s: string) => void, readonly ctxDir: string) {
     this.signal = opts.signal ? AbortSignal.any([opts.signal, this.abort.signal]) : this.abort.signal
     this.opts = { ...opts, signal: this.signal }
-    this.cache = new BuildCache(join(deps.dataRoot, 'build-cache'))
+    this.cache = BuildCache.for(join(deps.dataRoot, 'build-cache'))
   }
 
   async fileHash(path: string): Promise<string> {
@@ -511,8 +513,8 @@ class Build {
   /** A config-only image over the stage's current image (cached like every step). */
   async metaStep(st: StageState, text: string, author?: string): Promise<void> {
     const createdBy = `${st.shell === DEFAULT_SHELL ? '/bin/sh -c' : st.shell.join(' ')} #(nop)  ${text}`
-    if (author !== undefined) st.config.Author = author
-    const key = JSON.stringify({ createdBy, config: st.config })
+    if (author !== undefined) st.author = author
+    const key = JSON.stringify({ createdBy, config: st.config, author: st.author })
     if (await this.tryCache(st, key, '')) return
     const id = await this.deriveImage(st, undefined, createdBy, true)
     await this.cache.put(st.imageId ?? 'scratch', key, '', id)
@@ -549,7 +551,9 @@ class Build {
       this.out(' ---> Using cache\n')
       this.out(` ---> ${shortId(hit)}\n`)
       st.imageId = hit
-      st.config = structuredClone(this.deps.images.store.get(hit)!.config.config ?? {})
+      const img = this.deps.images.store.get(hit)!
+      st.config = structuredClone(img.config.config ?? {})
+      if (img.config.author) st.author = img.config.author
       return true
     }
     if (this.opts.explainCache) {
@@ -576,9 +580,9 @@ class Build {
     const config: ImageConfigFile = {
       ...pc,
       created,
-      ...(st.config.Author ? { author: String(st.config.Author) } : {}),
-      config: Object.fromEntries(Object.entries(st.config).filter(([k]) => k !== 'Author')),
-      container_config: { ...st.config, Cmd: [...st.shell, createdBy.replace(/^.*? #\(nop\) /, '#(nop) ')] },
+      ...(st.author ? { author: st.author } : {}),
+      config: structuredClone(st.config),
+      container_config: { ...structuredClone(st.config), Cmd: [...st.shell, createdBy.replace(/^.*? #\(nop\) /, '#(nop) ')] },
       history,
     }
     delete config.container
@@ -914,8 +918,9 @@ class Build {
           const config: ImageConfigFile = {
             ...pc,
             created,
-            config: Object.fromEntries(Object.entries(st.config).filter(([k]) => k !== 'Author')),
-            container_config: { ...st.config, Cmd: [...st.shell, nopText] },
+            ...(st.author ? { author: st.author } : {}),
+            config: structuredClone(st.config),
+            container_config: { ...structuredClone(st.config), Cmd: [...st.shell, nopText] },
             rootfs: { type: 'layers', diff_ids: [...(pc.rootfs?.diff_ids ?? []), staged.diffId] },
             history: [...(pc.history ?? []), { created, created_by: createdBy }],
           }

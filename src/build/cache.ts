@@ -11,14 +11,32 @@ import { sha256, type Digest } from '../lib/digest.js'
 interface Entry { parent: string; key: string; content: string; image: Digest }
 interface IndexFile { entries: Record<string, Entry> }
 
-export class BuildCache {
-  #index: IndexFile | undefined
-  #writing: Promise<void> = Promise.resolve()
-  constructor(readonly dir: string) {}
+const shared = new Map<string, BuildCache>()
 
-  async #load(): Promise<IndexFile> {
-    this.#index ??= (await readJson<IndexFile>(join(this.dir, 'index.json'))) ?? { entries: {} }
+/**
+ * One index per data root, shared by every build of the process: loaded once, changed in
+ * memory, written (atomically, one write at a time) after each change.
+ */
+export class BuildCache {
+  #index: Promise<IndexFile> | undefined
+  #writing: Promise<void> = Promise.resolve()
+  private constructor(readonly dir: string) {}
+
+  static for(dir: string): BuildCache {
+    let c = shared.get(dir)
+    if (!c) shared.set(dir, (c = new BuildCache(dir)))
+    return c
+  }
+
+  #load(): Promise<IndexFile> {
+    this.#index ??= readJson<IndexFile>(join(this.dir, 'index.json')).then((f) => f ?? { entries: {} })
     return this.#index
+  }
+
+  #persist(idx: IndexFile): Promise<void> {
+    const w = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
+    this.#writing = w.catch(() => undefined)
+    return w
   }
 
   static id(parent: string, key: string, content: string): string {
@@ -30,12 +48,9 @@ export class BuildCache {
   }
 
   async put(parent: string, key: string, content: string, image: Digest): Promise<void> {
-    // Reload first: another build may have written meanwhile.
-    this.#index = undefined
     const idx = await this.#load()
     idx.entries[BuildCache.id(parent, key, content)] = { parent, key, content, image }
-    this.#writing = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
-    await this.#writing
+    await this.#persist(idx)
   }
 
   /** Why a step missed: the closest entry under the same parent tells. */
@@ -51,16 +66,12 @@ export class BuildCache {
 
   /** Drop entries: all of them, or those whose image is gone. Returns the dropped entry IDs. */
   async prune(all: boolean, exists: (id: Digest) => boolean): Promise<string[]> {
-    this.#index = undefined
     const idx = await this.#load()
     const dropped: string[] = []
     for (const [id, e] of Object.entries(idx.entries)) {
       if (all || !exists(e.image)) { delete idx.entries[id]; dropped.push(id) }
     }
-    if (dropped.length) {
-      this.#writing = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
-      await this.#writing
-    }
+    if (dropped.length) await this.#persist(idx)
     return dropped
   }
 }

@@ -119,7 +119,12 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m)
     assert.match(r.stdout, /^Successfully tagged bt-multi:1$/m)
     assert.match(r.stdout, /^Successfully tagged bt-multi:2$/m)
+    // Built again: every step but the two FROMs comes from the cache, and the image is the same.
+    const again = await build(['-t', 'bt-multi:1', dir])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(again.stdout.match(/ ---> Using cache/g)?.length, 23, again.stdout)
     const img = await inspect('bt-multi:1')
+    assert.equal(`sha256:${/Successfully built ([0-9a-f]{12})/.exec(r.stdout)![1]}`, img.Id.slice(0, 19))
     const c = img.Config
     assert.deepEqual(c.Entrypoint, ['main.sh'])
     assert.deepEqual(c.Cmd, ['one', 'two'])

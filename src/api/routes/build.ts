@@ -73,7 +73,7 @@ export function buildRoutes(r: Router, d: Daemon): void {
   r.add('POST', '/build/prune', async (ctx) => {
     const filters = ctx.query.get('filters')
     if (filters && filters !== '{}') throw notImplemented('ERR_BUILD_PRUNE_FILTERS', 'build cache prune filters are not supported by this berthd')
-    const cache = new BuildCache(join(d.config.dataRoot, 'build-cache'))
+    const cache = BuildCache.for(join(d.config.dataRoot, 'build-cache'))
     const dropped = await cache.prune(boolParam(ctx.query, 'all'), (id) => !!d.engine.images.store.get(id))
     return { CachesDeleted: dropped.map((id) => id.replace(/^sha256:/, '')), SpaceReclaimed: 0 }
   })
