@@ -665,8 +665,9 @@ class Build {
         for await (const r of readLogs(rec.logPath, { stdout: true, stderr: true, follow: true, ...(this.opts.signal ? { signal: this.opts.signal } : {}), stopped: () => !['running', 'paused', 'restarting'].includes(this.deps.containers.store.get(ctr)?.state.status ?? '') })) {
           this.out(r.data.toString('utf8'))
         }
-      })()
-      const res = await this.deps.containers.wait(ctr, 'not-running', this.opts.signal)
+      })().catch((e: unknown) => { if (!this.signal.aborted) this.deps.log(`build: log of ${ctr}: ${String(e)}`) })
+      // An already aborted signal must stop the wait too (a listener added after abort never fires).
+      const res = await abortable(this.deps.containers.wait(ctr, 'not-running'), this.signal)
       await reading
       if (res.statusCode !== 0) throw new BuildStepError(`The command '${argv.join(' ')}' returned a non-zero code: ${res.statusCode}`, res.statusCode)
       const id = await this.commitStep(st, ctr, createdBy)
@@ -971,6 +972,16 @@ class Build {
   releases: Array<() => void> = []
   holding: Array<Promise<unknown>> = []
   roots = new Map<string, string>()
+}
+
+/** `p`, or a rejection as soon as `signal` is (or already was) aborted. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) { p.catch(() => undefined); return Promise.reject(signal.reason) }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v) }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e) })
+  })
 }
 
 /** Flags the parser knows but only BuildKit implements: refused, as the classic builder does. */

@@ -6,12 +6,12 @@
 import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { api, berth, BERTH, fixture, runCmd, startDaemon, type DaemonHandle, type RunResult } from './harness.js'
-import { dockerSuite, makeTar } from './image-helpers.js'
+import { dockerSuite, makeTar, waitFor } from './image-helpers.js'
 import { forceCleanup, listedContainerIds } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -302,6 +302,20 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.equal(f.code, 5, f.stdout + f.stderr)
     assert.ok(Date.now() - t1 < 30_000, 'the sleeping stage was not stopped')
     assert.deepEqual((await listedContainerIds(h)).filter((id) => !before.has(id)), [])
+  })
+
+  it('a client that goes away stops the build: the RUN container is killed and removed', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 120\n' })
+    const before = new Set(await listedContainerIds(h))
+    const child = spawn('docker', ['build', '--no-cache', dir], { env: { ...process.env, DOCKER_HOST: h.host, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    await waitFor('the RUN to start', () => out.includes('started'), 30_000)
+    assert.equal((await listedContainerIds(h)).filter((id) => !before.has(id)).length, 1)
+    child.kill('SIGKILL')
+    await waitFor('the build container to go', async () => (await listedContainerIds(h)).filter((id) => !before.has(id)).length === 0, 20_000, 200)
+    assert.match(h.log(), /berthd/) // still alive
+    assert.equal((await api(h, 'GET', '/_ping')).status, 200)
   })
 
   it('--memory, --shm-size, --add-host and --network reach the RUN containers', async () => {
