@@ -376,6 +376,10 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     const viaStdin = await runCmd('sh', ['-c', `printf 'FROM busybox\\nRUN echo from-stdin\\n' | ${JSON.stringify(process.execPath)} ${JSON.stringify(BERTH)} build -`], { host: h.host })
     assert.equal(viaStdin.code, 0, viaStdin.stderr)
     assert.match(viaStdin.stdout, /^from-stdin$/m)
+    // -f - : the Dockerfile from stdin, the context from the directory.
+    const dfStdin = await runCmd('sh', ['-c', `printf 'FROM busybox\\nCOPY f.txt /f\\nRUN cat /f\\n' | ${JSON.stringify(process.execPath)} ${JSON.stringify(BERTH)} build -f - ${JSON.stringify(dir)}`], { host: h.host })
+    assert.equal(dfStdin.code, 0, dfStdin.stderr)
+    assert.match(dfStdin.stdout, /^f$/m)
     const fail = await berth(h, 'build', '-f', join(work, 'nope'), dir)
     assert.equal(fail.code, 1)
     // A tarball as the context, and --rm=false keeps the RUN container.
