@@ -387,15 +387,16 @@ class Build {
       case 'env': {
         const env = envMap(c.Env ?? [])
         const parts: string[] = []
+        // Every pair is substituted with the variables as they were before the instruction
+        // (`ENV abc=bye def=$abc` gives def the old abc), as Docker does.
+        const before = this.env(st)
         for (const [k, v] of parseNameVal(ins.args, 'env', ins.line, this.escape)) {
-          const key = this.word(st, k)
-          const val = this.word(st, v)
-          env.delete(key)
-          env.set(key, val)
-          // Later pairs of the same instruction see earlier ones.
-          c.Env = [...env].map(([a, b]) => `${a}=${b}`)
+          const key = processWord(k, before, this.escape)
+          const val = processWord(v, before, this.escape)
+          env.set(key, val) // an existing variable keeps its place
           parts.push(`${key}=${val}`)
         }
+        c.Env = [...env].map(([a, b]) => `${a}=${b}`)
         return meta(`ENV ${parts.join(' ')}`)
       }
       case 'label': {

@@ -328,6 +328,14 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     assert.match(r.stdout, /^lo\n(?!eth)/m)
   })
 
+  it('ENV substitutes with the values before the instruction; a replaced variable keeps its place', async () => {
+    const dir = await ctx({ Dockerfile: 'FROM busybox\nENV abc=hello\nENV abc=bye def=$abc\nENV ghi=$abc\nENV PATH=/x:$PATH\n' })
+    const r = await build(['-t', 'bt-env', dir])
+    assert.equal(r.code, 0, r.stderr)
+    const env = (await inspect('bt-env')).Config.Env as string[]
+    assert.deepEqual(env, ['PATH=/x:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'abc=bye', 'def=hello', 'ghi=bye'])
+  })
+
   it('a hostile context never writes outside its directory; symlinks in it are followed in scope', async () => {
     const outside = join(work, 'outside-target')
     await mkdir(outside, { recursive: true })
