@@ -654,7 +654,10 @@ class Build {
     const createdBy = saved.join(' ')
     const key = JSON.stringify({ run: saved, config: st.config })
     if (await this.tryCache(st, key, '')) return
-    const env = [...(st.config.Env ?? []), ...args]
+    // Docker's predefined proxy ARGs reach RUN without a declaration, and stay out of the history.
+    const declared = new Set(args.map((a) => a.split('=')[0]))
+    const proxies = Object.entries(this.opts.buildArgs).filter(([k, v]) => BUILTIN_ARGS.has(k) && v !== null && !declared.has(k)).map(([k, v]) => `${k}=${v}`)
+    const env = [...(st.config.Env ?? []), ...args, ...proxies]
     const ctr = await this.createContainer(st, argv, env)
     this.out(` ---> Running in ${ctr.slice(0, 12)}\n`)
     let ok = false

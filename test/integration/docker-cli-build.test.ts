@@ -204,13 +204,15 @@ dockerSuite('docker build (classic builder) and berth build', () => {
   })
 
   it('--target builds only the stages it needs; build args are used and unused ones reported', async () => {
-    const dir = await ctx({ Dockerfile: 'FROM busybox AS one\nARG WHO=nobody\nRUN echo "hello $WHO" > /who\n\nFROM busybox AS unused\nRUN echo never-built\n\nFROM busybox AS two\nCOPY --from=one /who /who\n\nFROM busybox AS three\nRUN echo three\n' })
-    const r = await build(['--target', 'two', '--build-arg', 'WHO=berth', '--build-arg', 'EXTRA=1', '-t', 'bt-target', dir])
+    const dir = await ctx({ Dockerfile: 'FROM busybox AS one\nARG WHO=nobody\nRUN echo "hello $WHO$HTTP_PROXY" > /who\n\nFROM busybox AS unused\nRUN echo never-built\n\nFROM busybox AS two\nCOPY --from=one /who /who\n\nFROM busybox AS three\nRUN echo three\n' })
+    const r = await build(['--target', 'two', '--build-arg', 'WHO=berth', '--build-arg', 'EXTRA=1', '--build-arg', 'HTTP_PROXY=@proxy', '-t', 'bt-target', dir])
     assert.equal(r.code, 0, r.stderr)
     assert.doesNotMatch(r.stdout, /never-built|three/)
     assert.match(r.stdout, /^Step 5\/5 : COPY --from=one \/who \/who$/m)
     assert.match(r.stdout, /\[Warning\] One or more build-args \[EXTRA\] were not consumed/)
-    assert.equal(await ok('run', '--rm', 'bt-target', 'cat', '/who'), 'hello berth\n')
+    assert.equal(await ok('run', '--rm', 'bt-target', 'cat', '/who'), 'hello berth@proxy\n')
+    // The proxy ARG is in RUN's environment but not in the history.
+    assert.doesNotMatch(await ok('history', '--no-trunc', 'bt-target'), /proxy/)
     const missing = await build(['--target', 'nope', dir])
     assert.notEqual(missing.code, 0)
     assert.match(missing.stderr, /failed to reach build target nope in Dockerfile/)
