@@ -1,6 +1,6 @@
 import { invalid, notImplemented } from '../lib/errors.js'
 import { fromWireNetwork, toWireNetworkSettings, toWireSummaryNetwork } from './wire-network.js'
-import type { ContainerConfig, ContainerRecord, HostConfig } from '../engine/containers/types.js'
+import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint } from '../engine/containers/types.js'
 import { ZERO_TIME } from '../engine/containers/types.js'
 import { compareVersions } from './http.js'
 import { humanDuration } from '../lib/units.js'
@@ -49,11 +49,8 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   if (!config.image) throw invalid('ERR_NO_IMAGE', 'No image was specified')
   for (const e of config.env) if (e.startsWith('=') || e === '') throw invalid('ERR_INVALID_ENV', `invalid environment variable: ${e}`)
   // Features of later milestones: refuse clearly instead of ignoring.
-  const binds = arr(h.Binds)
-  const mounts = Array.isArray(h.Mounts) ? h.Mounts : []
-  if (binds.length || mounts.length) throw notImplemented('ERR_VOLUMES', 'volumes and bind mounts are not implemented in this berthd yet')
-  if (arr(h.VolumesFrom).length) throw notImplemented('ERR_VOLUMES', '--volumes-from is not implemented in this berthd yet')
-  if (h.Tmpfs && Object.keys(obj(h.Tmpfs)).length) throw notImplemented('ERR_VOLUMES', '--tmpfs is not implemented in this berthd yet')
+  const mounts = (Array.isArray(h.Mounts) ? h.Mounts : []).map((m) => obj(m))
+  if (h.VolumeDriver && str(h.VolumeDriver) !== 'local') throw notImplemented('ERR_VOLUME_DRIVER', `error looking up volume plugin ${str(h.VolumeDriver)}: plugin "${str(h.VolumeDriver)}" not found`)
   const net = fromWireNetwork(body, h)
   const rp = obj(h.RestartPolicy)
   const rpName = str(rp.Name) as HostConfig['restartPolicy']['name']
@@ -66,6 +63,10 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   const logType = str(logCfg.Type)
   const hostConfig: HostConfig = {
     autoRemove: !!h.AutoRemove,
+    binds: arr(h.Binds),
+    mounts,
+    tmpfs: obj<Record<string, string>>(h.Tmpfs),
+    volumesFrom: arr(h.VolumesFrom),
     networkMode: net.networkMode,
     portBindings: net.portBindings,
     publishAllPorts: net.publishAllPorts,
@@ -119,18 +120,27 @@ function toWireConfig(c: ContainerConfig): Wire {
   }
 }
 
+/** A mount as inspect and ps show it. */
+function toWireMountPoint(m: MountPoint): Wire {
+  if (m.type === 'volume') return { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: 'local', Mode: m.mode, RW: !m.readOnly, Propagation: '' }
+  if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation }
+  return { Type: 'tmpfs', Source: '', Destination: m.destination, Mode: m.mode, RW: !m.readOnly, Propagation: '' }
+}
+
 function toWireHostConfig(h: HostConfig): Wire {
   return {
-    Binds: null, ContainerIDFile: '', LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config }, NetworkMode: h.networkMode,
-    PortBindings: {}, RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
-    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: h.capAdd.length ? h.capAdd : null, CapDrop: h.capDrop.length ? h.capDrop : null,
+    Binds: h.binds.length ? h.binds : null, ContainerIDFile: '', LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config }, NetworkMode: h.networkMode,
+    PortBindings: Object.fromEntries(Object.entries(h.portBindings ?? {}).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])), RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom.length ? h.volumesFrom : null, ConsoleSize: [0, 0], CapAdd: h.capAdd.length ? h.capAdd : null, CapDrop: h.capDrop.length ? h.capDrop : null,
     CgroupnsMode: 'host', Dns: h.dns, DnsOptions: h.dnsOptions, DnsSearch: h.dnsSearch, ExtraHosts: h.extraHosts.length ? h.extraHosts : null, GroupAdd: null,
-    IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: h.oomScoreAdj, PidMode: '', Privileged: h.privileged, PublishAllPorts: false,
+    IpcMode: 'private', Cgroup: '', Links: h.links?.length ? h.links : null, OomScoreAdj: h.oomScoreAdj, PidMode: '', Privileged: h.privileged, PublishAllPorts: !!h.publishAllPorts,
     ReadonlyRootfs: h.readonlyRootfs, SecurityOpt: h.securityOpt.length ? h.securityOpt : null, UTSMode: '', UsernsMode: '', ShmSize: h.shmSize || 67108864,
     Runtime: h.runtime, Isolation: '', CpuShares: h.cpuShares, Memory: h.memory, NanoCpus: h.nanoCpus, CgroupParent: '', BlkioWeight: 0,
     CpuPeriod: h.cpuPeriod, CpuQuota: h.cpuQuota, CpusetCpus: h.cpusetCpus, CpusetMems: h.cpusetMems, Devices: h.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
     MemoryReservation: h.memoryReservation, MemorySwap: h.memorySwap, OomKillDisable: h.oomKillDisable, PidsLimit: h.pidsLimit,
     Ulimits: h.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init, Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
+    ...(h.mounts?.length ? { Mounts: h.mounts } : {}),
+    ...(h.tmpfs && Object.keys(h.tmpfs).length ? { Tmpfs: h.tmpfs } : {}),
     MaskedPaths: [], ReadonlyPaths: [],
   }
 }
@@ -162,7 +172,7 @@ export function toWireInspect(c: ContainerRecord, version: string, execIds: stri
     ExecIDs: execIds.length ? execIds : null,
     HostConfig: toWireHostConfig(c.hostConfig),
     GraphDriver: { Name: 'overlay2', Data: { UpperDir: `${c.logPath.replace(/container\.log$/, '')}upper`, WorkDir: `${c.logPath.replace(/container\.log$/, '')}work`, MergedDir: `${c.logPath.replace(/container\.log$/, '')}merged` } },
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map(toWireMountPoint),
     Config: toWireConfig(c.config),
     NetworkSettings: toWireNetworkSettings(c),
   }
@@ -214,6 +224,6 @@ export function toWireSummary(c: ContainerRecord): Wire {
     Status: statusText(c),
     HostConfig: summaryNet.HostConfig,
     NetworkSettings: summaryNet.NetworkSettings,
-    Mounts: [],
+    Mounts: (c.mountPoints ?? []).map(toWireMountPoint),
   }
 }

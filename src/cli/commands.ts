@@ -96,6 +96,7 @@ const RUN_FLAGS: FlagSpec[] = [
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
   { name: 'pull', type: 'string', help: 'Pull image before running ("always", "missing", "never")', default: 'missing', valueName: 'string' },
+  { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits', default: 'no', valueName: 'string' },
   { name: 'rm', type: 'bool', help: 'Automatically remove the container and its associated anonymous volumes when it exits' },

@@ -9,6 +9,7 @@ import { ContainerService } from './containers/service.js'
 import { ContainerStore } from './containers/store.js'
 import { LogRotator, type LogDefaults } from './containers/log-rotate.js'
 import { ExecService } from './exec/service.js'
+import { VolumeService } from './volumes/service.js'
 import { HealthMonitor } from './health/monitor.js'
 import { NetworkService } from '../network/service.js'
 import { join } from 'node:path'
@@ -42,6 +43,7 @@ export class Engine {
   readonly containers: ContainerService
   readonly logRotator: LogRotator
   readonly exec: ExecService
+  readonly volumes: VolumeService
   readonly health: HealthMonitor
   readonly networks: NetworkService
 
@@ -67,9 +69,11 @@ export class Engine {
       if (path) runtimes[name] = { name, path, root: join(opts.execRoot, 'runtime', name) }
     }
     const initPath = findBinary('catatonit') ?? findBinary('tini-static') ?? findBinary('tini')
+    this.volumes = new VolumeService(opts.dataRoot, this.events, opts.log)
     this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, events: this.events, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
     this.containers = new ContainerService({
       network: this.networks,
+      volumes: this.volumes,
       store: new ContainerStore(opts.dataRoot),
       images: this.images,
       layers: this.layers,
@@ -94,6 +98,8 @@ export class Engine {
     await this.layers.init()
     await this.imageStore.init()
     await this.exec.init()
+    await this.volumes.init()
+    this.volumes.setUsers((name) => this.containers.store.all().filter((c) => c.mountPoints?.some((m) => m.type === 'volume' && m.name === name)).map((c) => c.id))
     await this.networks.init()
     await this.containers.init()
     await this.networks.repair()

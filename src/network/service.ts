@@ -368,7 +368,14 @@ export class NetworkService implements NetworkHooks {
   async #setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
     await using _ = await this.#ctrLocks.acquire(rec.id)
     const mode = rec.hostConfig.networkMode
-    if (mode === 'host') return {}
+    if (mode === 'host') {
+      // The host's own /etc/hosts, with --add-host entries after it as Docker writes them.
+      if (!rec.hostConfig.extraHosts.length) return {}
+      const base = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n')
+      const full = await this.#hostsFile(rec, [])
+      const extra = full.split('\n').filter((l) => rec.hostConfig.extraHosts.some((e) => l.endsWith(`\t${e.slice(0, e.indexOf(':'))}`)))
+      return { hosts: `${base.replace(/\n*$/, '\n')}${extra.join('\n')}\n` }
+    }
     if (mode === 'none') return { hosts: await this.#hostsFile(rec, []) }
     if (mode.startsWith('container:')) {
       const t = this.#ctrs.resolve(mode.slice(10))

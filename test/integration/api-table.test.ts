@@ -116,8 +116,8 @@ rootSuite('Engine API table', () => {
     ['GET', '/images/localhost:5000/a/b:t/json', 404, message('No such image: localhost:5000/a/b:t')],
 
     // import
-    ['POST', '/images/create?fromImage=x', 501, message(/not implemented/)],
-    ['POST', '/images/create?fromImage=x&tag=1', 501],
+    // pull from a registry that is not there: Docker's 503 naming it
+    ['POST', '/images/create?fromImage=127.0.0.1:1/x&tag=1', 503, message(/127\.0\.0\.1:1\/v2\/.*ECONNREFUSED/)],
     ['POST', '/images/create', 400],
     ['POST', `/images/create?fromSrc=-&changes=${encodeURIComponent('FOO bar')}`, 400, message('foo is not a valid change command')],
 

@@ -529,15 +529,8 @@ dockerSuite('docker CLI: containers', () => {
     await ok('rm', 'user')
   })
 
-  it('features not implemented yet answer a clear error', async () => {
-    const vol = await d('run', '--rm', '-v', '/tmp:/x', 'busybox', 'true')
-    assert.equal(vol.code, 125)
-    assert.match(vol.stderr, /not implemented/)
-    const port = await d('run', '--rm', '-p', '8080:80', 'busybox', 'true')
-    assert.equal(port.code, 125)
-    assert.match(port.stderr, /not implemented/)
+  it('commands of other areas answer a clear error or work, never hang', async () => {
     await ok('run', '-d', '--name', 'idle', 'busybox', 'sleep', '60')
-    // Until they land: a clear error, never a hang or a crash (implemented ones just work).
     for (const args of [['exec', 'idle', 'true'], ['top', 'idle'], ['diff', 'idle'], ['update', '--memory', '64m', 'idle']]) {
       const r = await d(...args)
       if (r.code !== 0) assert.match(r.stderr, /Error response from daemon: (page not found|.*not (implemented|supported))/i, `docker ${args.join(' ')}: ${r.stderr}`)

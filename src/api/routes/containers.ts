@@ -40,8 +40,11 @@ export function containerRoutes(r: Router, d: Daemon): void {
       if (f.has('ancestor') && !f.get('ancestor').some((a) => matchesAncestor(d, c, a))) return false
       if (before.some((b) => Date.parse(c.created) >= Date.parse(b.created))) return false
       if (since.some((s) => Date.parse(c.created) <= Date.parse(s.created))) return false
-      if (f.has('network') && !f.get('network').includes(c.hostConfig.networkMode)) return false
+      if (f.has('network') && !f.get('network').some((n) => networksOf(c).includes(n))) return false
+      if (f.has('publish') && !f.get('publish').some((p) => publishes(c, p))) return false
+      if (f.has('expose') && !f.get('expose').some((p) => exposes(c, p))) return false
       if (f.has('health') && !f.get('health').includes(healthOf(c))) return false
+      if (f.has('volume') && !f.get('volume').some((v) => c.mountPoints?.some((m) => m.name === v || m.destination === v || m.source === v))) return false
       return true
     })
     if (limit > 0) list = list.slice(0, limit)
@@ -170,6 +173,33 @@ export function containerRoutes(r: Router, d: Daemon): void {
   })
 
   r.hijack('POST', '/containers/{id}/attach', (ctx) => attach(ctx, d))
+}
+
+/** The networks a container is on (names and IDs), or its mode when it is on none of them. */
+function networksOf(c: ContainerRecord): string[] {
+  const eps = c.network?.endpoints ?? []
+  const out = eps.flatMap((e) => [e.networkName, e.networkId, e.networkId.slice(0, 12)])
+  for (const k of Object.keys(c.endpointsConfig ?? {})) out.push(k)
+  const mode = c.hostConfig.networkMode
+  out.push(mode === 'default' ? 'bridge' : mode)
+  return out
+}
+
+/** ps's publish filter: `80`, `80/tcp`, `8080-8090/udp`, against the published host ports. */
+function publishes(c: ContainerRecord, spec: string): boolean {
+  const [range = '', proto] = spec.split('/')
+  const [lo = NaN, hi = lo] = range.split('-').map(Number)
+  return (c.network?.ports ?? []).some((p) => p.hostPort >= lo && p.hostPort <= hi && (!proto || p.proto === proto))
+}
+
+/** ps's expose filter, against the container's exposed ports. */
+function exposes(c: ContainerRecord, spec: string): boolean {
+  const [range = '', proto] = spec.split('/')
+  const [lo = NaN, hi = lo] = range.split('-').map(Number)
+  return Object.keys(c.config.exposedPorts).some((k) => {
+    const [port = '', pr = 'tcp'] = k.split('/')
+    return Number(port) >= lo && Number(port) <= hi && (!proto || pr === proto)
+  })
 }
 
 function matchesAncestor(d: Daemon, c: ContainerRecord, ancestor: string): boolean {

@@ -6,6 +6,7 @@ import { familiarString, parseNormalizedNamed } from '../../distribution/referen
 import { invalid } from '../../lib/errors.js'
 import { API_VERSION, MIN_API_VERSION, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
+import { toWireVolume } from './volumes.js'
 import { eventJson, toWireImageSummary } from '../wire.js'
 import { BERTH_VERSION } from '../../engine/system/info.js'
 
@@ -128,7 +129,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
     return info
   })
 
-  r.add('GET', '/system/df', (ctx) => {
+  r.add('GET', '/system/df', async (ctx) => {
     const types = ctx.query.getAll('type')
     for (const t of types) if (!['container', 'image', 'volume', 'build-cache'].includes(t)) throw invalid('ERR_INVALID_TYPE', `unknown object type: ${t}`)
     const want = (t: string) => types.length === 0 || types.includes(t)
@@ -139,7 +140,13 @@ export function systemRoutes(r: Router, d: Daemon): void {
       out.Images = usage.images.map((s) => toWireImageSummary(s, ctx.version))
     }
     if (want('container')) out.Containers = []
-    if (want('volume')) out.Volumes = []
+    if (want('volume')) {
+      const vols = d.engine.volumes
+      out.Volumes = await Promise.all(vols.list().map(async (v) => {
+        const refCount = d.engine.containers.store.all().filter((c) => c.mountPoints?.some((m) => m.type === 'volume' && m.name === v.name)).length
+        return toWireVolume(d, v, { size: await vols.size(v.name).catch(() => -1), refCount })
+      }))
+    }
     if (want('build-cache')) out.BuildCache = []
     return out
   })

@@ -7,21 +7,8 @@ import type { Router } from '../router.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  [['GET', 'POST'], '/networks', 'networks'],
-  ['POST', '/networks/create', 'networks'],
-  ['POST', '/networks/prune', 'networks'],
-  [['GET', 'DELETE'], '/networks/{id}', 'networks'],
-  ['POST', '/networks/{id}/connect', 'networks'],
-  ['POST', '/networks/{id}/disconnect', 'networks'],
-  ['GET', '/volumes', 'volumes'],
-  ['POST', '/volumes/create', 'volumes'],
-  ['POST', '/volumes/prune', 'volumes'],
-  [['GET', 'DELETE'], '/volumes/{name}', 'volumes'],
   ['POST', '/build', 'the builder'],
   ['POST', '/build/prune', 'the builder'],
-  ['POST', '/auth', 'registry login'],
-  ['POST', '/images/{name*}/push', 'push'],
-  ['GET', '/distribution/{name*}/json', 'registry access'],
   [['GET', 'POST'], '/swarm', 'swarm mode'],
   ['POST', '/swarm/init', 'swarm mode'],
   ['POST', '/swarm/join', 'swarm mode'],

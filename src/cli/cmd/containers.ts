@@ -6,6 +6,8 @@ import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
 import { networkFields } from '../network-flags.js'
+import { familiarString, parseNormalizedNamed, tagNameOnly } from '../../distribution/reference.js'
+import { pullForRun } from './registry.js'
 
 type Wire = Record<string, unknown>
 
@@ -171,17 +173,27 @@ function runFailure(ctx: CliContext, err: unknown): never {
 
 async function createContainer(ctx: CliContext, image: string, cmd: string[]): Promise<string> {
   const client = ctx.client()
+  const pull = (ctx.flags.pull as string | undefined) ?? 'missing'
+  if (!['always', 'missing', 'never'].includes(pull)) throw new CliExit(125, `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`)
   const body = createBody(ctx, image, cmd)
   const query = { ...(ctx.flags.name ? { name: ctx.flags.name as string } : {}), ...(ctx.flags.platform ? { platform: ctx.flags.platform as string } : {}) }
-  try {
+  const pullOpts = { platform: ctx.flags.platform as string | undefined, quiet: !!ctx.flags.quiet }
+  if (pull === 'always') await pullForRun(ctx, image, pullOpts).catch((e) => runFailure(ctx, e))
+  const createIt = async () => {
     const out = await client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query, body })
     for (const w of out.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`)
     return out.Id
+  }
+  try {
+    return await createIt()
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && ctx.flags.pull !== 'never') {
-      ctx.err.write(`Unable to find image '${image.includes(':') || image.includes('@') ? image : `${image}:latest`}' locally\n`)
-      // Pulling arrives with registries: the daemon says so.
-      await client.call('POST', '/images/create', { query: { fromImage: image } }).catch((e) => runFailure(ctx, e))
+    if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && pull === 'missing') {
+      // As docker: say so, pull, and create again.
+      let shown = image
+      try { shown = familiarString(tagNameOnly(parseNormalizedNamed(image))) } catch { /* the daemon names the problem */ }
+      ctx.err.write(`Unable to find image '${shown}' locally\n`)
+      await pullForRun(ctx, image, pullOpts).catch((e) => runFailure(ctx, e))
+      return createIt().catch((e) => runFailure(ctx, e))
     }
     return runFailure(ctx, err)
   }
@@ -398,7 +410,39 @@ export async function logs(ctx: CliContext): Promise<void> {
   for await (const chunk of res) write(chunk as Buffer)
 }
 
-interface WireSummary { Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number; Ports: unknown[]; Labels: Record<string, string> | null; State: string; Status: string; SizeRw?: number; SizeRootFs?: number; Mounts?: unknown[]; HostConfig?: { NetworkMode?: string } }
+interface WireSummary { Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number; Ports: unknown[]; Labels: Record<string, string> | null; State: string; Status: string; SizeRw?: number; SizeRootFs?: number; Mounts?: Array<{ Name?: string; Source?: string; Driver?: string }>; HostConfig?: { NetworkMode?: string } }
+
+interface WirePort { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
+
+/** docker ps's PORTS: `0.0.0.0:8080->80/tcp` for published ports, `80/tcp` for exposed ones, consecutive ports as ranges. */
+export function formatPorts(ports: WirePort[] | undefined): string {
+  const groups = new Map<string, WirePort[]>()
+  for (const p of [...(ports ?? [])].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.PublicPort ?? 0) - (b.PublicPort ?? 0))) {
+    const key = p.PublicPort ? `${p.IP ?? ''}/${p.Type}/pub` : `/${p.Type}/exp`
+    const list = groups.get(key) ?? []
+    list.push(p)
+    groups.set(key, list)
+  }
+  const out: string[] = []
+  for (const list of groups.values()) {
+    let start = 0
+    for (let i = 1; i <= list.length; i++) {
+      const prev = list[i - 1]!
+      const cur = list[i]
+      const consecutive = cur && cur.PrivatePort === prev.PrivatePort + 1 && (!cur.PublicPort || cur.PublicPort === (prev.PublicPort ?? 0) + 1)
+      if (consecutive) continue
+      const first = list[start]!
+      const priv = first.PrivatePort === prev.PrivatePort ? `${first.PrivatePort}` : `${first.PrivatePort}-${prev.PrivatePort}`
+      if (first.PublicPort) {
+        const pub = first.PublicPort === prev.PublicPort ? `${first.PublicPort}` : `${first.PublicPort}-${prev.PublicPort}`
+        const ip = first.IP?.includes(':') ? `[${first.IP}]` : first.IP ?? ''
+        out.push(`${ip}:${pub}->${priv}/${first.Type}`)
+      } else out.push(`${priv}/${first.Type}`)
+      start = i
+    }
+  }
+  return out.join(', ')
+}
 
 export async function ps(ctx: CliContext): Promise<void> {
   const f = ctx.flags
@@ -424,13 +468,13 @@ export async function ps(ctx: CliContext): Promise<void> {
       RunningFor: createdSince(c.Created),
       Status: c.Status,
       State: c.State,
-      Ports: '',
+      Ports: formatPorts(c.Ports as WirePort[]),
       Names: c.Names.map((n) => n.replace(/^\//, '')).filter((n) => !trunc || !n.includes('/')).join(','),
       Size: c.SizeRw !== undefined ? `${c.SizeRw}B` : '0B',
       Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-      Mounts: '',
+      Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
       Networks: c.HostConfig?.NetworkMode ?? '',
-      LocalVolumes: '0',
+      LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
       Label: (k: string) => c.Labels?.[k] ?? '',
     })),
   })

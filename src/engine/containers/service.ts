@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs'
-import { mkdir, readFile, rm, stat, writeFile, copyFile } from 'node:fs/promises'
+import { chmod, chown, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { hostname as hostHostname } from 'node:os'
 import { join } from 'node:path'
 import { newId, sha256, type Digest } from '../../lib/digest.js'
@@ -9,6 +9,7 @@ import { KeyedLock } from '../../lib/lock.js'
 import { Rollback } from '../../lib/rollback.js'
 import type { LayerStore } from '../../core/layer-store.js'
 import { unlimitPids } from '../../platform/cgroups.js'
+import { run } from '../../platform/exec.js'
 import { isMountPoint, mountOverlay, unmount } from '../../platform/mount.js'
 import { createWithMonitor, deleteContainer, killContainer, pauseContainer, processAlive, startContainer, updateContainer, type RuntimeRef } from '../../runtime/monitor.js'
 import { buildSpec, serializeSpec, updateResources, type SpecInput } from '../../runtime/spec.js'
@@ -16,10 +17,13 @@ import type { EventBus } from '../events/bus.js'
 import type { ImageService } from '../images/service.js'
 import { monitorLogOptions, resolveLogConfig, type LogDefaults } from './log-rotate.js'
 import type { NetworkHooks, NetworkSetUp } from '../../network/types.js'
+import type { VolumeService } from '../volumes/service.js'
+import { followInScope } from './archive.js'
+import { parseBind, parseMount, parseTmpfs, type MountRequest } from './mounts.js'
 import { generateName } from './names.js'
 import { ContainerStore } from './store.js'
 import { resolveUser } from './user.js'
-import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type HostConfig } from './types.js'
+import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './types.js'
 
 export interface ContainerDeps {
   store: ContainerStore
@@ -34,6 +38,7 @@ export interface ContainerDeps {
   logDefaults?: LogDefaults
   /** The network service (src/network); without it containers get loopback only or the host's network. */
   network?: NetworkHooks
+  volumes?: VolumeService
 }
 
 /** What `docker update` may change: limits and the restart policy. */
@@ -309,6 +314,7 @@ export class ContainerService {
         logPath: join(dir, 'container.log'),
         ...(req.endpointsConfig ? { endpointsConfig: req.endpointsConfig } : {}),
       }
+      rec.mountPoints = await this.#resolveMounts(rec, rb)
       await this.deps.network?.validate(rec)
       await this.deps.store.save(rec)
       rb.commit()
@@ -393,6 +399,7 @@ export class ContainerService {
         await mountOverlay(lower, join(this.#dir(rec.id), 'upper'), join(this.#dir(rec.id), 'work'), merged)
         rb.defer(() => unmount(merged))
       }
+      await this.#prepareVolumes(rec, merged, rb)
       let net: NetworkSetUp = {}
       if (this.deps.network) {
         net = await this.deps.network.setUp(rec)
@@ -472,6 +479,96 @@ export class ContainerService {
     await rm(bundle, { recursive: true, force: true })
   }
 
+  /**
+   * The container's mounts as Docker resolves them at create: `-v`, `--mount`, `--tmpfs`,
+   * `--volumes-from`, then an anonymous volume for each VOLUME (the image's and `-v /path`) that
+   * no other mount covers. Volumes are made (named ones only when missing); a missing bind source
+   * is made for `-v` and refused for `--mount`. Whatever was made is undone if create fails.
+   */
+  async #resolveMounts(rec: ContainerRecord, rb: Rollback): Promise<MountPoint[]> {
+    const hc = rec.hostConfig
+    const reqs: MountRequest[] = []
+    for (const b of hc.binds) reqs.push(parseBind(b))
+    for (const m of hc.mounts) reqs.push(parseMount(m))
+    for (const [dst, opts] of Object.entries(hc.tmpfs)) reqs.push(parseTmpfs(dst, opts))
+    const out: MountPoint[] = []
+    const taken = new Set<string>()
+    const add = (m: MountPoint) => {
+      if (taken.has(m.destination)) throw invalid('ERR_DUPLICATE_MOUNT', `Duplicate mount point: ${m.destination}`)
+      taken.add(m.destination)
+      out.push(m)
+    }
+    const vols = this.deps.volumes
+    const volume = async (r: { name: string; labels?: Record<string, string>; driver?: string; options?: Record<string, string> }): Promise<{ name: string; source: string; anonymous: boolean }> => {
+      if (!vols) throw invalid('ERR_VOLUMES', 'volumes are not available in this berthd')
+      const anonymous = r.name === ''
+      const existed = !anonymous && vols.has(r.name)
+      const v = await vols.create({ ...(r.name ? { name: r.name } : {}), ...(r.driver ? { driver: r.driver } : {}), ...(r.labels ? { labels: r.labels } : {}), ...(r.options ? { options: r.options } : {}), anonymous })
+      if (!existed) rb.defer(() => vols.remove(v.name, { force: true }))
+      return { name: v.name, source: vols.dataPath(v.name), anonymous }
+    }
+    for (const r of reqs) {
+      if (r.type === 'bind') {
+        let exists = true
+        try { await stat(r.source) } catch (err) { if (!isNotFoundErrno(err)) throw err; exists = false }
+        if (!exists) {
+          if (!r.createSource) throw invalid('ERR_BIND_SOURCE', `invalid mount config for type "bind": bind source path does not exist: ${r.source}`)
+          await mkdir(r.source, { recursive: true, mode: 0o755 })
+        }
+        add({ type: 'bind', source: r.source, destination: r.destination, readOnly: r.readOnly, mode: r.mode, propagation: r.propagation, noCopy: false })
+      } else if (r.type === 'tmpfs') {
+        add({ type: 'tmpfs', source: '', destination: r.destination, readOnly: r.readOnly, mode: r.mode, propagation: '', noCopy: false, tmpfsOptions: r.tmpfsOptions ?? [] })
+      } else {
+        if (taken.has(r.destination)) throw invalid('ERR_DUPLICATE_MOUNT', `Duplicate mount point: ${r.destination}`)
+        const v = await volume({ name: r.source, ...(r.volumeLabels ? { labels: r.volumeLabels } : {}), ...(r.volumeDriver ? { driver: r.volumeDriver } : {}), ...(r.volumeDriverOptions ? { options: r.volumeDriverOptions } : {}) })
+        add({ type: 'volume', name: v.name, source: v.source, destination: r.destination, readOnly: r.readOnly, mode: r.mode, propagation: '', noCopy: r.noCopy, ...(v.anonymous ? { anonymous: true } : {}) })
+      }
+    }
+    for (const vf of hc.volumesFrom) {
+      const [ref = '', mode] = vf.split(':')
+      if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw invalid('ERR_VOLUMES_FROM', `invalid mode for volumes-from: ${mode}`)
+      const other = this.resolve(ref)
+      for (const m of other.mountPoints ?? []) {
+        if (m.type === 'tmpfs' || taken.has(m.destination)) continue
+        const { anonymous: _owned, copied: _copied, ...shared } = m
+        add({ ...shared, readOnly: mode ? mode === 'ro' : m.readOnly, ...(mode ? { mode } : {}) })
+      }
+    }
+    for (const dst of Object.keys(rec.config.volumes)) {
+      const destination = dst.replace(/(.)\/+$/, '$1')
+      if (taken.has(destination)) continue
+      const v = await volume({ name: '' })
+      add({ type: 'volume', name: v.name, source: v.source, destination, readOnly: false, mode: '', propagation: '', noCopy: false, anonymous: true })
+    }
+    return out
+  }
+
+  /** Mount driver-option volumes and copy the image's content into new, empty volumes. */
+  async #prepareVolumes(rec: ContainerRecord, rootfs: string, rb: Rollback): Promise<void> {
+    const vols = this.deps.volumes
+    if (!vols) return
+    for (const m of rec.mountPoints ?? []) {
+      if (m.type !== 'volume' || !m.name) continue
+      await vols.mountFor(m.name, rec.id)
+      rb.defer(() => vols.unmountFor(m.name!, rec.id))
+      if (m.noCopy || m.copied) continue
+      m.copied = true
+      const inRoot = await followInScope(rootfs, m.destination)
+      const src = join(rootfs, inRoot)
+      let isDir = false
+      try { isDir = (await stat(src)).isDirectory() } catch (err) { if (!isNotFoundErrno(err)) throw err }
+      if (!isDir) continue
+      const data = vols.dataPath(m.name)
+      if ((await readdir(data)).length > 0) continue
+      // As Docker: contents, ownership and modes of the image's directory (and the directory's own).
+      const r = await run('cp', ['-a', '--', `${src}/.`, `${data}/`])
+      if (r.code !== 0) throw internal('ERR_VOLUME_COPY', `failed to copy the image's ${m.destination} into volume ${m.name}: ${r.stderr.trim()}`)
+      const st = await stat(src)
+      await chown(data, st.uid, st.gid)
+      await chmod(data, st.mode & 0o7777)
+    }
+  }
+
   /** Keep the filter crun compiled for this container's profile, for the next containers. */
   async #learnSeccomp(rt: RuntimeRef, id: string, key: string): Promise<void> {
     try {
@@ -493,11 +590,15 @@ export class ContainerService {
     if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`)
     const files = await this.#writeEtcFiles(rec, net)
+    const userMounts = rec.mountPoints ?? []
+    const mine = new Set(userMounts.map((m) => m.destination))
     const mounts: SpecInput['mounts'] = [
       { destination: '/etc/hostname', type: 'bind', source: files.hostname, options: ['rbind', 'rprivate'] },
       { destination: '/etc/hosts', type: 'bind', source: files.hosts, options: ['rbind', 'rprivate'] },
       { destination: '/etc/resolv.conf', type: 'bind', source: files.resolv, options: ['rbind', 'rprivate'] },
-    ]
+    ].filter((m) => !mine.has(m.destination))
+    // Parents before children, as Docker sorts them.
+    for (const m of [...userMounts].sort((a, b) => a.destination.split('/').length - b.destination.split('/').length)) mounts.push(specMount(m))
     const sec = parseSecurityOpts(hc.securityOpt)
     const ns = (mode: string) => (mode === 'host' ? { kind: 'host' as const } : { kind: 'private' as const })
     return {
@@ -548,7 +649,8 @@ export class ContainerService {
     const paths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolv: join(dir, 'resolv.conf') }
     if (hc.networkMode === 'host') {
       await writeFile(paths.hostname, `${hostHostname()}\n`)
-      await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'))
+      if (net.hosts) await writeFile(paths.hosts, net.hosts)
+      else await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'))
     } else {
       await writeFile(paths.hostname, `${rec.config.hostname}\n`)
       const extra = hc.extraHosts.map((h) => {
@@ -594,6 +696,7 @@ export class ContainerService {
     try { finishedAt = (await stat(join(this.#exitDir, rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
     this.#stopped(rec)
     await this.deps.network?.tearDown(rec).catch((e) => this.deps.log(`network teardown ${rec.id}: ${String(e)}`))
+    for (const m of rec.mountPoints ?? []) if (m.type === 'volume' && m.name) await this.deps.volumes?.unmountFor(m.name, rec.id)
     await Promise.all([
       deleteContainer(this.#runtime(rec), rec.id, true).catch((e) => this.deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
       this.#rootfsUsers.has(rec.id) ? undefined : unmount(this.#merged(rec.id)).catch((e) => this.deps.log(`unmount ${rec.id}: ${String(e)}`)),
@@ -824,7 +927,7 @@ export class ContainerService {
 
   // ---- remove, rename
 
-  async remove(ref: string, { force = false, internal: auto = false }: { force?: boolean; volumes?: boolean; internal?: boolean } = {}): Promise<void> {
+  async remove(ref: string, { force = false, volumes = false, internal: auto = false }: { force?: boolean; volumes?: boolean; internal?: boolean } = {}): Promise<void> {
     const rec = this.resolve(ref)
     // Docker names the container as the caller did, and counts a restarting container as running.
     if (!force && (rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting')) {
@@ -847,6 +950,12 @@ export class ContainerService {
     rec.state.status = 'removing'
     await this.deps.store.save(rec)
     await this.#finishRemoval(rec)
+    // `rm -v` (and `run --rm`) take the container's anonymous volumes with it; named ones stay.
+    if (volumes || auto) {
+      for (const m of rec.mountPoints ?? []) {
+        if (m.anonymous && m.name) await this.deps.volumes?.remove(m.name).catch((e) => this.deps.log(`remove volume ${m.name}: ${String(e)}`))
+      }
+    }
   }
 
   async #finishRemoval(rec: ContainerRecord): Promise<void> {
@@ -893,6 +1002,22 @@ export class ContainerService {
   #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.deps.events.emit('container', action, rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name, ...extra })
   }
+}
+
+/** A resolved mount as an OCI spec mount: binds (volumes too) and tmpfs with Docker's options. */
+function specMount(m: MountPoint): SpecInput['mounts'][number] {
+  if (m.type === 'tmpfs') {
+    const opts = new Set(['nosuid', 'noexec', 'nodev'])
+    const extra: string[] = []
+    for (const o of m.tmpfsOptions ?? []) {
+      if (o === 'exec') opts.delete('noexec')
+      else if (o === 'suid') opts.delete('nosuid')
+      else if (o === 'dev') opts.delete('nodev')
+      else if (o !== 'rw' && o !== 'ro') extra.push(o)
+    }
+    return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: [...opts, ...(m.readOnly ? ['ro'] : []), ...extra] }
+  }
+  return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.propagation || 'rprivate', ...(m.readOnly ? ['ro'] : [])] }
 }
 
 function signalNumber(sig: string): number {

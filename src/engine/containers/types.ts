@@ -66,10 +66,34 @@ export interface HostConfig {
   dnsOptions: string[]
   runtime: string
   oomScoreAdj: number
+  /** As asked: `-v` specs, `--mount` objects (wire form), `--tmpfs`, `--volumes-from`. */
+  binds: string[]
+  mounts: Array<Record<string, unknown>>
+  tmpfs: Record<string, string>
+  volumesFrom: string[]
   /** `-p`: container port (`80/tcp`) → host bindings. */
   portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>
   publishAllPorts: boolean
   links: string[]
+}
+
+/** A resolved mount: a volume's `_data`, a host path, or a tmpfs. */
+export interface MountPoint {
+  type: 'volume' | 'bind' | 'tmpfs'
+  /** Volume name (volumes only). */
+  name?: string
+  /** Host path (a volume's `_data`, a bind's source); '' for tmpfs. */
+  source: string
+  destination: string
+  readOnly: boolean
+  mode: string
+  propagation: string
+  noCopy: boolean
+  /** Made for this container alone (`-v /path`, image VOLUME): `rm -v` removes it. */
+  anonymous?: boolean
+  /** The image's content was copied into the volume (once, when it was empty). */
+  copied?: boolean
+  tmpfsOptions?: string[]
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
@@ -114,6 +138,8 @@ export interface ContainerRecord {
   restartCount: number
   runtime: string
   logPath: string
+  /** The container's mounts, resolved at create (volumes made, bind sources checked). */
+  mountPoints?: MountPoint[]
   /** The container's networks and what was set up for them (src/network). */
   network?: ContainerNetworkState
   /** Per-network settings asked at create (NetworkingConfig.EndpointsConfig), by network name. */
