@@ -101,12 +101,14 @@ export async function build(ctx: CliContext): Promise<number | void> {
   const quiet = !!f.quiet
   if (/^(https?|git):\/\//.test(src) || src.startsWith('git@')) throw new CliExit(1, `remote build contexts (${src}) are not supported by berth build; clone or download it and build the directory`)
   let stdinDockerfile: Buffer | undefined
+  let contextSize = () => 0
   if (fileFlag === '-') {
     if (src === '-') throw new CliExit(1, 'invalid argument: can\'t use stdin for both build context and dockerfile')
     stdinDockerfile = await readStdin()
   }
   if (src === '-') {
     const data = await readStdin()
+    contextSize = () => data.length
     if (isArchive(data.subarray(0, 512))) body = Readable.from([data])
     else { body = tarOf([{ name: 'Dockerfile', data }]); dockerfileParam = 'Dockerfile' }
   } else {
@@ -117,6 +119,7 @@ export async function build(ctx: CliContext): Promise<number | void> {
       await fh.read(head, 0, 512, 0).finally(() => fh.close())
       if (!isArchive(head)) throw new CliExit(1, `unable to prepare context: ${src} is not a directory or a tar archive`)
       body = createReadStream(src)
+      contextSize = () => st.size
     } else {
       const dir = resolve(src)
       // The Dockerfile: in the context, outside it (added under a private name) or from stdin.
@@ -140,10 +143,7 @@ export async function build(ctx: CliContext): Promise<number | void> {
       }
       const packed = packDir(dir, ignore, new Set([posix.normalize(dfRel), '.dockerignore']), extra)
       body = packed.stream
-      if (!quiet) {
-        // docker prints the size as it goes; the total once sent is enough here.
-        body.once('end', () => out.write(`Sending build context to Docker daemon  ${humanBytes(packed.size())}\n\n`))
-      }
+      contextSize = packed.size
     }
   }
   const labels = keyValues(f.label as string[] | undefined, 'label')
@@ -169,6 +169,8 @@ export async function build(ctx: CliContext): Promise<number | void> {
   }
   const client = ctx.client()
   const res = await client.call('POST', '/build', { query: query as never, body: body as never, headers: { 'Content-Type': 'application/x-tar' } })
+  // docker prints the size as it goes; the total, once the daemon took the context, is enough here.
+  if (!quiet) out.write(`Sending build context to Docker daemon  ${humanBytes(contextSize())}\n\n`)
   let imageId = ''
   for await (const line of readLines(res)) {
     const msg = JSON.parse(line) as { stream?: string; aux?: { ID?: string }; error?: string; errorDetail?: { message?: string; code?: number } }
