@@ -18,15 +18,23 @@ for a in "$@"; do
 done
 if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (berthd manages mounts, cgroups and namespaces)" >&2; exit 1; fi
 
-# System packages: the OCI runtimes and monitor, GNU tar with helpers, and the tools tests use.
-PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables uidmap jq openssl util-linux procps curl)
+# System packages: the OCI runtimes and monitor, GNU tar with helpers, networking (ip,
+# iptables), and the tools tests use (a registry to push to and pull from, htpasswd for it).
+PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packages must not start services of their own (docker-registry would take port 5000).
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1; fi
+  apt_ok=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null && apt_ok=1
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$apt_ok" = 1 ] || exit 1
+  if command -v systemctl >/dev/null && systemctl is-enabled docker-registry >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 fi
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "setup.sh: Node.js 20 or newer is required (apt-get install nodejs npm on Debian 13, or NodeSource for Debian 12)" >&2
