@@ -7,8 +7,6 @@ import type { Router } from '../router.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  ['POST', '/build', 'the builder'],
-  ['POST', '/build/prune', 'the builder'],
   [['GET', 'POST'], '/swarm', 'swarm mode'],
   ['POST', '/swarm/init', 'swarm mode'],
   ['POST', '/swarm/join', 'swarm mode'],

@@ -833,6 +833,7 @@ export class ContainerService {
       return { statusCode: rec.state.exitCode, ...(rec.state.error ? { error: rec.state.error } : {}) }
     }
     if (!signal) return p
+    if (signal.aborted) return Promise.reject(signal.reason)
     return Promise.race([p, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))])
   }
 
