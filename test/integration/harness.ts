@@ -24,7 +24,7 @@ export interface DaemonHandle {
   stop(): Promise<void>
   /** SIGKILL and wait (crash). */
   kill(): Promise<void>
-  /** Start it again on the same roots (after stop or kill). */
+  /** Start it again on the same roots (stopping it first if it still runs). */
   restart(): Promise<void>
   /** Stop and remove every file it made. */
   cleanup(): Promise<void>
@@ -54,6 +54,8 @@ export async function startDaemon(extraArgs: string[] = []): Promise<DaemonHandl
       await done
     },
     async restart() {
+      // A daemon still running is stopped first: two on one data root would leave one orphaned.
+      await h.stop()
       await launch()
     },
     async cleanup() {
