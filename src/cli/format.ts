@@ -1,6 +1,7 @@
 import { formatTemplate, TemplateError } from '../lib/gotemplate/index.js'
 import { renderRows } from '../lib/gotemplate/docker-format.js'
 import { bytesSize as goBytesSize, humanDuration, humanSize as goHumanSize, humanSizeWithPrecision } from '../lib/units.js'
+import { ApiError } from '../client/client.js'
 import { CliExit, type CliContext } from './context.js'
 
 /** Output helpers shared by every command: tables, templates, sizes and times as docker prints them. */
@@ -114,4 +115,77 @@ export async function confirm(ctx: CliContext, message: string): Promise<boolean
   const ok = /^\s*[yY]\s*$/.test(line)
   if (!ok) ctx.out.write('\n')
   return ok
+}
+
+/**
+ * Run an action per argument as docker does: what worked is printed as it goes, errors are
+ * collected and reported at the end (exit status 1). `skip` lets an error pass silently
+ * (`rm -f` of something already gone).
+ */
+export async function eachArg(ctx: CliContext, action: (arg: string) => Promise<void>, ok: (arg: string) => string = (a) => `${a}\n`, skip: (err: ApiError) => boolean = () => false): Promise<number> {
+  const errors: string[] = []
+  for (const arg of ctx.args) {
+    try {
+      await action(arg)
+      ctx.out.write(ok(arg))
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      if (skip(err)) continue
+      errors.push(`Error response from daemon: ${err.message}`)
+    }
+  }
+  if (errors.length) throw new CliExit(1, errors.join('\n'))
+  return 0
+}
+
+/** `inspect` of objects of one kind: what was found is printed, then the errors (exit status 1). */
+export async function inspectEach(ctx: CliContext, path: (name: string) => string): Promise<number> {
+  const found: unknown[] = []
+  const errors: string[] = []
+  for (const name of ctx.args) {
+    try {
+      found.push(await ctx.client().json('GET', path(name)))
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      errors.push(`Error response from daemon: ${err.message}`)
+    }
+  }
+  await printInspect(ctx, found, ctx.flags.format as string | undefined)
+  if (errors.length) throw new CliExit(1, errors.join('\n'))
+  return 0
+}
+
+/**
+ * Write an archive the daemon streams (`save`, `export`) to `-o FILE` or to stdout, as docker
+ * does: never to a terminal, the destination checked before the daemon does any work, the file
+ * written under a temporary name and renamed when complete. `what` names the failure
+ * (`failed to save image`).
+ */
+export async function saveArchive(ctx: CliContext, output: string | undefined, what: string, fetch: () => Promise<NodeJS.ReadableStream>): Promise<void> {
+  const { createWriteStream } = await import('node:fs')
+  const { rename, rm, stat } = await import('node:fs/promises')
+  const { basename, dirname, join, resolve } = await import('node:path')
+  const { pipeline } = await import('node:stream/promises')
+  if (!output && ctx.out.isTTY) throw new CliExit(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect')
+  if (output) {
+    try {
+      if (!(await stat(dirname(resolve(output)))).isDirectory()) throw new CliExit(1, `${what}: invalid output path: "${dirname(output)}" is not a directory`)
+    } catch (err) {
+      if (err instanceof CliExit) throw err
+      throw new CliExit(1, `${what}: invalid output path: directory "${dirname(output)}" does not exist`)
+    }
+  }
+  const res = await fetch()
+  if (!output) {
+    await pipeline(res, ctx.out)
+    return
+  }
+  const tmp = join(dirname(output), `.${basename(output)}.berth-tmp`)
+  try {
+    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }))
+    await rename(tmp, output)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
 }

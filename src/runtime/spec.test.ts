@@ -12,7 +12,6 @@ import {
   buildSpec,
   DEFAULT_CAPABILITIES,
   DEFAULT_MASKED_PATHS,
-  DEFAULT_READONLY_PATHS,
   hostDevices,
   hostInfo,
   KNOWN_CAPABILITIES,

@@ -32,10 +32,7 @@ dockerSuite('docker CLI: logs', () => {
   const assertConsecutive = (s: number[], what: string) => {
     for (let i = 1; i < s.length; i++) assert.equal(s[i], s[i - 1]! + 1, `${what}: gap or disorder after seq ${s[i - 1]} (got ${s[i]})`)
   }
-  const waitExit = async (name: string, seconds: number) => {
-    const r = await dockerT(h, seconds, 'wait', name)
-    assert.equal(r.code, 0, `docker wait ${name}: ${r.stderr}`)
-  }
+
 
   before(async () => {
     h = await startDaemon()

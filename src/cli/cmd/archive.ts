@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { rename, rm, stat, lstat } from 'node:fs/promises'
-import { basename, dirname, join, posix, resolve as resolvePath } from 'node:path'
+import { stat, lstat } from 'node:fs/promises'
+import { dirname, posix, resolve as resolvePath } from 'node:path'
 import { PassThrough, Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ApiError, readAll } from '../../client/client.js'
 import { familiarName, parseNormalizedNamed } from '../../distribution/reference.js'
 import { humanSizeWithPrecision } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
+import { saveArchive } from '../format.js'
 
 // Go's os.FileMode bits in the path stat header.
 const GO_DIR = 2 ** 31
@@ -249,29 +249,7 @@ export async function diff(ctx: CliContext): Promise<void> {
 }
 
 export async function exportCmd(ctx: CliContext): Promise<void> {
-  const output = ctx.flags.output as string | undefined
-  if (!output && ctx.out.isTTY) throw new CliExit(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect')
-  if (output) {
-    try {
-      if (!(await stat(dirname(resolvePath(output)))).isDirectory()) throw new CliExit(1, `failed to export container: invalid output path: "${dirname(output)}" is not a directory`)
-    } catch (err) {
-      if (err instanceof CliExit) throw err
-      throw new CliExit(1, `failed to export container: invalid output path: directory "${dirname(output)}" does not exist`)
-    }
-  }
-  const res = await ctx.client().call('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/export`)
-  if (!output) {
-    await pipeline(res, ctx.out)
-    return
-  }
-  const tmp = join(dirname(output), `.${basename(output)}.berth-tmp`)
-  try {
-    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }))
-    await rename(tmp, output)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
+  await saveArchive(ctx, ctx.flags.output as string | undefined, 'failed to export container', () => ctx.client().call('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/export`))
 }
 
 export async function commit(ctx: CliContext): Promise<void> {

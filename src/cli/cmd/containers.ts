@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { Socket } from 'node:net'
 import { ApiError, demuxer, type EngineClient, type RequestOpts } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
-import { createdSince, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
+import { createdSince, eachArg, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
 import { networkFields } from '../network-flags.js'
 import { familiarString, parseNormalizedNamed, tagNameOnly } from '../../distribution/reference.js'
 import { pullForRun } from './registry.js'
@@ -312,62 +311,47 @@ export async function start(ctx: CliContext): Promise<number> {
     if (await stream.done) return 0
     return (await waiting).StatusCode
   }
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/start`) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/start`) }, (id) => `${id}\n`)
 }
 
-/** Run an action per argument; errors are collected as docker does and reported at the end. */
-async function eachContainer(ctx: CliContext, action: (id: string) => Promise<void>, ok: (id: string) => string): Promise<number> {
-  const errors: string[] = []
-  for (const id of ctx.args) {
-    try {
-      await action(id)
-      ctx.out.write(ok(id))
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
-  return 0
-}
 
 export async function stop(ctx: CliContext): Promise<number> {
   const client = ctx.client()
   const query = { ...(ctx.flags.time !== undefined ? { t: ctx.flags.time as number } : {}), ...(ctx.flags.signal ? { signal: ctx.flags.signal as string } : {}) }
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/stop`, { query }) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/stop`, { query }) }, (id) => `${id}\n`)
 }
 
 export async function restart(ctx: CliContext): Promise<number> {
   const client = ctx.client()
   const query = { ...(ctx.flags.time !== undefined ? { t: ctx.flags.time as number } : {}), ...(ctx.flags.signal ? { signal: ctx.flags.signal as string } : {}) }
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/restart`, { query }) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/restart`, { query }) }, (id) => `${id}\n`)
 }
 
 export async function kill(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: (ctx.flags.signal as string) || 'KILL' } }) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: (ctx.flags.signal as string) || 'KILL' } }) }, (id) => `${id}\n`)
 }
 
 export async function remove(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  return eachContainer(ctx, async (id) => {
+  return eachArg(ctx, async (id) => {
     await client.call('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: !!ctx.flags.force, v: !!ctx.flags.volumes, link: !!ctx.flags.link } })
   }, (id) => `${id}\n`)
 }
 
 export async function pause(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/pause`) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/pause`) }, (id) => `${id}\n`)
 }
 
 export async function unpause(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  return eachContainer(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/unpause`) }, (id) => `${id}\n`)
+  return eachArg(ctx, async (id) => { await client.call('POST', `/containers/${encodeURIComponent(id)}/unpause`) }, (id) => `${id}\n`)
 }
 
 export async function wait(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  return eachContainer(ctx, async (id) => {
+  return eachArg(ctx, async (id) => {
     const r = await client.json<{ StatusCode: number }>('POST', `/containers/${encodeURIComponent(id)}/wait`)
     ctx.out.write(`${r.StatusCode}\n`)
   }, () => '')

@@ -1,6 +1,7 @@
 import { ApiError } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
+import { eachArg } from '../format.js'
 import { detachKeysOf, envFromFlags, hijackStream } from './containers.js'
 
 /** `berth exec`: create an exec session, start it attached (or detached), exit with its code. */
@@ -86,17 +87,8 @@ export async function update(ctx: CliContext): Promise<number> {
   set('PidsLimit', intFlag(f['pids-limit']))
   set('RestartPolicy', restartPolicy)
   if (Object.keys(body).length === 0) throw new CliExit(1, 'you must provide one or more flags when using this command')
-  const errors: string[] = []
-  for (const name of ctx.args) {
-    try {
-      const r = await client.json<{ Warnings: string[] | null }>('POST', `/containers/${encodeURIComponent(name)}/update`, { body })
-      for (const w of r.Warnings ?? []) ctx.err.write(`${w}\n`)
-      ctx.out.write(`${name}\n`)
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
-  return 0
+  return eachArg(ctx, async (name) => {
+    const r = await client.json<{ Warnings: string[] | null }>('POST', `/containers/${encodeURIComponent(name)}/update`, { body })
+    for (const w of r.Warnings ?? []) ctx.err.write(`${w}\n`)
+  })
 }

@@ -1,12 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { rename, rm, stat } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { ApiError } from '../../client/client.js'
 import { familiarName, familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 import { CliExit, type CliContext } from '../context.js'
 import { readConfigFile } from '../config-file.js'
-import { confirm, createdSince, ellipsis, filtersParam, humanSize, humanSizePrec, printInspect, renderTable, truncId } from '../format.js'
+import { confirm, createdSince, ellipsis, filtersParam, humanSize, humanSizePrec, printInspect, renderTable, saveArchive, truncId } from '../format.js'
 
 interface WireImageSummary {
   Id: string
@@ -211,31 +209,7 @@ export async function imageHistory(ctx: CliContext): Promise<void> {
 }
 
 export async function saveImages(ctx: CliContext): Promise<void> {
-  const output = ctx.flags.output as string | undefined
-  if (!output && ctx.out.isTTY) throw new CliExit(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect')
-  if (output) {
-    // Fail before the daemon does any work when the destination is unusable.
-    try {
-      const st = await stat(dirname(output))
-      if (!st.isDirectory()) throw new CliExit(1, `failed to save image: invalid output path: "${dirname(output)}" is not a directory`)
-    } catch (err) {
-      if (err instanceof CliExit) throw err
-      throw new CliExit(1, `failed to save image: invalid output path: directory "${dirname(output)}" does not exist`)
-    }
-  }
-  const res = await ctx.client().call('GET', '/images/get', { query: { names: ctx.args } })
-  if (!output) {
-    await pipeline(res, ctx.out)
-    return
-  }
-  const tmp = join(dirname(output), `.${basename(output)}.berth-tmp`)
-  try {
-    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }))
-    await rename(tmp, output)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
+  await saveArchive(ctx, ctx.flags.output as string | undefined, 'failed to save image', () => ctx.client().call('GET', '/images/get', { query: { names: ctx.args } }))
 }
 
 export async function loadImages(ctx: CliContext): Promise<void> {

@@ -1,6 +1,6 @@
 import { ApiError } from '../../client/client.js'
 import { CliExit, type CliContext } from '../context.js'
-import { confirm, filtersParam, printInspect, renderTable, truncId } from '../format.js'
+import { confirm, eachArg, filtersParam, inspectEach, renderTable, truncId } from '../format.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -55,34 +55,11 @@ export async function ls(ctx: CliContext): Promise<void> {
 }
 
 export async function inspect(ctx: CliContext): Promise<number> {
-  const found: unknown[] = []
-  const errors: string[] = []
-  for (const name of ctx.args) {
-    try {
-      found.push(await ctx.client().json('GET', `/networks/${encodeURIComponent(name)}`))
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  await printInspect(ctx, found, ctx.flags.format as string | undefined)
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
-  return 0
+  return inspectEach(ctx, (name) => `/networks/${encodeURIComponent(name)}`)
 }
 
-export async function rm(ctx: CliContext): Promise<void> {
-  const errors: string[] = []
-  for (const name of ctx.args) {
-    try {
-      await ctx.client().call('DELETE', `/networks/${encodeURIComponent(name)}`)
-      ctx.out.write(`${name}\n`)
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      if (ctx.flags.force && err.status === 404) continue
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
+export async function rm(ctx: CliContext): Promise<number> {
+  return eachArg(ctx, (name) => ctx.client().call('DELETE', `/networks/${encodeURIComponent(name)}`).then(() => {}), undefined, (err) => !!ctx.flags.force && err.status === 404)
 }
 
 export async function prune(ctx: CliContext): Promise<void> {

@@ -1,6 +1,5 @@
-import { ApiError } from '../../client/client.js'
 import { CliExit, type CliContext } from '../context.js'
-import { confirm, filtersParam, humanSize, printInspect, renderTable } from '../format.js'
+import { confirm, eachArg, filtersParam, humanSize, inspectEach, renderTable } from '../format.js'
 
 interface WireVolume { Name: string; Driver: string; Labels: Record<string, string> | null; Mountpoint: string; Scope: string; Options: Record<string, string> | null; CreatedAt: string }
 
@@ -45,36 +44,12 @@ export async function ls(ctx: CliContext): Promise<void> {
 }
 
 export async function inspect(ctx: CliContext): Promise<number> {
-  const client = ctx.client()
-  const found: unknown[] = []
-  const errors: string[] = []
-  for (const name of ctx.args) {
-    try {
-      found.push(await client.json('GET', `/volumes/${encodeURIComponent(name)}`))
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  await printInspect(ctx, found, ctx.flags.format as string | undefined)
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
-  return 0
+  return inspectEach(ctx, (name) => `/volumes/${encodeURIComponent(name)}`)
 }
 
 export async function rm(ctx: CliContext): Promise<number> {
   const client = ctx.client()
-  const errors: string[] = []
-  for (const name of ctx.args) {
-    try {
-      await client.call('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: ctx.flags.force ? { force: true } : {} })
-      ctx.out.write(`${name}\n`)
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err
-      errors.push(`Error response from daemon: ${err.message}`)
-    }
-  }
-  if (errors.length) throw new CliExit(1, errors.join('\n'))
-  return 0
+  return eachArg(ctx, (name) => client.call('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: ctx.flags.force ? { force: true } : {} }).then(() => {}))
 }
 
 export async function prune(ctx: CliContext): Promise<void> {

@@ -620,18 +620,7 @@ export class ContainerService {
       namespaces: { network: net.netns ? { kind: 'path', path: net.netns.path, private: net.netns.private } : ns(hc.networkMode), pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: hc.networkMode === 'host' ? { kind: 'host' } : { kind: 'private' } },
       mounts,
       devices: hc.devices,
-      resources: {
-        ...(hc.memory ? { memory: hc.memory } : {}),
-        ...(hc.memorySwap ? { memorySwap: hc.memorySwap } : {}),
-        ...(hc.memoryReservation ? { memoryReservation: hc.memoryReservation } : {}),
-        ...(hc.cpuShares ? { cpuShares: hc.cpuShares } : {}),
-        ...(hc.cpuQuota ? { cpuQuota: hc.cpuQuota } : {}),
-        ...(hc.cpuPeriod ? { cpuPeriod: hc.cpuPeriod } : {}),
-        ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
-        ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
-        ...(hc.pidsLimit ? { pidsLimit: hc.pidsLimit } : {}),
-        ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
-      },
+      resources: { ...specResources(hc), ...(hc.pidsLimit ? { pidsLimit: hc.pidsLimit } : {}) },
       ...(hc.nanoCpus ? { nanoCpus: hc.nanoCpus } : {}),
       cgroupsPath: `/berth/${rec.id}`,
       shmSize: hc.shmSize || 64 * 1024 * 1024,
@@ -890,17 +879,10 @@ export class ContainerService {
     let checked
     try {
       checked = updateResources({
-        ...(hc.memory ? { memory: hc.memory } : {}),
-        ...(hc.memorySwap ? { memorySwap: hc.memorySwap } : {}),
-        ...(hc.memoryReservation ? { memoryReservation: hc.memoryReservation } : {}),
-        ...(hc.cpuShares ? { cpuShares: hc.cpuShares } : {}),
-        ...(hc.cpuQuota ? { cpuQuota: hc.cpuQuota } : {}),
-        ...(hc.cpuPeriod ? { cpuPeriod: hc.cpuPeriod } : {}),
-        ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
-        ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
+        ...specResources(hc),
         ...(u.blkioWeight ? { blkioWeight: u.blkioWeight } : {}),
+        // Only a new PIDs limit is written: the runtime cannot set an unlimited one (see below).
         ...(u.pidsLimit ? { pidsLimit: hc.pidsLimit ?? 0 } : {}),
-        ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
       }, hc.nanoCpus || undefined)
     } catch (err) {
       if (err instanceof EngineError) throw fail(err.message)
@@ -1002,6 +984,21 @@ export class ContainerService {
 
   #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.deps.events.emit('container', action, rec.id, { ...rec.config.labels, image: rec.imageRef, name: rec.name, ...extra })
+  }
+}
+
+/** The cgroup limits of a host config that are set (the PIDs limit apart: start and update differ). */
+function specResources(hc: HostConfig): SpecInput['resources'] {
+  return {
+    ...(hc.memory ? { memory: hc.memory } : {}),
+    ...(hc.memorySwap ? { memorySwap: hc.memorySwap } : {}),
+    ...(hc.memoryReservation ? { memoryReservation: hc.memoryReservation } : {}),
+    ...(hc.cpuShares ? { cpuShares: hc.cpuShares } : {}),
+    ...(hc.cpuQuota ? { cpuQuota: hc.cpuQuota } : {}),
+    ...(hc.cpuPeriod ? { cpuPeriod: hc.cpuPeriod } : {}),
+    ...(hc.cpusetCpus ? { cpusetCpus: hc.cpusetCpus } : {}),
+    ...(hc.cpusetMems ? { cpusetMems: hc.cpusetMems } : {}),
+    ...(hc.oomKillDisable ? { oomKillDisable: true } : {}),
   }
 }
 
