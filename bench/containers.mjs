@@ -397,7 +397,7 @@ class Berth extends DockerApiEngine {
   constructor(tmp) {
     super('berth', 'berthd', tmp)
     this.supervisorPath = path.join(tmp, 'berth-exec')
-    this.networkNote = 'berth has no bridge network yet: its default network gives a container only loopback, so both run --rm rows do the same work'
+    this.networkNote = "berth's default network is its own bridge (bb-<id>, a free 172.28.0.0/14 or 10.89.0.0/16 subnet) with NAT rules in chains of its own"
   }
   async start() {
     const dataRoot = path.join(this.tmp, 'berth')
