@@ -1,7 +1,8 @@
 /**
  * The real docker CLI against berthd: exec (attached, interactive, detached, TTY, users, env,
- * errors), update of a live container's limits and restart policy, and healthchecks run by the
- * engine (states, ps, inspect, events). berth's own exec is compared with docker's.
+ * errors), update of a live container's limits and restart policy, healthchecks run by the
+ * engine (states, ps, inspect, events), and container sizes. berth's own exec is compared with
+ * docker's.
  */
 import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -233,5 +234,13 @@ dockerSuite('docker CLI: exec, update, healthchecks', () => {
     await ok('run', '-d', '--name', 'hc5', '--no-healthcheck', 'busybox', 'sleep', '1000')
     await sleep(300)
     assert.equal((await inspect('hc5')).State.Health, undefined)
+  })
+  it('sizes: ps -s, inspect -s and system df show the writable layer and the virtual size', async () => {
+    await ok('run', '--name', 'sz', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/big bs=1k count=300 2>/dev/null')
+    const [rw, rootfs] = (await ok('inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sz')).trim().split(' ').map(Number)
+    assert.ok(rw! >= 300 * 1024 && rw! < 400 * 1024, `SizeRw ${rw}`)
+    assert.ok(rootfs! > rw!, `SizeRootFs ${rootfs}`)
+    assert.match(await ok('ps', '-as', '--filter', 'name=sz', '--format', '{{.Size}}'), /^3\d\dkB \(virtual [\d.]+MB\)$/m)
+    assert.match(await ok('system', 'df'), /^Containers\s+1\s+0\s+3\d\d(\.\d)?kB/m)
   })
 })

@@ -18,7 +18,7 @@ const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exi
 export function containerRoutes(r: Router, d: Daemon): void {
   const svc = () => d.engine.containers
 
-  r.add('GET', '/containers/json', (ctx) => {
+  r.add('GET', '/containers/json', async (ctx) => {
     const f = Filters.parse(ctx.query.get('filters'))
     f.validate(PS_FILTERS)
     for (const s of f.get('status')) if (!STATUSES.includes(s)) throw invalid('ERR_INVALID_FILTER', `invalid filter 'status=${s}'`)
@@ -48,7 +48,11 @@ export function containerRoutes(r: Router, d: Daemon): void {
       return true
     })
     if (limit > 0) list = list.slice(0, limit)
-    return list.map(toWireSummary)
+    if (!boolParam(ctx.query, 'size')) return list.map(toWireSummary)
+    return Promise.all(list.map(async (c) => {
+      const { sizeRw, sizeRootFs } = await svc().sizes(c)
+      return { ...toWireSummary(c), SizeRw: sizeRw, SizeRootFs: sizeRootFs }
+    }))
   })
 
   r.add('POST', '/containers/create', async (ctx) => {
@@ -62,9 +66,12 @@ export function containerRoutes(r: Router, d: Daemon): void {
     ctx.res.end(JSON.stringify({ Id: out.id, Warnings: out.warnings }))
   })
 
-  r.add('GET', '/containers/{id}/json', (ctx) => {
+  r.add('GET', '/containers/{id}/json', async (ctx) => {
     const c = svc().resolve(ctx.params[0]!)
-    return toWireInspect(c, ctx.version, d.engine.exec.idsOf(c.id))
+    const out = toWireInspect(c, ctx.version, d.engine.exec.idsOf(c.id))
+    if (!boolParam(ctx.query, 'size')) return out
+    const { sizeRw, sizeRootFs } = await svc().sizes(c)
+    return { ...out, SizeRw: sizeRw, SizeRootFs: sizeRootFs }
   })
 
   r.add('POST', '/containers/{id}/start', async (ctx) => {

@@ -7,6 +7,7 @@ import { invalid } from '../../lib/errors.js'
 import { API_VERSION, MIN_API_VERSION, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
 import { toWireVolume } from './volumes.js'
+import { toWireSummary } from '../wire-containers.js'
 import { eventJson, toWireImageSummary } from '../wire.js'
 import { BERTH_VERSION } from '../../engine/system/info.js'
 
@@ -139,7 +140,12 @@ export function systemRoutes(r: Router, d: Daemon): void {
       out.LayersSize = usage.layersSize
       out.Images = usage.images.map((s) => toWireImageSummary(s, ctx.version))
     }
-    if (want('container')) out.Containers = []
+    if (want('container')) {
+      out.Containers = await Promise.all(d.engine.containers.store.all().map(async (c) => {
+        const { sizeRw, sizeRootFs } = await d.engine.containers.sizes(c)
+        return { ...toWireSummary(c), SizeRw: sizeRw, SizeRootFs: sizeRootFs }
+      }))
+    }
     if (want('volume')) {
       const vols = d.engine.volumes
       out.Volumes = await Promise.all(vols.list().map(async (v) => {

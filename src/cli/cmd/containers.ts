@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { ApiError, demuxer, type EngineClient, type RequestOpts } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
-import { createdSince, eachArg, ellipsis, filtersParam, renderTable, truncId } from '../format.js'
+import { createdSince, eachArg, ellipsis, filtersParam, humanSizePrec, renderTable, truncId } from '../format.js'
 import { networkFields } from '../network-flags.js'
 import { familiarString, parseNormalizedNamed, tagNameOnly } from '../../distribution/reference.js'
 import { pullForRun } from './registry.js'
@@ -454,7 +454,8 @@ export async function ps(ctx: CliContext): Promise<void> {
       State: c.State,
       Ports: formatPorts(c.Ports as WirePort[]),
       Names: c.Names.map((n) => n.replace(/^\//, '')).filter((n) => !trunc || !n.includes('/')).join(','),
-      Size: c.SizeRw !== undefined ? `${c.SizeRw}B` : '0B',
+      // docker's: the writable layer, and with the image's layers "(virtual ...)".
+      Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSizePrec(c.SizeRw ?? 0, 3)} (virtual ${humanSizePrec(c.SizeRootFs!, 3)})` : humanSizePrec(c.SizeRw ?? 0, 3),
       Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
       Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
       Networks: c.HostConfig?.NetworkMode ?? '',

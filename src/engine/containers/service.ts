@@ -10,6 +10,7 @@ import { Rollback } from '../../lib/rollback.js'
 import type { LayerStore } from '../../core/layer-store.js'
 import { unlimitPids } from '../../platform/cgroups.js'
 import { run } from '../../platform/exec.js'
+import { duBytes } from '../../platform/du.js'
 import { isMountPoint, mountOverlay, unmount } from '../../platform/mount.js'
 import { createWithMonitor, deleteContainer, killContainer, pauseContainer, processAlive, startContainer, updateContainer, type RuntimeRef } from '../../runtime/monitor.js'
 import { buildSpec, serializeSpec, updateResources, type SpecInput } from '../../runtime/spec.js'
@@ -190,6 +191,25 @@ export class ContainerService {
       try { l.stopped(rec) } catch (e) { this.deps.log(`listener ${rec.id}: ${String(e)}`) }
     }
   }
+
+  /**
+   * The container's own layer size (SizeRw) and that plus its image's (SizeRootFs), as ps -s,
+   * inspect -s and system df show them. The upper dir is walked at most once a minute per
+   * container (later asks get the last figure while a new walk runs), so these stay fast.
+   */
+  async sizes(rec: ContainerRecord): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const cached = this.#sizes.get(rec.id)
+    const now = Date.now()
+    const walk = () => duBytes(join(this.#dir(rec.id), 'upper')).then((size) => { this.#sizes.set(rec.id, { size, at: Date.now() }); return size })
+    let sizeRw: number
+    if (cached && now - cached.at < 60_000) sizeRw = cached.size
+    else if (cached) { sizeRw = cached.size; void walk().catch(() => {}) } else sizeRw = await walk().catch(() => 0)
+    let imageSize = 0
+    try { imageSize = this.deps.images.resolve(rec.imageId).record.size } catch { /* the image was removed */ }
+    return { sizeRw, sizeRootFs: sizeRw + imageSize }
+  }
+
+  readonly #sizes = new Map<string, { size: number; at: number }>()
 
   /** The overlay parts of a container's filesystem: its own upper dir and the image's layers, top first. */
   layerPaths(rec: ContainerRecord): { upper: string; lower: string[] } {
