@@ -141,6 +141,20 @@ dockerSuite('docker CLI: volumes', () => {
     await ok('rm', '-f', 'user')
   })
 
+  it('a volume with local driver options (-o type=tmpfs) is mounted while used and unmounted after', async () => {
+    await ok('volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'tmpvol')
+    const v = (JSON.parse(await ok('volume', 'inspect', 'tmpvol')) as Json[])[0]
+    assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' })
+    await ok('run', '-d', '--name', 'tv', '-v', 'tmpvol:/t', 'busybox', 'sleep', '100')
+    const mounted = await ok('exec', 'tv', 'sh', '-c', 'grep " /t " /proc/mounts; dd if=/dev/zero of=/t/x bs=1M count=2 2>/dev/null; du -k /t/x')
+    assert.match(mounted, /^tmpfs \/t tmpfs /m)
+    assert.ok(Number(mounted.trim().split('\n').at(-1)!.split(/\s+/)[0]) <= 1024, mounted)
+    assert.ok((await mountsOf(h)).includes(v.Mountpoint), 'mounted on the host while in use')
+    await ok('rm', '-f', 'tv')
+    assert.ok(!(await mountsOf(h)).includes(v.Mountpoint), 'unmounted after its last container')
+    await ok('volume', 'rm', 'tmpvol')
+  })
+
   it('bad input gets Docker\'s errors and changes nothing', async () => {
     const before = await volumeNames()
     const cases: Array<[string[], RegExp]> = [
