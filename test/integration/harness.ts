@@ -81,7 +81,14 @@ export async function startDaemon(extraArgs: string[] = []): Promise<DaemonHandl
     await waitForPing(socket, h.proc, () => logText)
   }
   await writeEmptyConfig(join(root, 'daemon.json'))
-  await launch()
+  try {
+    await launch()
+  } catch (err) {
+    // A daemon that did not come up leaves nothing behind either.
+    await h.kill().catch(() => {})
+    await rm(root, { recursive: true, force: true })
+    throw err
+  }
   return h
 }
 
