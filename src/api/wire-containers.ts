@@ -195,17 +195,21 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
+/** A container whose config asks for a healthcheck (`NONE` turns the image's off). */
+function hasHealthcheck(c: ContainerRecord): boolean {
+  return !!c.config.healthcheck?.test?.length && c.config.healthcheck.test[0] !== 'NONE'
+}
+
 /** ps's health note: ` (health: starting)`, ` (healthy)`, ` (unhealthy)`. */
 function healthSuffix(c: ContainerRecord): string {
   const h = c.state.health?.status
-  if (!h || !c.config.healthcheck?.test?.length || c.config.healthcheck.test[0] === 'NONE') return ''
+  if (!h || !hasHealthcheck(c)) return ''
   return h === 'starting' ? ' (health: starting)' : ` (${h})`
 }
 
 /** The health a ps filter sees: none without a healthcheck. */
 export function healthOf(c: ContainerRecord): string {
-  if (!c.config.healthcheck?.test?.length || c.config.healthcheck.test[0] === 'NONE') return 'none'
-  return c.state.health?.status ?? 'starting'
+  return hasHealthcheck(c) ? c.state.health?.status ?? 'starting' : 'none'
 }
 
 export function toWireSummary(c: ContainerRecord): Wire {

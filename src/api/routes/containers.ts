@@ -192,20 +192,23 @@ function networksOf(c: ContainerRecord): string[] {
   return out
 }
 
-/** ps's publish filter: `80`, `80/tcp`, `8080-8090/udp`, against the published host ports. */
-function publishes(c: ContainerRecord, spec: string): boolean {
-  const [range = '', proto] = spec.split('/')
+/** Whether a ps port filter (`80`, `80/tcp`, `8080-8090/udp`) takes a port of a protocol. */
+function portFilterMatches(spec: string, port: number, proto: string): boolean {
+  const [range = '', wanted] = spec.split('/')
   const [lo = NaN, hi = lo] = range.split('-').map(Number)
-  return (c.network?.ports ?? []).some((p) => p.hostPort >= lo && p.hostPort <= hi && (!proto || p.proto === proto))
+  return port >= lo && port <= hi && (!wanted || wanted === proto)
+}
+
+/** ps's publish filter, against the published host ports. */
+function publishes(c: ContainerRecord, spec: string): boolean {
+  return (c.network?.ports ?? []).some((p) => portFilterMatches(spec, p.hostPort, p.proto))
 }
 
 /** ps's expose filter, against the container's exposed ports. */
 function exposes(c: ContainerRecord, spec: string): boolean {
-  const [range = '', proto] = spec.split('/')
-  const [lo = NaN, hi = lo] = range.split('-').map(Number)
   return Object.keys(c.config.exposedPorts).some((k) => {
-    const [port = '', pr = 'tcp'] = k.split('/')
-    return Number(port) >= lo && Number(port) <= hi && (!proto || pr === proto)
+    const [port = '', proto = 'tcp'] = k.split('/')
+    return portFilterMatches(spec, Number(port), proto)
   })
 }
 

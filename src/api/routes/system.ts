@@ -149,8 +149,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
     if (want('volume')) {
       const vols = d.engine.volumes
       out.Volumes = await Promise.all(vols.list().map(async (v) => {
-        const refCount = d.engine.containers.store.all().filter((c) => c.mountPoints?.some((m) => m.type === 'volume' && m.name === v.name)).length
-        return toWireVolume(d, v, { size: await vols.size(v.name).catch(() => -1), refCount })
+        return toWireVolume(d, v, { size: await vols.size(v.name).catch(() => -1), refCount: vols.usersOf(v.name).length })
       }))
     }
     if (want('build-cache')) out.BuildCache = []

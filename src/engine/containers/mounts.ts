@@ -1,24 +1,18 @@
 import { posix } from 'node:path'
 import { invalid } from '../../lib/errors.js'
+import type { MountPoint } from './types.js'
 
-/** A container mount as asked at create: `-v`, `--mount`, `--tmpfs`, `--volumes-from`, VOLUME. */
-export interface MountRequest {
-  type: 'volume' | 'bind' | 'tmpfs'
-  /** Volume name ('' for an anonymous volume), or the host path of a bind. */
-  source: string
-  destination: string
-  readOnly: boolean
-  /** The mode as given (`ro,z`...), echoed in inspect. */
-  mode: string
-  propagation: string
-  /** Do not copy the image's content into a new volume. */
-  noCopy: boolean
+/**
+ * A container mount as asked at create: `-v`, `--mount`, `--tmpfs`, `--volumes-from`, VOLUME.
+ * Its `source` is a volume name ('' for an anonymous volume) or a bind's host path; resolving it
+ * gives the record's MountPoint.
+ */
+export interface MountRequest extends Pick<MountPoint, 'type' | 'source' | 'destination' | 'readOnly' | 'mode' | 'propagation' | 'noCopy' | 'tmpfsOptions'> {
   /** `-v` makes a missing bind source; `--mount` refuses it. */
   createSource: boolean
   volumeLabels?: Record<string, string>
   volumeDriver?: string
   volumeDriverOptions?: Record<string, string>
-  tmpfsOptions?: string[]
 }
 
 const PROPAGATIONS = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']

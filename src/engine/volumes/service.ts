@@ -51,6 +51,11 @@ export class VolumeService {
     this.#users = users
   }
 
+  /** The containers using a volume, whatever their state. */
+  usersOf(name: string): string[] {
+    return this.#users(name)
+  }
+
   async init(): Promise<void> {
     await mkdir(this.#root, { recursive: true, mode: 0o701 })
     for (const name of await readdir(this.#root)) {
