@@ -3,12 +3,14 @@
  * a look at the host for what a daemon's containers left behind (mounts, conmon processes,
  * runtime state, cgroups), with a last-resort cleanup of those leftovers.
  */
+import { after, before, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { constants as osConstants, tmpdir } from 'node:os'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { api, runCmd, type DaemonHandle, type RunResult } from './harness.js'
+import { api, fixture, runCmd, startDaemon, type DaemonHandle, type RunResult } from './harness.js'
 import { isNotFoundErrno } from '../../src/lib/errors.js'
 
 /**
@@ -150,4 +152,28 @@ export async function forceCleanup(h: DaemonHandle): Promise<void> {
     try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
   }
   for (const m of (await mountsOf(h)).reverse()) await runCmd('umount', ['-l', m]).catch(() => {})
+}
+
+/**
+ * The usual life of a container suite, as hooks of the calling suite: a private berthd with
+ * busybox loaded (through the docker CLI), no container left from one test to the next, and
+ * everything removed at the end. `daemon.h` is the handle once the suite's `before` has run.
+ */
+export function busyboxDaemon(): { readonly h: DaemonHandle } {
+  const holder: { h: DaemonHandle } = { h: undefined as unknown as DaemonHandle }
+  before(async () => {
+    holder.h = await startDaemon()
+    const r = await dockerT(holder.h, 60, 'load', '-i', await fixture('busybox'))
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), 'Loaded image: busybox:latest')
+  })
+  beforeEach(async () => {
+    for (const id of await listedContainerIds(holder.h)) await api(holder.h, 'DELETE', `/containers/${id}?force=1`)
+  })
+  after(async () => {
+    if (!holder.h) return
+    await forceCleanup(holder.h).catch(() => {})
+    await holder.h.cleanup()
+  })
+  return holder
 }

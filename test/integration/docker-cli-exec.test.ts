@@ -4,13 +4,13 @@
  * engine (states, ps, inspect, events), and container sizes. berth's own exec is compared with
  * docker's.
  */
-import { after, before, beforeEach, it } from 'node:test'
+import { before, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { api, berth, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import { api, berth, type DaemonHandle } from './harness.js'
 import { dockerSuite, waitFor } from './image-helpers.js'
-import { cgroupDir, cgroupV1, conmonsOf, dockerIn, dockerT, forceCleanup, listedContainerIds, runKilled, sleep } from './container-helpers.js'
+import { busyboxDaemon, cgroupDir, cgroupV1, conmonsOf, dockerIn, dockerT, runKilled, sleep } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -26,19 +26,8 @@ dockerSuite('docker CLI: exec, update, healthchecks', () => {
   const inspect = async (ref: string): Promise<Json> => (JSON.parse(await ok('inspect', ref)) as Json[])[0]
   const running = (name: string, ...extra: string[]) => ok('run', '-d', '--name', name, ...extra, 'busybox', 'sleep', '1000')
 
-  before(async () => {
-    h = await startDaemon()
-    await ok('load', '-i', await fixture('busybox'))
-  })
-  beforeEach(async () => {
-    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1`)
-  })
-  after(async () => {
-    if (h) {
-      await forceCleanup(h).catch(() => {})
-      await h.cleanup()
-    }
-  })
+  const daemon = busyboxDaemon()
+  before(() => { h = daemon.h })
 
   it('exec runs in the container with its exit code, stdout and stderr apart', async () => {
     await running('x1')

@@ -4,13 +4,13 @@
  * rotations, --tail/--since, Docker's option errors, --log-driver none, --details, and rotation
  * resuming after berthd is killed while a container keeps logging.
  */
-import { after, before, beforeEach, it } from 'node:test'
+import { before, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import type { DaemonHandle } from './harness.js'
 import { dockerSuite } from './image-helpers.js'
-import { dockerT, forceCleanup, listedContainerIds, runKilled, sleep } from './container-helpers.js'
+import { busyboxDaemon, dockerT, runKilled, sleep } from './container-helpers.js'
 
 /** busybox sh: `n` numbered lines of ~100 bytes, `batch` lines per write burst, a pause between bursts. */
 const writer = (n: number, batch: number, pause = '0.01') =>
@@ -34,19 +34,8 @@ dockerSuite('docker CLI: logs', () => {
   }
 
 
-  before(async () => {
-    h = await startDaemon()
-    await ok('load', '-i', await fixture('busybox'))
-  })
-  beforeEach(async () => {
-    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1`)
-  })
-  after(async () => {
-    if (h) {
-      await forceCleanup(h).catch(() => {})
-      await h.cleanup()
-    }
-  })
+  const daemon = busyboxDaemon()
+  before(() => { h = daemon.h })
 
   it('max-size=10k max-file=3: at most 3 files of about 10k, docker logs gives the newest lines in order', async () => {
     const id = (await ok('run', '-d', '--name', 'rot', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', writer(10_000, 20))).trim()

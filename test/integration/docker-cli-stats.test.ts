@@ -3,13 +3,13 @@
  * berthd takes from the containers' cgroup v1 files, and the API's stream / one-shot answers
  * behave as dockerd's. Streaming commands run under `timeout -s KILL` (they never end by themselves).
  */
-import { after, before, beforeEach, it } from 'node:test'
+import { before, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request, type ClientRequest } from 'node:http'
 import { readFile } from 'node:fs/promises'
-import { api, berth, BERTH, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import { api, berth, BERTH, type DaemonHandle } from './harness.js'
 import { dockerSuite, waitFor } from './image-helpers.js'
-import { cgroupDir, cgroupV1, dockerT, forceCleanup, listedContainerIds, runKilled, sleep } from './container-helpers.js'
+import { busyboxDaemon, cgroupDir, cgroupV1, dockerT, runKilled, sleep } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,19 +33,8 @@ dockerSuite('docker CLI: stats', () => {
   /** Docker's MEM USAGE for cgroup v1: usage minus total_inactive_file. */
   const memUsed = (s: Json): number => s.memory_stats.usage - (s.memory_stats.stats?.total_inactive_file ?? 0)
 
-  before(async () => {
-    h = await startDaemon()
-    assert.equal((await ok('load', '-i', await fixture('busybox'))).trim(), 'Loaded image: busybox:latest')
-  })
-  beforeEach(async () => {
-    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1`)
-  })
-  after(async () => {
-    if (h) {
-      await forceCleanup(h).catch(() => {})
-      await h.cleanup()
-    }
-  })
+  const daemon = busyboxDaemon()
+  before(() => { h = daemon.h })
 
   it('a container on the default bridge reports its eth0 in networks', async () => {
     await ok('run', '-d', '--name', 'st-net', 'busybox', 'sleep', '1000')

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, berth, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import { api, berth, type DaemonHandle } from './harness.js'
 import { dockerSuite } from './image-helpers.js'
-import { dockerT, forceCleanup, listedContainerIds, mountsOf } from './container-helpers.js'
+import { busyboxDaemon, dockerT, mountsOf } from './container-helpers.js'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,20 +27,16 @@ dockerSuite('docker CLI: volumes', () => {
   const d = (...args: string[]) => dockerT(h, 30, ...args)
   const volumeNames = async () => (await ok('volume', 'ls', '-q')).split('\n').filter(Boolean).sort()
 
+  const daemon = busyboxDaemon()
   before(async () => {
-    h = await startDaemon()
-    await ok('load', '-i', await fixture('busybox'))
+    h = daemon.h
     hostDir = await mkdtemp(join(tmpdir(), 'berth-vol-host-'))
   })
+  // After busyboxDaemon's own: the containers are gone, so every volume can go too.
   beforeEach(async () => {
-    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1&v=1`)
     for (const v of await volumeNames()) await api(h, 'DELETE', `/volumes/${v}?force=1`)
   })
   after(async () => {
-    if (h) {
-      await forceCleanup(h).catch(() => {})
-      await h.cleanup()
-    }
     if (hostDir) await rm(hostDir, { recursive: true, force: true })
   })
 
