@@ -35,12 +35,41 @@ const WHITEOUT_PREFIX = '.wh.'
 const OPAQUE = '.wh..wh..opq'
 
 /**
+ * Unpacked image layers, each an overlay lower dir. The contract (layer-store.testsuite.ts):
+ * - A layer tar is streamed into an extractor (never buffered whole); `finish` gives its diffId
+ *   (sha256 of the uncompressed tar) and size (bytes of regular files), with OCI whiteouts turned
+ *   into overlay ones (`.wh.x` → a 0/0 character device x, `.wh..wh..opq` → the directory marked
+ *   opaque). Owners, modes, symlinks, hard links and xattrs are kept.
+ * - A tar that is malformed or truncated rejects InvalidArgument (ERR_BAD_LAYER) and leaves
+ *   nothing behind; so does `abort`. Nothing in a tar writes outside the layer (`..`, absolute
+ *   names, whiteouts behind symlinks).
+ * - `commit(staged, parent)` publishes it under chainId(parent, diffId) atomically; committing a
+ *   chain that exists returns the existing record and drops the staged copy.
+ * - `lowerDirs` lists a chain's diff dirs topmost first. `remove` makes a layer absent at once.
+ * - After a restart (`init` on the same root), exactly the committed layers are there.
+ */
+export interface LayerStorage {
+  init(): Promise<void>
+  get(chainId: string): LayerRecord | undefined
+  has(chainId: string): boolean
+  list(): LayerRecord[]
+  diffPath(chainId: string): string
+  lowerDirs(chainId: string): string[]
+  extractor(): Promise<LayerExtractor>
+  commit(staged: StagedLayer, parent: Digest | undefined): Promise<LayerRecord>
+  discard(staged: StagedLayer | { dir: string }): Promise<void>
+  remove(chainId: string): Promise<void>
+  /** Resolves once removed layers' files are gone from disk. */
+  settle(): Promise<void>
+}
+
+/**
  * Unpacked layers, `layers/<chain-hex>/{diff,layer.json}`. A layer is extracted into a staging
  * dir, then published by one rename, so it is either whole or absent. Deletion renames into
  * `layers/.trash` and removes in the background (the disk is mounted with `discard`, which makes
  * large synchronous deletes slow), so a delete is instant and crash-safe.
  */
-export class LayerStore {
+export class LayerStore implements LayerStorage {
   readonly root: string
   readonly #trash: string
   #layers = new Map<Digest, LayerRecord>()
