@@ -501,7 +501,7 @@ export async function topCmd(ctx: CliContext): Promise<void> {
     query: psArgs.length ? { ps_args: psArgs.join(' ') } : {},
   })
   // docker prints top through a tabwriter with minwidth 20, padding 3.
-  const { TabWriter } = await import('../../lib/tabwriter.js')
+  const { TabWriter } = await import('../tabwriter.js')
   const tw = new TabWriter(20, 1, 3, ' ', 0)
   tw.write(`${out.Titles.join('\t')}\n`)
   for (const p of out.Processes ?? []) tw.write(`${p.join('\t')}\n`)
