@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,12 +35,49 @@ function lint(cwd: string): { code: number; out: string } {
   return { code: r.status ?? -1, out: r.stdout + r.stderr }
 }
 
+/**
+ * Kernel files read outside src/platform: a call of a file API on a literal /proc or /sys path.
+ * (Paths merely named, as mount destinations in an OCI spec, are not reads.)
+ */
+const KERNEL_READ = /\b(readFile|readFileSync|readdir|readdirSync|readlink|readlinkSync|statfs|statfsSync|existsSync|open|openSync|readText|has|writeFile|writeFileSync|appendFile)\(\s*['`]\/(proc|sys)\//
+export function kernelReads(root: string): string[] {
+  const out: string[] = []
+  const walk = (dir: string) => {
+    for (const n of readdirSync(dir).sort()) {
+      const p = join(dir, n)
+      if (statSync(p).isDirectory()) { if (p !== join(root, 'src/platform')) walk(p); continue }
+      if (!n.endsWith('.ts') || n.endsWith('.test.ts')) continue
+      readFileSync(p, 'utf8').split('\n').forEach((line, i) => { if (KERNEL_READ.test(line)) out.push(`${p.slice(root.length)}:${i + 1}: ${line.trim()}`) })
+    }
+  }
+  walk(join(root, 'src'))
+  return out
+}
+
 const list = (v: Violation[]) => v.map((x) => `  ${x.rule.name}: ${x.from} → ${x.to}`).join('\n')
 
 describe('layer rule', () => {
   it('src/ has no layer violations', { todo: 'fixed when seam-api and seam-containers merge' }, () => {
     const r = cruise(ROOT, '.dependency-cruiser.cjs')
     assert.equal(r.violations.length, 0, `${r.violations.length} layer violations (npm run lint:layers):\n${list(r.violations)}`)
+  })
+
+  it('only src/platform reads /proc and /sys', { todo: 'runtime/ (seam-containers) and daemon/, engine/containers/top.ts, engine/system/info.ts (seam-api) move theirs at merge' }, () => {
+    const reads = kernelReads(ROOT)
+    assert.deepEqual(reads, [], `kernel files read outside src/platform:\n${reads.join('\n')}`)
+  })
+
+  it('the kernel-read check catches a read and lets a path that is only named pass', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-layers-'))
+    try {
+      mkdirSync(join(dir, 'src/engine'), { recursive: true })
+      mkdirSync(join(dir, 'src/platform'), { recursive: true })
+      writeFileSync(join(dir, 'src/engine/a.ts'), "const m = { destination: '/proc', type: 'proc' }\nconst t = await readFile(`/sys/fs/cgroup/${c}/cgroup.procs`, 'utf8')\n")
+      writeFileSync(join(dir, 'src/platform/ok.ts'), "await readFile('/proc/self/mountinfo', 'utf8')\n")
+      assert.deepEqual(kernelReads(dir), ["/src/engine/a.ts:2: const t = await readFile(`/sys/fs/cgroup/${c}/cgroup.procs`, 'utf8')"])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   describe('on a fixture tree', () => {
