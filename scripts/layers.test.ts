@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 
@@ -47,7 +47,7 @@ export function kernelReads(root: string): string[] {
       const p = join(dir, n)
       if (statSync(p).isDirectory()) { if (p !== join(root, 'src/platform')) walk(p); continue }
       if (!n.endsWith('.ts') || n.endsWith('.test.ts')) continue
-      readFileSync(p, 'utf8').split('\n').forEach((line, i) => { if (KERNEL_READ.test(line)) out.push(`${p.slice(root.length)}:${i + 1}: ${line.trim()}`) })
+      readFileSync(p, 'utf8').split('\n').forEach((line, i) => { if (KERNEL_READ.test(line)) out.push(`${relative(root, p)}:${i + 1}: ${line.trim()}`) })
     }
   }
   walk(join(root, 'src'))
@@ -74,7 +74,7 @@ describe('layer rule', () => {
       mkdirSync(join(dir, 'src/platform'), { recursive: true })
       writeFileSync(join(dir, 'src/engine/a.ts'), "const m = { destination: '/proc', type: 'proc' }\nconst t = await readFile(`/sys/fs/cgroup/${c}/cgroup.procs`, 'utf8')\n")
       writeFileSync(join(dir, 'src/platform/ok.ts'), "await readFile('/proc/self/mountinfo', 'utf8')\n")
-      assert.deepEqual(kernelReads(dir), ["/src/engine/a.ts:2: const t = await readFile(`/sys/fs/cgroup/${c}/cgroup.procs`, 'utf8')"])
+      assert.deepEqual(kernelReads(dir), ["src/engine/a.ts:2: const t = await readFile(`/sys/fs/cgroup/${c}/cgroup.procs`, 'utf8')"])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
