@@ -108,6 +108,7 @@ export const ERROR_CODES = {
   ERR_EXEC_RUNNING: { kind: 'Conflict', description: 'Error: Exec command <…> is already running' },
   ERR_EXEC_START: { kind: 'Internal', description: 'OCI runtime exec failed: exec failed: unable to start container process: <…>: unknown' },
   ERR_EXEC_WORKDIR: { kind: 'InvalidArgument', description: 'the working directory \'<…>\' is invalid, it needs to be an absolute path' },
+  ERR_FAKE: { kind: 'NotImplemented', description: 'fake backend: <method> not given (route tests asked a fake backend for a method the test did not give it)' },
   ERR_FLAG_NEEDS_ARGUMENT: { kind: 'InvalidArgument', description: 'flag needs an argument: <…>' },
   ERR_HEALTHCHECK: { kind: 'InvalidArgument', description: '<…> in Healthcheck cannot be less than 1ms' },
   ERR_IMAGE_CONFLICT: { kind: 'Conflict', description: 'conflict: unable to delete <…> (<…>) - <…>' },
