@@ -63,9 +63,9 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
           }
           continue
         }
-        if (pair.key && (pair.key as Node).range) positions.set(modelPath([...path, key]), posOf((pair.key as Node).range![0]))
         out[key] = toData(pair.value, [...path, key], depth + 1)
-        if (pair.value && !isAlias(pair.value) && (pair.value as Node).range === undefined) positions.set(modelPath([...path, key]), posOf((pair.key as Node).range?.[0] ?? 0))
+        // An error about an attribute points at its key.
+        if (pair.key && (pair.key as Node).range) positions.set(modelPath([...path, key]), posOf((pair.key as Node).range![0]))
       }
       // Keys of the mapping itself win over merged ones; earlier merge sources win over later.
       for (const m of merged) for (const [k, v] of Object.entries(m)) if (!(k in out)) out[k] = v
