@@ -112,12 +112,14 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
     ids.set(serviceOf(c), list)
   }
   const targets = withDependencies(p, o.services)
+  // Containers this run leaves alone, as observed: a healthy one needs no further look.
+  const untouched = new Map(plan.actions.filter((a) => a.kind === 'keep').map((a) => [(a as { id: string }).id, observed.containers.find((c) => c.Id === (a as { id: string }).id)!]))
   const runService = async (name: string): Promise<void> => {
     const s = p.services[name]!
     const deps = [...Object.entries(s.depends_on)].filter(([d]) => targets.includes(d))
     const shared = [s.network_mode, s.ipc, s.pid].filter((x): x is string => !!x?.startsWith('service:')).map((x) => x.slice(8))
     await Promise.all([...deps.map(([d]) => done.get(d)!), ...shared.map((d) => done.get(d)!)])
-    for (const [d, cfg] of deps) await waitCondition(docker, p, d, cfg.condition, ids, r)
+    for (const [d, cfg] of deps) await waitCondition(docker, p, d, cfg.condition, ids, r, untouched)
     const actions = plan.forService(name)
     const hash = serviceHash(s)
     const imageId = images.get(imageOf(p, s))
@@ -275,11 +277,13 @@ export async function buildService(docker: Docker, p: ProjectModel, s: ServiceCo
   return final
 }
 
-async function waitCondition(docker: Docker, p: ProjectModel, dep: string, condition: string, ids: Map<string, string[]>, r: Reporter): Promise<void> {
+async function waitCondition(docker: Docker, p: ProjectModel, dep: string, condition: string, ids: Map<string, string[]>, r: Reporter, untouched: Map<string, ContainerSummary>): Promise<void> {
   const list = (ids.get(dep) ?? []).filter(Boolean)
   await Promise.all(list.map(async (id) => {
     const name = containerName(p, p.services[dep]!, list.indexOf(id) + 1)
     if (condition === 'service_started') return
+    const seen = untouched.get(id)
+    if (condition === 'service_healthy' && seen?.State === 'running' && /\(healthy\)/.test(seen.Status)) return
     r.event('Container', name, 'Waiting')
     if (condition === 'service_completed_successfully') {
       const res = await docker.containers.wait(id)
