@@ -193,9 +193,12 @@ async function attachLogs(c: Cmd, p: ProjectModel, services: string[]): Promise<
     await streamLogs(c, x, label, pre, { follow: true, since: String(Math.floor(Date.now() / 1000) - 1), signal: ac.signal }).catch((err) => { if (!ac.signal.aborted) throw err })
     if (ac.signal.aborted) return
     const w = await c.docker.containers.wait(x.Id).catch(() => ({ StatusCode: 0 }))
-    c.ctx.out.write(pre.line(label, `exited with code ${w.StatusCode}`).replace(/^(.*?\| )/, '$1'))
+    c.ctx.out.write(`${label} exited with code ${w.StatusCode}\n`)
     if (exitFrom === serviceOf(x) || (!exitFrom && abortOnExit && exitCode === 0)) exitCode = w.StatusCode
-    if (abortOnExit) await stopAll()
+    if (abortOnExit) {
+      if (!stopping) c.ctx.out.write('Aborting on container exit...\n')
+      await stopAll()
+    }
   }))
   process.off('SIGINT', onSig)
   process.off('SIGTERM', onSig)
@@ -586,8 +589,23 @@ const RUNNERS: Record<string, Runner> = {
     c.ctx.out.write(`Docker Compose version v${COMPOSE_VERSION} (berth compose)\n`)
     return 0
   },
-  async cp() {
-    throw new CliExit(1, 'compose cp is not implemented by berth compose yet; use `berth cp CONTAINER:PATH` with the container name from `compose ps`')
+  async cp(c) {
+    // SERVICE:PATH names a container of the project (--index, default the first); the copy is berth cp's.
+    const p = await c.load()
+    const observed = await observeProject(c.docker, p.name)
+    const args = await Promise.all(c.args.map(async (a) => {
+      const m = /^([a-zA-Z0-9._-]+):(.*)$/.exec(a)
+      if (!m || a === '-') return a
+      checkServices(p, [m[1]!])
+      const mine = observed.containers.filter((x) => serviceOf(x) === m[1])
+      const x = c.f.index !== undefined ? mine.find((y) => numberOf(y) === c.f.index) : mine[0]
+      if (!x) throw new CliExit(1, `no container found for service "${m[1]}"`)
+      return `${x.Id}:${m[2]}`
+    }))
+    if (c.dryRun) { c.ctx.out.write(`copy ${c.args.join(' ')}, requested\n`); return 0 }
+    const { cp } = await import('./archive.js')
+    await cp({ ...c.ctx, args, flags: { archive: c.f.archive, 'follow-link': c.f['follow-link'], quiet: true } })
+    return 0
   },
   async watch() {
     throw new CliExit(1, 'compose watch (develop.watch) is not implemented by berth compose yet')
