@@ -607,8 +607,21 @@ const RUNNERS: Record<string, Runner> = {
     await cp({ ...c.ctx, args, flags: { archive: c.f.archive, 'follow-link': c.f['follow-link'], quiet: true } })
     return 0
   },
-  async watch() {
-    throw new CliExit(1, 'compose watch (develop.watch) is not implemented by berth compose yet')
+  async watch(c) {
+    const p = await c.load({ selected: c.args })
+    checkServices(p, c.args)
+    const names = (c.args.length ? c.args : Object.keys(p.services)).filter((n) => p.services[n]!.develop?.watch?.length)
+    if (!names.length) throw new CliExit(1, 'none of the selected services is configured for watch, consider setting a \'develop\' section')
+    if (!c.f['no-up']) {
+      const o: UpOptions = { ...(c.args.length ? { services: c.args } : {}) }
+      const { plan, observed, images } = await planProjectUp(c.docker, p, o)
+      await executeUp(c.docker, p, plan, images, observed, o, c.reporter)
+      c.reporter.close()
+    }
+    const { watchProject } = await import('../../compose/watch.js')
+    c.ctx.err.write('Watch enabled\n')
+    await watchProject(c.docker, p, names, { out: c.ctx.err, reporter: c.reporter })
+    return 0
   },
 }
 
