@@ -89,7 +89,13 @@ declare -A RESULT
 run_tool() {
   local engine=$1 host=$2 tool=$3
   local dir=$BENCH_TMP/proj-$tool r t0 ups=() nochg=() downs=()
-  gen_project "$dir" "$([[ $tool == berth ]] && echo berth || echo v1)"
+  # start_interval needs API 1.44 (Docker 25); an older engine (Debian's dockerd 20.10) ignores it,
+  # so there both tools get the file whose interval is the start interval.
+  local api variant=v1
+  api=$(docker -H "$host" version --format '{{.Server.APIVersion}}' 2>/dev/null || echo 0)
+  if [[ $tool == berth ]] && printf '%s\n1.44\n' "$api" | sort -V -C -r 2>/dev/null; then variant=berth; fi
+  [[ $tool == berth && $variant == v1 ]] && bench_log "note: $engine speaks API $api (< 1.44, no start_interval): berth compose runs the interval: 100ms file too"
+  gen_project "$dir" "$variant"
   local project=cbench$tool
   for ((r = 0; r < RUNS; r++)); do
     if [[ $tool == berth ]]; then

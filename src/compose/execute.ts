@@ -114,12 +114,18 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
   const targets = withDependencies(p, o.services)
   // Containers this run leaves alone, as observed: a healthy one needs no further look.
   const untouched = new Map(plan.actions.filter((a) => a.kind === 'keep').map((a) => [(a as { id: string }).id, observed.containers.find((c) => c.Id === (a as { id: string }).id)!]))
+  const conditions = new Map<string, Promise<void>>()
   const runService = async (name: string): Promise<void> => {
     const s = p.services[name]!
     const deps = [...Object.entries(s.depends_on)].filter(([d]) => targets.includes(d))
     const shared = [s.network_mode, s.ipc, s.pid].filter((x): x is string => !!x?.startsWith('service:')).map((x) => x.slice(8))
     await Promise.all([...deps.map(([d]) => done.get(d)!), ...shared.map((d) => done.get(d)!)])
-    for (const [d, cfg] of deps) await waitCondition(docker, p, d, cfg.condition, ids, r, untouched)
+    for (const [d, cfg] of deps) {
+      // Dependants of one service share one wait for its condition (one poll per container).
+      const key = `${d}\0${cfg.condition}`
+      if (!conditions.has(key)) conditions.set(key, waitCondition(docker, p, d, cfg.condition, ids, r, untouched))
+      await conditions.get(key)
+    }
     const actions = plan.forService(name)
     const hash = serviceHash(s)
     const imageId = images.get(imageOf(p, s))
