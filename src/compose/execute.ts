@@ -49,7 +49,12 @@ export async function planProjectUp(docker: Docker, p: ProjectModel, o: UpOption
  * own task, started as soon as the conditions of its dependencies hold, so independent services
  * converge concurrently. A failure stops the dependants and is reported with what was created.
  */
-export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, images: Map<string, string | undefined>, observed: Observed, o: UpOptions, r: Reporter): Promise<void> {
+export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, images: Map<string, string | undefined>, observed: Observed, o: UpOptions, reporter: Reporter): Promise<void> {
+  const created: string[] = []
+  const r: Reporter = {
+    event(kind, name, status, done) { if (status === 'Created') created.push(`${kind.toLowerCase()} ${name}`); reporter.event(kind, name, status, done) },
+    close: () => reporter.close(),
+  }
   for (const a of plan.actions) {
     if (a.kind === 'create-network') {
       r.event('Network', a.name, 'Creating')
@@ -144,7 +149,7 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
         }
         case 'start':
           r.event('Container', a.name, 'Starting')
-          await docker.containers.start(a.id)
+          await startOne(docker, name, a.name, a.id)
           r.event('Container', a.name, 'Started')
           return
         case 'create': {
@@ -152,7 +157,7 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
           ;(ids.get(name) ?? ids.set(name, []).get(name)!)[a.number - 1] = id
           if (!o.noStart) {
             r.event('Container', a.name, 'Starting')
-            await docker.containers.start(id)
+            await startOne(docker, name, a.name, id)
             r.event('Container', a.name, 'Started')
           }
           return
@@ -184,13 +189,27 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
     r.event('Container', a.name, 'Removed')
   })])
   const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected')
-  if (failed) throw failed.reason
+  if (failed) {
+    // What this run made stays (a second `up` converges from it, `down` removes it): say what.
+    if (created.length) process.stderr.write(`up failed; created so far: ${created.join(', ')}\n`)
+    throw failed.reason
+  }
   if (!orphanRemovals.length && !o.removeOrphans) {
     const known = new Set([...Object.keys(p.services), ...Object.keys(p.disabled)])
     const orphans = observed.containers.filter((c) => !known.has(serviceOf(c)))
     if (orphans.length) process.stderr.write(`WARN[0000] Found orphan containers ([${orphans.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`)
   }
   if (o.wait) await waitAll(docker, p, targets, ids, o.waitTimeout, r)
+}
+
+/** Start one container; the engine's error (a port already taken...) names the service and container. */
+async function startOne(docker: Docker, service: string, name: string, id: string): Promise<void> {
+  try {
+    await docker.containers.start(id)
+  } catch (err) {
+    if (err instanceof ApiError) throw new EngineError(err.status === 404 ? 'NotFound' : 'InvalidArgument', 'ERR_COMPOSE_START', `service ${service}: container ${name}: Error response from daemon: ${err.message}`)
+    throw err
+  }
 }
 
 function ignoreGone(err: unknown): void {
@@ -215,7 +234,7 @@ async function recreate(docker: Docker, p: ProjectModel, s: ServiceConfig, a: Ex
   r.event('Container', a.name, 'Recreated')
   if (!o.noStart) {
     r.event('Container', a.name, 'Starting')
-    await docker.containers.start(id)
+    await startOne(docker, s.name, a.name, id)
     r.event('Container', a.name, 'Started')
   }
 }
