@@ -636,8 +636,8 @@ function renderModel(p: ProjectModel, only: string[]): Record<string, unknown> {
     if (!s.volumes.length) delete out.volumes
     if (!Object.keys(s.depends_on).length) delete out.depends_on
     if (!Object.keys(s.environment).length) delete out.environment
-    for (const k of ['stop_grace_period'] as const) if (s[k] !== undefined) out[k] = `${s[k]! / 1e9}s`
-    if (s.healthcheck) out.healthcheck = Object.fromEntries(Object.entries(s.healthcheck).map(([k, v]) => [k, typeof v === 'number' && k !== 'retries' ? `${v / 1e9}s` : v]))
+    for (const k of ['stop_grace_period'] as const) if (s[k] !== undefined) out[k] = goDuration(s[k]!)
+    if (s.healthcheck) out.healthcheck = Object.fromEntries(Object.entries(s.healthcheck).map(([k, v]) => [k, typeof v === 'number' && k !== 'retries' ? goDuration(v) : v]))
     services[n] = out
   }
   const doc: Record<string, unknown> = { name: p.name, services }
@@ -649,6 +649,17 @@ function renderModel(p: ProjectModel, only: string[]): Record<string, unknown> {
 }
 
 function tagOf(t: string): string { return t }
+
+/** Go's Duration.String (1m30s, 200ms), as compose prints durations. */
+function goDuration(ns: number): string {
+  if (ns === 0) return '0s'
+  if (ns < 1e6) return `${ns / 1e3}µs`
+  if (ns < 1e9) return `${ns / 1e6}ms`
+  let s = ns / 1e9
+  const h = Math.floor(s / 3600); s -= h * 3600
+  const m = Math.floor(s / 60); s -= m * 60
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${Number(s.toFixed(9))}s`
+}
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s
