@@ -120,6 +120,8 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
   // Containers this run leaves alone, as observed: a healthy one needs no further look.
   const untouched = new Map(plan.actions.filter((a) => a.kind === 'keep').map((a) => [(a as { id: string }).id, observed.containers.find((c) => c.Id === (a as { id: string }).id)!]))
   const conditions = new Map<string, Promise<void>>()
+  const events = new ContainerEvents(docker, p.name)
+  await events.ready
   const runService = async (name: string): Promise<void> => {
     const s = p.services[name]!
     const deps = [...Object.entries(s.depends_on)].filter(([d]) => targets.includes(d))
@@ -128,7 +130,7 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
     for (const [d, cfg] of deps) {
       // Dependants of one service share one wait for its condition (one poll per container).
       const key = `${d}\0${cfg.condition}`
-      if (!conditions.has(key)) conditions.set(key, waitCondition(docker, p, d, cfg.condition, ids, r, untouched))
+      if (!conditions.has(key)) conditions.set(key, waitCondition(docker, p, d, cfg.condition, ids, r, untouched, events))
       await conditions.get(key)
     }
     const actions = plan.forService(name)
@@ -189,6 +191,7 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
     r.event('Container', a.name, 'Removed')
   })])
   const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected')
+  if (failed) events.close()
   if (failed) {
     // What this run made stays (a second `up` converges from it, `down` removes it): say what.
     if (created.length) process.stderr.write(`up failed; created so far: ${created.join(', ')}\n`)
@@ -199,7 +202,11 @@ export async function executeUp(docker: Docker, p: ProjectModel, plan: Plan, ima
     const orphans = observed.containers.filter((c) => !known.has(serviceOf(c)))
     if (orphans.length) process.stderr.write(`WARN[0000] Found orphan containers ([${orphans.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`)
   }
-  if (o.wait) await waitAll(docker, p, targets, ids, o.waitTimeout, r)
+  try {
+    if (o.wait) await waitAll(docker, p, targets, ids, o.waitTimeout, r, events)
+  } finally {
+    events.close()
+  }
 }
 
 /** Start one container; the engine's error (a port already taken...) names the service and container. */
@@ -302,7 +309,7 @@ export async function buildService(docker: Docker, p: ProjectModel, s: ServiceCo
   return final
 }
 
-async function waitCondition(docker: Docker, p: ProjectModel, dep: string, condition: string, ids: Map<string, string[]>, r: Reporter, untouched: Map<string, ContainerSummary>): Promise<void> {
+async function waitCondition(docker: Docker, p: ProjectModel, dep: string, condition: string, ids: Map<string, string[]>, r: Reporter, untouched: Map<string, ContainerSummary>, events: ContainerEvents): Promise<void> {
   const list = (ids.get(dep) ?? []).filter(Boolean)
   await Promise.all(list.map(async (id) => {
     const name = containerName(p, p.services[dep]!, list.indexOf(id) + 1)
@@ -317,24 +324,27 @@ async function waitCondition(docker: Docker, p: ProjectModel, dep: string, condi
       return
     }
     for (;;) {
+      // Listen before looking, so a change between the two is not missed.
+      const next = events.next(id)
       const c = await docker.containers.inspect(id)
       const h = c.State.Health?.Status
       if (!c.Config.Healthcheck?.Test && !c.State.Health) throw invalid('ERR_COMPOSE_DEPENDENCY', `dependency failed to start: container ${name} has no healthcheck configured`)
       if (h === 'healthy') { r.event('Container', name, 'Healthy'); return }
       if (h === 'unhealthy') throw new EngineError('Unavailable', 'ERR_COMPOSE_DEPENDENCY', `dependency failed to start: container ${name} is unhealthy`)
       if (!c.State.Running && !c.State.Restarting) throw new EngineError('Unavailable', 'ERR_COMPOSE_DEPENDENCY', `dependency failed to start: container ${name} exited (${c.State.ExitCode})`)
-      await sleep(50)
+      await next
     }
   }))
 }
 
 /** --wait: every container running, and healthy where it has a healthcheck. */
-async function waitAll(docker: Docker, p: ProjectModel, services: string[], ids: Map<string, string[]>, timeoutSec: number | undefined, r: Reporter): Promise<void> {
+async function waitAll(docker: Docker, p: ProjectModel, services: string[], ids: Map<string, string[]>, timeoutSec: number | undefined, r: Reporter, events: ContainerEvents): Promise<void> {
   const deadline = timeoutSec ? Date.now() + timeoutSec * 1000 : Infinity
   await Promise.all(services.flatMap((svc) => (ids.get(svc) ?? []).filter(Boolean).map(async (id, i) => {
     const name = containerName(p, p.services[svc]!, i + 1)
     r.event('Container', name, 'Waiting')
     for (;;) {
+      const next = events.next(id, Math.max(1, Math.min(1000, deadline - Date.now())))
       const c = await docker.containers.inspect(id)
       const h = c.State.Health?.Status
       if (c.State.Running && (!h || h === 'healthy' || h === 'none')) { r.event('Container', name, h === 'healthy' ? 'Healthy' : 'Running'); return }
@@ -344,12 +354,62 @@ async function waitAll(docker: Docker, p: ProjectModel, services: string[], ids:
         throw new EngineError('Unavailable', 'ERR_COMPOSE_WAIT', `container ${name} exited (${c.State.ExitCode})`)
       }
       if (Date.now() > deadline) throw new EngineError('Unavailable', 'ERR_COMPOSE_WAIT', `timeout waiting for ${name} to be running and healthy`)
-      await sleep(50)
+      await next
     }
   })))
 }
 
 export const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms))
+
+/**
+ * The project's container events on one connection: a wait for a health status or an exit
+ * wakes on the container's next event (health_status, die, start...) instead of polling the
+ * engine, with a slow poll as the fallback should an event be missed.
+ */
+export class ContainerEvents {
+  readonly #waiters = new Map<string, Array<() => void>>()
+  readonly #ac = new AbortController()
+  readonly ready: Promise<void>
+
+  constructor(docker: Docker, project: string) {
+    let markReady!: () => void
+    this.ready = new Promise<void>((res) => { markReady = res })
+    void (async () => {
+      try {
+        const stream = docker.system.events({ filters: { label: [`${L.project}=${project}`], type: ['container'] }, signal: this.#ac.signal })
+        const first = stream.next()
+        markReady()
+        for (let it = await first; !it.done; it = await stream.next()) this.#wake(it.value.Actor.ID)
+      } catch {
+        // No event stream (or it ended): the waits fall back to polling.
+      } finally {
+        markReady()
+      }
+    })()
+    setTimeout(markReady, 200).unref()
+  }
+
+  #wake(id: string): void {
+    const w = this.#waiters.get(id)
+    if (!w) return
+    this.#waiters.delete(id)
+    for (const f of w) f()
+  }
+
+  /** Resolves at the container's next event, or after `ms`. */
+  next(id: string, ms = 1000): Promise<void> {
+    return new Promise<void>((res) => {
+      const t = setTimeout(res, ms)
+      const list = this.#waiters.get(id) ?? []
+      list.push(() => { clearTimeout(t); res() })
+      this.#waiters.set(id, list)
+    })
+  }
+
+  close(): void {
+    this.#ac.abort()
+  }
+}
 
 /** The containers of the named services (all when none named), in service then number order. */
 export function containersOf(observed: Observed, services: string[] | undefined): ContainerSummary[] {
@@ -372,12 +432,22 @@ export async function down(docker: Docker, p: ProjectModel | undefined, project:
   const imgs = o.rmi && p ? [...new Set(Object.values(p.services).filter((s) => o.rmi === 'all' || !s.image).map((s) => imageOf(p, s)))] : []
   for (const i of imgs) lines.push(`image ${i}: remove, --rmi ${o.rmi}`)
   if (o.dryRun) return lines
-  // Dependants first: a service is stopped after everything that depends on it.
-  const order = p ? reverseOrder(p) : []
-  const rank = (c: ContainerSummary) => { const i = order.indexOf(serviceOf(c)); return i < 0 ? -1 : i }
-  const levels = [...new Set(ctrs.map(rank))].sort((a, b) => a - b)
-  for (const lvl of levels) {
-    await Promise.all(ctrs.filter((c) => rank(c) === lvl).map(async (c) => {
+  // Dependants first: a service is stopped once everything that depends on it is; the rest
+  // (and containers of services the model does not know) go concurrently.
+  const tasks = new Map<string, Promise<void>>()
+  const dependants = (svc: string) => (p ? Object.values(p.services).filter((s) => svc in s.depends_on || s.network_mode === `service:${svc}`).map((s) => s.name) : [])
+  const removeService = (svc: string): Promise<void> => {
+    const have = tasks.get(svc)
+    if (have) return have
+    const t = (async () => {
+      await Promise.all(dependants(svc).filter((d) => d !== svc).map(removeService))
+      await removeAll(ctrs.filter((c) => serviceOf(c) === svc))
+    })()
+    tasks.set(svc, t)
+    return t
+  }
+  const removeAll = (list: ContainerSummary[]) =>
+    Promise.all(list.map(async (c) => {
       const name = nameOf(c)
       if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
         r.event('Container', name, 'Stopping')
@@ -388,7 +458,7 @@ export async function down(docker: Docker, p: ProjectModel | undefined, project:
       await docker.containers.remove(c.Id, { force: true, v: !!o.volumes }).catch(ignoreGone)
       r.event('Container', name, 'Removed')
     }))
-  }
+  await Promise.all([...new Set(ctrs.map(serviceOf))].map(removeService))
   for (const n of nets) {
     r.event('Network', n.Name, 'Removing')
     await docker.networks.remove(n.Id).catch(ignoreGone)
