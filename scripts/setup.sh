@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (berthd manages mounts,
 
 # System packages: the OCI runtimes and monitor, GNU tar with helpers, networking (ip,
 # iptables), and the tools tests use (a registry to push to and pull from, htpasswd for it).
-PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils)
+PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils docker-compose)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -52,6 +52,16 @@ node scripts/bundle.mjs
 printf '{"gitCommit":"%s","buildTime":"%s"}\n' "$(git rev-parse --short HEAD 2>/dev/null || true)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > dist/build-info.json
 ln -sf "$REPO/bin/berth" /usr/local/bin/berth
 ln -sf "$REPO/bin/berthd" /usr/local/bin/berthd
+# berth compose as the docker CLI's compose plugin: `docker compose up -d` runs Berth's compose.
+# The docker CLI asks the plugin for `docker-cli-plugin-metadata`, then runs it as `docker-compose compose ARGS`.
+mkdir -p /usr/local/lib/docker/cli-plugins
+cat > /usr/local/lib/docker/cli-plugins/docker-compose <<PLUGIN
+#!/bin/sh
+# berth compose, installed by $REPO/scripts/setup.sh
+if [ "\$1" = docker-cli-plugin-metadata ]; then exec "$REPO/bin/berth" compose docker-cli-plugin-metadata; fi
+exec "$REPO/bin/berth" "\$@"
+PLUGIN
+chmod 755 /usr/local/lib/docker/cli-plugins/docker-compose
 [ "$DEPS_ONLY" = 1 ] && exit 0
 
 SOCK=/run/berth/berth.sock

@@ -586,3 +586,7 @@ export function findCommand(argv: string[]): { spec: CommandSpec; path: string[]
   }
   return { spec: top, path: [top.name], rest: argv.slice(1) }
 }
+
+// `berth compose` (and the docker CLI's compose plugin): its subcommands parse in cmd/compose.ts.
+import * as composeSpecs from './specs/compose.js'
+COMMANDS.push(composeSpecs.COMMAND)

@@ -20,6 +20,11 @@ export interface ClientOptions {
   /** Pin an API version (DOCKER_API_VERSION); otherwise 1.50, lowered if the daemon is older. */
   version?: string
   userAgent?: string
+  /**
+   * Open the connection a request travels on (an ssh transport's stdio, a test's pipe): used by
+   * every request and by hijack instead of dialling `host`.
+   */
+  createConnection?: () => import('node:stream').Duplex
 }
 
 /** An error answer from the daemon: the status and Docker's `{message}`. */
@@ -114,7 +119,7 @@ export class EngineClient {
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers }
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
     if (body) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) })
-    const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers }
+    const reqOpts: RequestOptions = { ...this.#base, method, path: `/v${this.#version}${path}${qs}`, headers, ...this.#connection() }
     const request = await httpRequestFn(this.#secure)
     return new Promise((resolve, reject) => {
       const req = request(reqOpts)
@@ -137,6 +142,11 @@ export class EngineClient {
     for await (const line of readLines(res)) yield parseStreamLine<T>(line)
   }
 
+  #connection(): Pick<RequestOptions, 'createConnection'> {
+    const open = this.opts.createConnection
+    return open ? { createConnection: (() => open()) as unknown as RequestOptions['createConnection'] } : {}
+  }
+
   async #send(method: string, path: string, opts: RequestOpts): Promise<Response> {
     const qs = encodeQuery(opts.query)
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'Berth-Client/0.1.0 (linux)', ...opts.headers }
@@ -151,13 +161,13 @@ export class EngineClient {
     }
     if (payload !== undefined && !isStreamBody(payload)) headers['Content-Length'] = String(Buffer.byteLength(payload as Buffer | string))
     const fullPath = `/v${this.#version}${path}${qs}`
-    if (this.#base.socketPath && !isStreamBody(payload)) {
+    if (this.#base.socketPath && !isStreamBody(payload) && !this.opts.createConnection) {
       return unixRequest(this.#base.socketPath, method, fullPath, headers, payload as Buffer | string | undefined, opts.signal).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EACCES') throw new ConnectError(this.opts.host, err)
         throw err
       }) as Promise<Response>
     }
-    const reqOpts: RequestOptions = { ...this.#base, method, path: fullPath, headers, ...(opts.signal ? { signal: opts.signal } : {}) }
+    const reqOpts: RequestOptions = { ...this.#base, method, path: fullPath, headers, ...(opts.signal ? { signal: opts.signal } : {}), ...this.#connection() }
     const request = await httpRequestFn(this.#secure)
     return new Promise((resolve, reject) => {
       const req = request(reqOpts, (res) => resolve(res as unknown as Response))
