@@ -73,10 +73,9 @@ export class EtcdMember {
     existingClientUrls: string[],
     opts: { timeoutMs?: number } = {},
   ): Promise<EtcdMember> {
-    const remote = new Etcd3({ hosts: existingClientUrls, dialTimeout: 3000 })
     let added: { id: string; initialCluster: string }
     try {
-      const res = await addMemberWhenHealthy(remote, config.peerUrl, opts.timeoutMs ?? 15000)
+      const res = await whenHealthy(existingClientUrls, (c) => c.cluster.memberAdd({ peerURLs: [config.peerUrl] }), opts.timeoutMs ?? 15000)
       const parts: string[] = []
       for (const m of res.members) {
         const name = m.ID === res.member.ID ? config.name : m.name
@@ -85,7 +84,6 @@ export class EtcdMember {
       }
       added = { id: res.member.ID, initialCluster: parts.join(',') }
     } catch (err) {
-      remote.close()
       throw new EngineError('Unavailable', 'ERR_ETCD_MEMBER_ADD', `could not add this manager to the cluster store: ${(err as Error).message}`, { cause: err })
     }
     try {
@@ -101,12 +99,10 @@ export class EtcdMember {
       const m = await EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs, added.id)
       return m
     } catch (err) {
-      await remote.cluster.memberRemove({ ID: added.id }).catch(() => undefined)
+      await whenHealthy(existingClientUrls, (c) => c.cluster.memberRemove({ ID: added.id })).catch(() => undefined)
       await stopEtcd(etcdDir(dataRoot))
       removeEtcdData(etcdDir(dataRoot))
       throw err
-    } finally {
-      remote.close()
     }
   }
 
@@ -193,7 +189,7 @@ export class EtcdMember {
 
   /** Remove another member (`node demote` / `node rm` of a manager). */
   async removeMember(id: string): Promise<void> {
-    await whenHealthy(() => this.client.cluster.memberRemove({ ID: id }))
+    await whenHealthy([this.config.clientUrl], (c) => c.cluster.memberRemove({ ID: id }))
   }
 
   /** `swarm leave` of a manager: leave the etcd cluster (unless last), stop etcd, delete its data. */
@@ -222,22 +218,22 @@ export class EtcdMember {
 }
 
 /**
- * etcd refuses a member add until every member has been connected for a few seconds
- * ("etcdserver: unhealthy cluster"), e.g. right after the previous manager joined: retry.
+ * etcd refuses a member add or remove until every member has been connected for a few seconds
+ * ("etcdserver: unhealthy cluster"), e.g. right after the previous manager joined: retry, each
+ * time on a fresh client (the etcd3 client opens its circuit breaker after three failures).
  */
-async function addMemberWhenHealthy(remote: Etcd3, peerUrl: string, timeoutMs: number) {
-  return whenHealthy(() => remote.cluster.memberAdd({ peerURLs: [peerUrl] }), timeoutMs)
-}
-
-async function whenHealthy<T>(op: () => Promise<T>, timeoutMs = 15000): Promise<T> {
+async function whenHealthy<T>(hosts: string[], op: (c: Etcd3) => Promise<T>, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
+    const c = new Etcd3({ hosts, dialTimeout: 3000 })
     try {
-      return await op()
+      return await op(c)
     } catch (err) {
       if (!/unhealthy cluster/.test((err as Error).message) || Date.now() > deadline) throw err
-      await new Promise((r) => setTimeout(r, 250))
+    } finally {
+      c.close()
     }
+    await new Promise((r) => setTimeout(r, 250))
   }
 }
 
