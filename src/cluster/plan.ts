@@ -68,7 +68,7 @@ export function describe(a: Action): string {
     case 'rollback':
       return `service ${a.serviceId} roll back: ${a.updateStatus.message}`
     case 'node-state':
-      return `node ${a.nodeId} ${a.state}: ${a.message}`
+      return `node ${a.nodeId} ${a.state}${a.message ? `: ${a.message}` : ''}`
   }
 }
 
