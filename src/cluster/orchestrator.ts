@@ -248,6 +248,7 @@ function createTask(ctx: Ctx, s: Service, sl: Slot, reason: string, notBefore?: 
     labels: {},
     spec: s.spec.taskTemplate,
     serviceId: s.id,
+    serviceName: s.spec.name,
     specRevision: s.specRevision,
     slot: sl.number,
     nodeId: sl.nodeId,

@@ -254,6 +254,8 @@ export interface Task extends Meta {
   labels: Record<string, string>
   spec: TaskSpec
   serviceId: string
+  /** The service's name when the task was made (swarmkit's ServiceAnnotations): names the container. */
+  serviceName: string
   /** The service's specRevision this task was made from. */
   specRevision: number
   /** 1-based for replicated services; 0 for global ones (they are keyed by node). */

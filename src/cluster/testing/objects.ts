@@ -45,6 +45,7 @@ export function makeTask(svc: Service, o: Partial<{ id: string; slot: number; no
     labels: {},
     spec: svc.spec.taskTemplate,
     serviceId: svc.id,
+    serviceName: svc.spec.name,
     specRevision: o.specRevision ?? svc.specRevision,
     slot: o.slot ?? 1,
     nodeId: o.nodeId ?? '',
