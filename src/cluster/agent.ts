@@ -160,6 +160,7 @@ export class Agent {
 
   /** Stop following (containers keep running). `revoke` ends the heartbeat at once (a clean leave). */
   async stop(opts: { revoke?: boolean } = {}): Promise<void> {
+    if (this.stopped) return
     this.stopped = true
     if (this.poller) clearInterval(this.poller)
     for (const t of this.timers.values()) clearTimeout(t)

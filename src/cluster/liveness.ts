@@ -14,7 +14,7 @@ import type { Node } from './types.js'
  */
 
 export const HEARTBEAT_TTL_MS = 2000
-export const DOWN_GRACE_MS = 2000
+export const DOWN_GRACE_MS = 1800
 
 export interface HeartbeatView {
   present: boolean
