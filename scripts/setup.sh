@@ -19,8 +19,9 @@ done
 if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (berthd manages mounts, cgroups and namespaces)" >&2; exit 1; fi
 
 # System packages: the OCI runtimes and monitor, GNU tar with helpers, networking (ip,
-# iptables), and the tools tests use (a registry to push to and pull from, htpasswd for it).
-PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils)
+# iptables), the cluster store for swarm mode (etcd), and the tools tests use (a registry to push to
+# and pull from, htpasswd for it).
+PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils etcd-server etcd-client)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
