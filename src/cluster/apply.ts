@@ -37,7 +37,10 @@ export function planToOps(plan: Plan, lookup: ObjectLookup, now: number): StoreO
         break
       case 'shutdown-task': {
         const t = task(a.taskId, a.version)
-        if (t) t.desiredState = 'shutdown'
+        if (t) {
+          t.desiredState = 'shutdown'
+          if (a.final) t.noRestart = true
+        }
         break
       }
       case 'assign-task': {

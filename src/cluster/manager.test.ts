@@ -117,3 +117,34 @@ test('manager: when the leader resigns, another manager takes over and keeps con
   await store.modify('services', 'web', (s) => ({ ...s, spec: { ...s.spec, mode: { replicated: { replicas: 2 } } } }))
   await until('scaled to 2', async () => (await store.list('tasks')).filter((t) => t.serviceId === 'web' && t.desiredState === 'running').length === 2)
 })
+
+test('manager: a leader whose election lease lapses (crash or stall) is replaced within the TTL and fenced off', { skip: ETCD_SKIP, timeout: 30_000 }, async (t) => {
+  const doomed = new Manager({ nodeId: 'm4', store })
+  const heir = new Manager({ nodeId: 'm5', store })
+  // Free the seat held by the previous test's manager.
+  for (const s of stops.splice(0).reverse()) await s().catch(() => undefined)
+  stops.push(() => doomed.stop())
+  doomed.start()
+  await doomed.whenLeader()
+  heir.start()
+  stops.push(() => heir.stop())
+  await new Promise((r) => setTimeout(r, 300))
+  assert.equal(heir.isLeader, false)
+  const t0 = Date.now()
+  // What a crash (or a stalled process) does: keepalives stop and the lease expires; no resign.
+  // (etcd3's Campaign keeps its lease private; the test reaches in.)
+  ;(doomed as unknown as { campaign: { lease: { release(): void } } }).campaign.lease.release()
+  await heir.whenLeader(10_000)
+  const took = Date.now() - t0
+  t.diagnostic(`new leader ${took} ms after the old one's keepalives stopped`)
+  assert.ok(took < 4000, `took ${took} ms`)
+  await store.modify('services', 'web', (s) => ({ ...s, spec: { ...s.spec, mode: { replicated: { replicas: 3 } } } }))
+  await until('scaled to 3', async () => (await store.list('tasks')).filter((x) => x.serviceId === 'web' && x.desiredState === 'running').length === 3).catch(async (e) => {
+    console.error((await store.list('tasks')).map((x) => `${x.slot} ${x.nodeId} ${x.desiredState} ${x.status.state} ${x.specRevision}`).join('\n'), JSON.stringify((await store.get('services', 'web')).spec.mode), (await store.list('nodes')).map((n) => n.status.state))
+    throw e
+  })
+  // The old leader's writes are fenced: it notices and steps down instead of fighting.
+  await until('old leader stepped down', async () => !doomed.isLeader)
+  const running = (await store.list('tasks')).filter((x) => x.serviceId === 'web' && x.desiredState === 'running')
+  assert.equal(running.length, 3, 'no duplicate tasks from two leaders')
+})

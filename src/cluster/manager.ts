@@ -43,6 +43,7 @@ export class Manager {
   /** Highest revision the watch has delivered, and the revision of our last commit. */
   private seen = 0
   private committed = 0
+  private leaderKey: string | undefined
 
   constructor(private readonly o: ManagerOptions) {
     this.clock = o.clock ?? Date.now
@@ -79,7 +80,8 @@ export class Manager {
     if (this.stopped) return
     this.stopped = true
     await this.follow()
-    await this.campaign?.resign().catch(() => undefined)
+    // A campaign whose lease is already gone may never answer a resign.
+    await Promise.race([this.campaign?.resign().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())])
   }
 
   private async follow(): Promise<void> {
@@ -94,6 +96,7 @@ export class Manager {
   private async lead(): Promise<void> {
     if (this.stopped) return
     const store = this.o.store
+    this.leaderKey = await this.campaign!.getCampaignKey()
     const [nodes, services, tasks] = [await store.listAt('nodes'), await store.listAt('services'), await store.listAt('tasks')]
     const alive = await store.client.getAll().prefix(ALIVE_PREFIX).keys()
     this.nodes = new Map(nodes.items.map((n) => [n.id, n]))
@@ -166,11 +169,18 @@ export class Manager {
       if (real.length === 0) return true
       const ops = planToOps(plan, { task: (id) => this.tasks.get(id), service: (id) => this.services.get(id), node: (id) => this.nodes.get(id) }, now)
       try {
-        this.committed = await this.o.store.commit(ops)
+        this.committed = await this.o.store.commit(ops, this.leaderKey ? { guardKey: this.leaderKey } : {})
         this.o.onPlan?.(name, plan)
         this.again = true // plan the next step from the state that includes this one
         return false
       } catch (err) {
+        if (err instanceof EngineError && err.code === 'ERR_SWARM_NOT_LEADER') {
+          // Our election lease expired (we stalled): someone else leads now. Step down, campaign again.
+          this.o.log?.('manager: lost leadership')
+          this.leading = false
+          setTimeout(() => void this.follow().then(() => !this.stopped && this.start()), 0)
+          return false
+        }
         if (err instanceof EngineError && err.kind === 'Conflict') {
           this.again = true // lost a race: the watch brings the newer state, plan again
           return false

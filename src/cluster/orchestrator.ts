@@ -166,8 +166,12 @@ function reconcileService(ctx: Ctx, s: Service, tasks: Task[]): void {
     }
     // Tasks that ended while desired running.
     const ended = sorted.filter((t) => (t.desiredState === 'running' || t.desiredState === 'ready') && isTerminal(t.status.state))
+    const latest = sorted[sorted.length - 1]
+    const endedReason = (t: Task) => `task ${t.status.state}${t.status.err ? `: ${t.status.err}` : ''}`
     for (const t of ended) {
-      plan.add({ type: 'shutdown-task', taskId: t.id, version: t.version.index, reason: `task ${t.status.state}${t.status.err ? `: ${t.status.err}` : ''}` })
+      // The slot's latest task is decided below, with the restart policy.
+      if (t === latest && alive.length === 0 && wanted.has(sl.key) && !replaceNow) continue
+      plan.add({ type: 'shutdown-task', taskId: t.id, version: t.version.index, reason: endedReason(t) })
     }
     pruneHistory(ctx, sorted)
 
@@ -179,16 +183,18 @@ function reconcileService(ctx: Ctx, s: Service, tasks: Task[]): void {
     }
 
     if (alive.length === 0) {
-      const latestEnded = ended[ended.length - 1]
-      const latest = sorted[sorted.length - 1]
       if (replaceNow || !latest) {
         createTask(ctx, s, sl, replaceNow ? 'replacing a task whose node cannot run it' : 'new slot')
-      } else if (latestEnded && latestEnded === latest) {
-        const decision = restartDecision(s, latestEnded, sorted, ctx.now)
+      } else if (ended.includes(latest)) {
+        // The latest task ended by itself: the restart policy decides, once.
+        const decision = restartDecision(s, latest, sorted, ctx.now)
+        plan.add({ type: 'shutdown-task', taskId: latest.id, version: latest.version.index, reason: decision.restart ? endedReason(latest) : `${endedReason(latest)}; ${decision.reason}`, ...(decision.restart ? {} : { final: true }) })
         if (decision.restart) createTask(ctx, s, sl, decision.reason, decision.notBefore)
-        else plan.add({ type: 'task-message', taskId: latestEnded.id, version: latestEnded.version.index, state: latestEnded.status.state, message: decision.reason })
+      } else if (!latest.noRestart) {
+        // Emptied on purpose (scaled down, node lost, update) and wanted again.
+        createTask(ctx, s, sl, 'slot wanted again')
       }
-      // Otherwise the slot's last task was shut down on purpose and not restarted: the slot stays empty.
+      // A slot whose last task the restart policy declined stays empty.
       continue
     }
 

@@ -7,7 +7,7 @@ import type { Task, TaskState, NodeState, UpdateStatus, ServiceSpec } from './ty
  */
 export type Action =
   | { type: 'create-task'; task: Task; reason: string }
-  | { type: 'shutdown-task'; taskId: string; version: number; reason: string }
+  | { type: 'shutdown-task'; taskId: string; version: number; reason: string; final?: boolean }
   | { type: 'assign-task'; taskId: string; version: number; nodeId: string; reason: string }
   | { type: 'task-message'; taskId: string; version: number; state: TaskState; message: string }
   | { type: 'delete-task'; taskId: string; version: number; reason: string }
@@ -56,7 +56,7 @@ export function describe(a: Action): string {
     case 'create-task':
       return `create task ${taskLabel(a.task)}${a.task.notBefore ? ` (start not before ${new Date(a.task.notBefore).toISOString()})` : ''}: ${a.reason}`
     case 'shutdown-task':
-      return `shut down task ${a.taskId}: ${a.reason}`
+      return `shut down task ${a.taskId}${a.final ? ' (not restarted)' : ''}: ${a.reason}`
     case 'assign-task':
       return `assign task ${a.taskId} to ${a.nodeId}: ${a.reason}`
     case 'task-message':

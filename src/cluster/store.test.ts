@@ -117,3 +117,15 @@ test('store: cluster object is created once; watch delivers changes in order fro
     await w.cancel()
   }
 })
+
+test('store: a commit guarded by a leader key applies only while that key exists', opts, async () => {
+  const svc = makeService('fenced', { id: 'svc7' })
+  await fx!.member.client.put('/berth/test-leader').value('me')
+  await store.commit([{ op: 'put', kind: 'services', obj: svc, expect: 0 }], { guardKey: '/berth/test-leader' })
+  await fx!.member.client.delete().key('/berth/test-leader')
+  await assert.rejects(store.commit([{ op: 'put', kind: 'tasks', obj: makeTask(svc, { id: 'task7' }), expect: 0 }], { guardKey: '/berth/test-leader' }), {
+    code: 'ERR_SWARM_NOT_LEADER',
+    message: 'this manager is no longer the leader',
+  })
+  assert.equal(await store.find('tasks', 'task7'), undefined)
+})

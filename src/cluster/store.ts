@@ -152,7 +152,7 @@ export class ClusterStore {
    * match it; a named object's name index moves with it. Throws "update out of sequence" (or a
    * name conflict, or not found) and writes nothing when any condition fails.
    */
-  async commit(ops: StoreOp[]): Promise<number> {
+  async commit(ops: StoreOp[], opts: { guardKey?: string } = {}): Promise<number> {
     if (ops.length === 0) return 0
     // Names: look up the current records of renamed or deleted named objects to move their index.
     const prevs = new Map<string, KindMap[Kind] | undefined>()
@@ -187,12 +187,17 @@ export class ClusterStore {
         if (prevName !== undefined) dels.push(this.client.delete().key(nameKey(o.kind, prevName)))
       }
     }
+    // Fencing: a leader's writes only apply while its election key exists.
+    if (opts.guardKey) conds.push([opts.guardKey, 'Create', '>', 0])
     if (conds.length === 0) conds.push([CLUSTER_KEY, 'Create', '>', -1]) // always true
     const [first, ...more] = conds
     const t = this.client.if(...first!)
     for (const c of more) t.and(...c)
     const res = await t.then(...then, ...dels).commit()
     if (res.succeeded) return Number(res.header.revision)
+    if (opts.guardKey && (await this.client.get(opts.guardKey).exec()).kvs.length === 0) {
+      throw new EngineError('Unavailable', 'ERR_SWARM_NOT_LEADER', 'this manager is no longer the leader')
+    }
     throw await this.explainFailure(ops, prevs)
   }
 

@@ -264,6 +264,8 @@ export interface Task extends Meta {
   status: TaskStatus
   desiredState: TaskState
   networksAttachments?: { networkId: string; addresses: string[] }[]
+  /** Set when the restart policy declined to replace this task: its slot stays empty. */
+  noRestart?: boolean
   /** Earliest time (ms since epoch) the agent may start the task (restart delay). */
   notBefore?: number
 }
