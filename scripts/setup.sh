@@ -19,8 +19,9 @@ done
 if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (berthd manages mounts, cgroups and namespaces)" >&2; exit 1; fi
 
 # System packages: the OCI runtimes and monitor, GNU tar with helpers, networking (ip,
-# iptables), and the tools tests use (a registry to push to and pull from, htpasswd for it).
-PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils docker-compose)
+# iptables), the cluster store for swarm mode (etcd), and the tools tests use (a registry to push to
+# and pull from, htpasswd for it, docker-compose 1.29 to compare with).
+PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils docker-compose etcd-server etcd-client)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -35,6 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   [ "$apt_ok" = 1 ] || exit 1
   if command -v systemctl >/dev/null && systemctl is-enabled docker-registry >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+  if command -v systemctl >/dev/null && systemctl is-enabled etcd >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
 fi
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "setup.sh: Node.js 20 or newer is required (apt-get install nodejs npm on Debian 13, or NodeSource for Debian 12)" >&2
