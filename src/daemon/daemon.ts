@@ -192,7 +192,7 @@ export class Daemon {
     const e = this.engine
     const volumes = volumeBackend({ volumes: e.volumes }) satisfies VolumeBackend
     return {
-      containers: containerBackend({ containers: e.containers, images: e.images, exec: e.exec }) satisfies ContainerBackend,
+      containers: containerBackend({ containers: e.containers, images: e.images, exec: e.exec, events: e.events }) satisfies ContainerBackend,
       images: imageBackend({ images: e.images, layers: e.layers }) satisfies ImageBackend,
       registry: registryBackend({ images: e.images, config: this.config }) satisfies RegistryBackend,
       networks: networkBackend({ networks: e.networks, containers: e.containers }) satisfies NetworkBackend,

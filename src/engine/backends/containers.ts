@@ -12,6 +12,7 @@ import type { ContainerService, CreateRequest, UpdateRequest } from '../containe
 import { containerStats } from '../containers/stats.js'
 import { topContainer } from '../containers/top.js'
 import type { ContainerRecord } from '../containers/types.js'
+import type { EventBus } from '../events/bus.js'
 import type { ExecConfig, ExecService } from '../exec/service.js'
 import { commitContainer } from '../images/commit.js'
 import type { ContainerConfigFields } from '../images/types.js'
@@ -22,6 +23,7 @@ export interface ContainerBackendDeps {
   containers: ContainerService
   images: ImageService
   exec: ExecService
+  events: EventBus
   /** For top; the host's by default. */
   procs?: Procs
 }
@@ -83,7 +85,7 @@ export function containerBackend(d: ContainerBackendDeps) {
     prune: (f: PruneValues) => pruneContainers({
       all: () => svc.store.all(),
       remove: (id) => svc.remove(id),
-      emit: (action, attrs) => svc.deps.events.emit('container', action, '', attrs),
+      emit: (action, attrs) => d.events.emit('container', action, '', attrs),
     }, f),
 
     top: async (ref: string, psArgs: string) => topContainer(svc.resolve(ref), psArgs, d.procs),
