@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, statfs } from 'node:fs/promises'
 import { isNotFoundErrno } from '../lib/errors.js'
 import { run, type RunResult } from './exec.js'
 
@@ -53,5 +53,16 @@ export function cmdlineOf(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
   } catch {
     return ''
+  }
+}
+
+/** The cgroup version the host mounts at /sys/fs/cgroup: '2' for cgroup2fs, else '1'. */
+export async function hostCgroupVersion(): Promise<'1' | '2'> {
+  try {
+    const st = await statfs('/sys/fs/cgroup')
+    return st.type === 0x63677270 ? '2' : '1'
+  } catch (err) {
+    if (!isNotFoundErrno(err)) throw err
+    return '1'
   }
 }
