@@ -43,7 +43,7 @@ export function compareVersions(a: string, b: string): number {
   return a1 - b1 || a2 - b2
 }
 
-export function versionAtLeast(ctx: Ctx, v: string): boolean {
+export function versionAtLeast(ctx: { version: string }, v: string): boolean {
   return compareVersions(ctx.version, v) >= 0
 }
 

@@ -1,7 +1,8 @@
 import { invalid, notImplemented } from '../lib/errors.js'
 import { fromWireNetwork, toWireNetworkSettings, toWireSummaryNetwork } from './wire-network.js'
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint } from '../engine/containers/types.js'
-import { ZERO_TIME } from '../engine/containers/types.js'
+/** Go's zero time: a container that never ran. */
+const ZERO_TIME = '0001-01-01T00:00:00Z'
 import { compareVersions } from './http.js'
 import { humanDuration } from '../lib/units.js'
 

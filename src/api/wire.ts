@@ -1,7 +1,4 @@
-import type { EngineEvent } from '../engine/events/bus.js'
-import type { ImageSummary, DeleteItem } from '../engine/images/service.js'
-import type { Image } from '../engine/images/types.js'
-import { familiar } from '../engine/images/store.js'
+import type { DeleteItem, EngineEvent, HistoryItem, ImageDetail, ImageSummary } from './backend.js'
 import { compareVersions } from './http.js'
 
 /** Explicit mappers between the engine's camelCase models and Docker's wire names. */
@@ -28,13 +25,15 @@ export function toWireImageSummary(s: ImageSummary, version: string): Record<str
   return out
 }
 
-export function toWireImageInspect(img: Image, opts: { graphDriverData: Record<string, string>; version: string }): Record<string, unknown> {
+export function toWireImageInspect(d: ImageDetail, version: string): Record<string, unknown> {
+  const img = d.image
+  const opts = { graphDriverData: d.graphDriver, version }
   const c = img.config
   const cfg = c.config ?? {}
   const out: Record<string, unknown> = {
     Id: img.record.id,
-    RepoTags: img.refs.filter((r) => !r.includes('@')).map(familiar),
-    RepoDigests: img.refs.filter((r) => r.includes('@')).map(familiar),
+    RepoTags: d.repoTags,
+    RepoDigests: d.repoDigests,
     Parent: img.record.parent ?? '',
     Comment: c.comment ?? '',
     Created: c.created ?? img.record.loadedAt,
@@ -88,7 +87,7 @@ function toWireImageConfig(cfg: Record<string, unknown>, version: string): Recor
   return base
 }
 
-export function toWireHistory(h: { id: string; created: number; createdBy: string; tags: string[]; size: number; comment: string }): Record<string, unknown> {
+export function toWireHistory(h: HistoryItem): Record<string, unknown> {
   return { Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags.length ? h.tags : null, Size: h.size, Comment: h.comment }
 }
 

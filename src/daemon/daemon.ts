@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import { chmod, mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { readFileSync } from 'node:fs'
+import type { Backends, BuildBackend, ContainerBackend, ImageBackend, NetworkBackend, RegistryBackend, SystemBackend, VolumeBackend } from '../api/backend.js'
 import { Router } from '../api/router.js'
 import { imageRoutes } from '../api/routes/images.js'
 import { systemRoutes } from '../api/routes/system.js'
@@ -17,12 +17,20 @@ import { registryRoutes } from '../api/routes/registry.js'
 import { buildRoutes } from '../api/routes/build.js'
 import { networkRoutes } from '../api/routes/networks.js'
 import { volumeRoutes } from '../api/routes/volumes.js'
+import { buildBackend } from '../engine/backends/build.js'
+import { containerBackend } from '../engine/backends/containers.js'
+import { imageBackend } from '../engine/backends/images.js'
+import { networkBackend } from '../engine/backends/networks.js'
+import { registryBackend } from '../engine/backends/registry.js'
+import { systemBackend } from '../engine/backends/system.js'
+import { volumeBackend } from '../engine/backends/volumes.js'
 import { Engine } from '../engine/engine.js'
 import { hostPlatform } from '../engine/images/service.js'
 import { BERTH_VERSION, readHostFacts, type HostFacts } from '../engine/system/info.js'
 import { EngineError, invalid, isNotFoundErrno, errno } from '../lib/errors.js'
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../lib/fs.js'
 import { repairCgroupV1Hierarchies } from '../platform/cgroups.js'
+import { cmdlineOf, ipv4ForwardingEnabled, openFdCount } from '../platform/procs.js'
 import type { DaemonConfig } from './config.js'
 import { logger, type Logger } from './log.js'
 
@@ -61,17 +69,18 @@ export class Daemon {
       }
       if (!facts.runtimes[c.defaultRuntime]) this.#warnings.push(`WARNING: the default runtime ${c.defaultRuntime} is not installed`)
       const router = new Router(`Berth/${BERTH_VERSION} (linux)`, (m) => this.log.error(m))
-      systemRoutes(router, this)
-      imageRoutes(router, this)
-      containerRoutes(router, this)
-      logRoutes(router, this)
-      execRoutes(router, this)
-      statsRoutes(router, this)
-      archiveRoutes(router, this)
-      registryRoutes(router, this)
-      buildRoutes(router, this)
-      networkRoutes(router, this)
-      volumeRoutes(router, this)
+      const b = this.backends()
+      systemRoutes(router, b.system)
+      imageRoutes(router, b.images, b.registry)
+      containerRoutes(router, b.containers)
+      logRoutes(router, b.containers)
+      execRoutes(router, b.containers)
+      statsRoutes(router, b.containers)
+      archiveRoutes(router, b.containers)
+      registryRoutes(router, b.registry)
+      buildRoutes(router, b.build)
+      networkRoutes(router, b.networks)
+      volumeRoutes(router, b.volumes)
       unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {
@@ -175,11 +184,36 @@ export class Daemon {
     void router.handleUpgrade(req, socket, head)
   }
 
-  containerCounts(): { total: number; running: number; paused: number; stopped: number } {
-    const all = this.engine.containers.store.all()
-    const running = all.filter((c) => c.state.status === 'running' || c.state.status === 'restarting').length
-    const paused = all.filter((c) => c.state.status === 'paused').length
-    return { total: all.length, running, paused, stopped: all.length - running - paused }
+  /**
+   * The API's backends over this daemon's engine: the one place where the engine's services
+   * meet the API's interfaces (checked here with `satisfies`).
+   */
+  backends(): Backends {
+    const e = this.engine
+    const volumes = volumeBackend({ volumes: e.volumes }) satisfies VolumeBackend
+    return {
+      containers: containerBackend({ containers: e.containers, images: e.images, exec: e.exec, events: e.events }) satisfies ContainerBackend,
+      images: imageBackend({ images: e.images, layers: e.layers }) satisfies ImageBackend,
+      registry: registryBackend({ images: e.images, config: this.config }) satisfies RegistryBackend,
+      networks: networkBackend({ networks: e.networks, containers: e.containers }) satisfies NetworkBackend,
+      volumes,
+      system: systemBackend({
+        containers: e.containers, images: e.images, events: e.events, volumesWithUsage: volumes.withUsage,
+        host: {
+          facts: () => this.facts,
+          id: () => this.daemonId,
+          gitCommit: () => this.gitCommit,
+          buildTime: () => this.buildTime,
+          architecture: () => this.platform.architecture,
+          config: this.config,
+          warnings: () => this.warnings(),
+          ipv4Forwarding: () => this.ipv4Forwarding(),
+          openFds: () => this.openFds(),
+          activeHandles: () => this.activeHandles(),
+        },
+      }) satisfies SystemBackend,
+      build: buildBackend({ containers: e.containers, images: e.images, dataRoot: this.config.dataRoot, log: (m) => this.log.info(m) }) satisfies BuildBackend,
+    }
   }
 
   defaultRuntime(): string {
@@ -196,11 +230,8 @@ export class Daemon {
   #ipForward = false
 
   async refreshHostState(): Promise<void> {
-    try {
-      this.#ipForward = (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim() === '1'
-    } catch (err) {
-      if (!isNotFoundErrno(err)) throw err
-    }
+    const on = await ipv4ForwardingEnabled()
+    if (on !== undefined) this.#ipForward = on
   }
 
   openFds(): number {
@@ -209,11 +240,8 @@ export class Daemon {
   #fdCount = 0
 
   async countFds(): Promise<void> {
-    try {
-      this.#fdCount = (await readdir('/proc/self/fd')).length
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err
-    }
+    const n = await openFdCount()
+    if (n !== undefined) this.#fdCount = n
   }
 
   activeHandles(): number {
@@ -228,11 +256,7 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     if (errno(err) !== 'EPERM') return false
   }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berthd')
-  } catch {
-    return false
-  }
+  return cmdlineOf(pid).includes('berthd')
 }
 
 function listenOn(server: Server, opts: { path: string } | { host: string; port: number }): Promise<void> {

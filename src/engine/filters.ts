@@ -52,15 +52,7 @@ export class Filters {
 
   /** `label=k` / `label=k=v` against a label map (all must match). */
   matchLabels(key: string, labels: Record<string, string> | undefined | null): boolean {
-    const want = this.get(key)
-    if (want.length === 0) return true
-    const l = labels ?? {}
-    return want.every((w) => {
-      const eq = w.indexOf('=')
-      if (eq === -1) return Object.hasOwn(l, w)
-      const k = w.slice(0, eq)
-      return Object.hasOwn(l, k) && l[k] === w.slice(eq + 1)
-    })
+    return matchLabels(this.get(key), labels)
   }
 
   /**
@@ -80,6 +72,28 @@ export class Filters {
   toJSON(): Record<string, string[]> {
     return Object.fromEntries(this.#m)
   }
+}
+
+/** `k` / `k=v` label filters against a label map: every one must match (none given: true). */
+export function matchLabels(want: readonly string[], labels: Record<string, string> | undefined | null): boolean {
+  if (want.length === 0) return true
+  const l = labels ?? {}
+  return want.every((w) => {
+    const eq = w.indexOf('=')
+    if (eq === -1) return Object.hasOwn(l, w)
+    const k = w.slice(0, eq)
+    return Object.hasOwn(l, k) && l[k] === w.slice(eq + 1)
+  })
+}
+
+/** A Filters over typed filter values: undefined keys left out, booleans as `true`/`false`, numbers as text. */
+export function filtersOf(values: Readonly<Record<string, readonly (string | number)[] | boolean | undefined>>, rename: Record<string, string> = {}): Filters {
+  const entries: Array<[string, string[]]> = []
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue
+    entries.push([rename[k] ?? k, typeof v === 'boolean' ? [String(v)] : v.map(String)])
+  }
+  return new Filters(entries)
 }
 
 /** Docker's `since`/`until` timestamps: RFC 3339, Unix seconds (with fraction), or durations like `10m` relative to now. Returns ms. */

@@ -1,10 +1,6 @@
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Daemon } from '../../daemon/daemon.js'
-import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type PathStat } from '../../engine/containers/archive.js'
-import { containerChanges } from '../../engine/containers/changes.js'
-import { commitContainer } from '../../engine/images/commit.js'
-import type { ContainerConfigFields } from '../../engine/images/types.js'
+import type { ContainerBackend, ContainerConfigFields, PathStat } from '../backend.js'
 import { invalid } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
@@ -25,24 +21,22 @@ async function sendTar(ctx: Ctx, tar: Readable, headers: Record<string, string> 
 }
 
 /** cp (archive), diff (changes), export and commit. */
-export function archiveRoutes(r: Router, d: Daemon): void {
-  const svc = () => d.engine.containers
-
+export function archiveRoutes(r: Router, b: ContainerBackend): void {
   r.add(['GET', 'PUT', 'HEAD'], '/containers/{id}/archive', async (ctx) => {
     const ref = ctx.params[0]!
     const path = ctx.query.get('path')
     if (!path) throw invalid('ERR_MISSING_PATH', 'path cannot be empty')
     if (ctx.req.method === 'HEAD') {
-      const stat = await statContainerPath(svc(), ref, path)
+      const stat = await b.statPath(ref, path)
       ctx.res.writeHead(200, { 'Content-Type': 'application/json', [STAT_HEADER]: statHeader(stat) })
       ctx.res.end()
       return
     }
     if (ctx.req.method === 'GET') {
-      await archiveContainerPath(svc(), ref, path, (stat, tar) => sendTar(ctx, tar, { [STAT_HEADER]: statHeader(stat) }), ctx.signal)
+      await b.archivePath(ref, path, (stat, tar) => sendTar(ctx, tar, { [STAT_HEADER]: statHeader(stat) }), ctx.signal)
       return
     }
-    await extractToContainer(svc(), ref, path, ctx.req as AsyncIterable<Buffer>, {
+    await b.extractTo(ref, path, ctx.req as AsyncIterable<Buffer>, {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
       signal: ctx.signal,
@@ -52,13 +46,12 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   })
 
   r.add('GET', '/containers/{id}/changes', async (ctx) => {
-    const rec = svc().resolve(ctx.params[0]!)
-    const changes = await containerChanges(svc().layerPaths(rec))
+    const changes = await b.changes(ctx.params[0]!)
     return changes.map((c) => ({ Path: c.path, Kind: c.kind }))
   })
 
   r.add('GET', '/containers/{id}/export', async (ctx) => {
-    await exportContainer(svc(), ctx.params[0]!, (tar) => sendTar(ctx, tar), ctx.signal)
+    await b.export(ctx.params[0]!, (tar) => sendTar(ctx, tar), ctx.signal)
   })
 
   r.add('POST', '/commit', async (ctx) => {
@@ -69,7 +62,8 @@ export function archiveRoutes(r: Router, d: Daemon): void {
     // The body is a create request's config; its host and network parts do not go into an image.
     const { HostConfig: _h, NetworkingConfig: _n, ...body } = raw && typeof raw === 'object' ? raw : {}
     const pauseParam = q.get('pause')
-    const id = await commitContainer(svc(), d.engine.images, container, {
+    const id = await b.commit({
+      container,
       repo: q.get('repo') ?? '',
       tag: q.get('tag') ?? '',
       comment: q.get('comment') ?? '',

@@ -1,8 +1,5 @@
-import { join } from 'node:path'
-import type { Daemon } from '../../daemon/daemon.js'
-import { BuildCache } from '../../build/cache.js'
-import { BuildStepError, runBuild, type BuildMessage, type BuildOptions } from '../../build/builder.js'
-import { findEngineError, invalid, notImplemented } from '../../lib/errors.js'
+import type { BuildBackend, BuildRequest } from '../backend.js'
+import { invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream } from '../http.js'
 import type { Router } from '../router.js'
 
@@ -25,13 +22,13 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
 }
 
 /** POST /build (the classic builder's JSON stream) and POST /build/prune. */
-export function buildRoutes(r: Router, d: Daemon): void {
+export function buildRoutes(r: Router, b: BuildBackend): void {
   r.add('POST', '/build', async (ctx) => {
     const q = ctx.query
     if (q.get('version') === '2') throw notImplemented('ERR_BUILDKIT', 'BuildKit (version=2) is not supported by this berthd; use the classic builder (DOCKER_BUILDKIT=0)')
     if (q.get('remote')) throw notImplemented('ERR_BUILD_REMOTE', 'remote build contexts (remote=...) are not supported by this berthd; send the context as the request body')
     if (q.get('outputs')) throw notImplemented('ERR_BUILD_OUTPUTS', 'build outputs are not supported by the classic builder')
-    const opts: BuildOptions = {
+    const opts: BuildRequest = {
       dockerfile: q.get('dockerfile') ?? 'Dockerfile',
       tags: q.getAll('t').filter(Boolean),
       buildArgs: jsonParam<Record<string, string | null>>(q, 'buildargs', {}),
@@ -55,26 +52,16 @@ export function buildRoutes(r: Router, d: Daemon): void {
     // The stream starts with the first message: an error before it (a missing Dockerfile, a parse
     // error, an unknown target) is an ordinary error answer, as Docker's classic builder gives.
     let send: ((obj: unknown) => void) | undefined
-    const emit = (m: BuildMessage) => { send ??= startJsonStream(ctx.res); send(m) }
-    try {
-      await runBuild({ containers: d.engine.containers, images: d.engine.images, dataRoot: d.config.dataRoot, log: (m) => d.log.info(m) }, ctx.req as AsyncIterable<Buffer>, opts, emit)
-    } catch (err) {
-      if (!send && !(err instanceof BuildStepError)) throw err
-      const message = err instanceof BuildStepError ? err.message : findEngineError(err)?.message ?? (err instanceof Error ? err.message : String(err))
-      const code = err instanceof BuildStepError ? err.code : undefined
-      emit({ errorDetail: { message, ...(code !== undefined ? { code } : {}) }, error: message })
-    }
+    await b.build(ctx.req as AsyncIterable<Buffer>, opts, (m) => { send ??= startJsonStream(ctx.res); send(m) })
     ctx.res.end()
   })
 
   // The classic builder's cache is the index of step → image; the intermediate images are
-  // ordinary images (docker image prune removes them). Prune drops index entries: with all=1
-  // every entry, otherwise those whose image is gone. Filters are not supported.
+  // ordinary images (docker image prune removes them). Filters are not supported.
   r.add('POST', '/build/prune', async (ctx) => {
     const filters = ctx.query.get('filters')
     if (filters && filters !== '{}') throw notImplemented('ERR_BUILD_PRUNE_FILTERS', 'build cache prune filters are not supported by this berthd')
-    const cache = BuildCache.for(join(d.config.dataRoot, 'build-cache'))
-    const dropped = await cache.prune(boolParam(ctx.query, 'all'), (id) => !!d.engine.images.store.get(id))
-    return { CachesDeleted: dropped.map((id) => id.replace(/^sha256:/, '')), SpaceReclaimed: 0 }
+    const out = await b.prune({ all: boolParam(ctx.query, 'all') })
+    return { CachesDeleted: out.deleted, SpaceReclaimed: out.spaceReclaimed }
   })
 }

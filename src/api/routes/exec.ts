@@ -1,27 +1,21 @@
 import type { Duplex } from 'node:stream'
-import type { Daemon } from '../../daemon/daemon.js'
-import { frame } from '../../engine/containers/logs.js'
-import type { ExecConfig } from '../../engine/exec/service.js'
-import { EngineError, invalid } from '../../lib/errors.js'
-import { joinAttach, parseDetachKeys } from '../attach-stream.js'
+import type { ContainerBackend, ExecConfig } from '../backend.js'
+import { invalid } from '../../lib/errors.js'
 import { readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { HijackCtx, Router } from '../router.js'
-import { resize } from './containers.js'
 
 type Wire = Record<string, unknown>
 
-export function execRoutes(r: Router, d: Daemon): void {
-  const svc = () => d.engine.exec
-
+export function execRoutes(r: Router, b: ContainerBackend): void {
   r.add('POST', '/containers/{id}/exec', async (ctx) => {
     const body = (await readJsonBody<Wire>(ctx.req)) ?? {}
-    const id = svc().create(ctx.params[0]!, fromWireExecConfig(body))
+    const id = await b.execCreate(ctx.params[0]!, fromWireExecConfig(body))
     ctx.res.writeHead(201, { 'Content-Type': 'application/json' })
     ctx.res.end(JSON.stringify({ Id: id }))
   })
 
-  r.add('GET', '/exec/{id}/json', (ctx) => {
-    const s = svc().get(ctx.params[0]!)
+  r.add('GET', '/exec/{id}/json', async (ctx) => {
+    const s = await b.execInspect(ctx.params[0]!)
     const c = s.config
     return {
       ID: s.id,
@@ -42,92 +36,49 @@ export function execRoutes(r: Router, d: Daemon): void {
     const h = Number(ctx.query.get('h') ?? 0)
     const w = Number(ctx.query.get('w') ?? 0)
     if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalid('ERR_RESIZE', 'invalid resize parameters')
-    const s = svc().get(ctx.params[0]!)
-    if (!s.running) return
-    await resize(svc().controlPath(s.id), h, w)
+    await b.execResize(ctx.params[0]!, { height: h, width: w })
   })
 
   // Without a connection upgrade: a detached start, or output streamed in the answer's body.
   r.add('POST', '/exec/{id}/start', async (ctx) => {
     const opts = startOptions(await readJsonBody<Wire>(ctx.req))
-    const s = svc().get(ctx.params[0]!)
     if (opts.detach) {
-      await svc().start(s.id, opts.consoleSize ? { consoleSize: opts.consoleSize } : {})
+      await b.execStartDetached(ctx.params[0]!, opts)
       ctx.res.writeHead(200)
       ctx.res.end()
       return
     }
-    await streamExec(ctx, d, s.id, opts, undefined)
+    const s = await b.execStream(ctx.params[0]!, opts)
+    const multiplexed = !s.tty && versionAtLeast(ctx, '1.42')
+    ctx.res.writeHead(200, { 'Content-Type': contentType(s.tty, multiplexed) })
+    ctx.res.flushHeaders()
+    await s.run(responseDuplex(ctx), { stdin: false, multiplexed })
   })
 
   r.hijack('POST', '/exec/{id}/start', async (ctx) => {
     const { body, rest } = await readUpgradeBody(ctx)
     const opts = startOptions(body)
-    const s = svc().get(ctx.params[0]!)
     if (opts.detach) {
-      await svc().start(s.id, opts.consoleSize ? { consoleSize: opts.consoleSize } : {})
+      await b.execStartDetached(ctx.params[0]!, opts)
       ctx.socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\nApi-Version: ${ctx.version}\r\n\r\n`)
       return
     }
-    await streamExec(undefined, d, s.id, opts, { ctx, head: rest })
+    // Errors found before the process is set up answer as plain HTTP errors.
+    const s = await b.execStream(ctx.params[0]!, opts)
+    const multiplexed = !s.tty && versionAtLeast(ctx, '1.42')
+    ctx.upgrade(contentType(s.tty, multiplexed))
+    await s.run(ctx.socket, { head: rest, stdin: true, multiplexed })
   })
 }
 
 interface StartOptions { detach: boolean; consoleSize?: { height: number; width: number } }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
+const contentType = (tty: boolean, multiplexed: boolean) => (!tty && multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream')
 
 function startOptions(body: Wire | undefined): StartOptions {
   const b = body ?? {}
   const cs = Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as number[]) : undefined
   return { detach: !!b.Detach, ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}) }
-}
-
-/**
- * Run a started session's stream: over the hijacked connection (stdin too), or, for a client
- * that did not ask to upgrade, as the answer's body. An error after the stream has begun is
- * written into it, as Docker does, and the session counts as ended with 126.
- */
-async function streamExec(plain: Ctx | undefined, d: Daemon, id: string, opts: StartOptions, hijack: { ctx: HijackCtx; head: Buffer } | undefined): Promise<void> {
-  const s = d.engine.exec.get(id)
-  const c = s.config
-  const multiplexed = !c.tty && versionAtLeast({ version: (hijack?.ctx.version ?? plain!.version) } as Ctx, '1.42')
-  const contentType = c.tty ? 'application/vnd.docker.raw-stream' : multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream'
-  let client: Duplex
-  if (hijack) {
-    // Errors found before the process is set up answer as plain HTTP errors.
-    d.engine.exec.get(id)
-    hijack.ctx.upgrade(contentType)
-    client = hijack.ctx.socket
-  } else {
-    plain!.res.writeHead(200, { 'Content-Type': contentType })
-    plain!.res.flushHeaders()
-    client = responseDuplex(plain!)
-  }
-  const joined = joinAttach({
-    client,
-    ...(hijack ? { head: hijack.head } : {}),
-    tty: c.tty,
-    stdin: !!hijack && c.attachStdin,
-    stdout: c.attachStdout,
-    stderr: c.attachStderr,
-    detachKeys: parseDetachKeys(c.detachKeys || 'ctrl-p,ctrl-q'),
-    closeStdinOnEnd: true,
-    callerEnds: true,
-  })
-  // The body was read with the socket paused: input flows again now that it has a reader.
-  if (hijack) hijack.ctx.socket.resume()
-  try {
-    const { ended } = await d.engine.exec.start(id, { attach: { connect: joined.connect }, ...(opts.consoleSize ? { consoleSize: opts.consoleSize } : {}) })
-    // The monitor closes its socket once the process ended and its output was passed on.
-    await ended
-    await Promise.race([joined.remoteEnded, joined.finished, sleep(1000)])
-    joined.finish()
-  } catch (err) {
-    const msg = err instanceof EngineError ? err.message : String(err)
-    client.write(c.tty || !multiplexed ? Buffer.from(`${msg}\r\n`) : frame(1, Buffer.from(`${msg}\r\n`)))
-    joined.finish()
-  }
 }
 
 /** The answer of a plain request as the write side of a stream: it takes no input. */
@@ -168,7 +119,7 @@ async function readUpgradeBody(ctx: HijackCtx): Promise<{ body: Wire | undefined
   }
 }
 
-function fromWireExecConfig(b: Wire): ExecConfig {
+export function fromWireExecConfig(b: Wire): ExecConfig {
   const strs = (v: unknown, what: string): string[] => {
     if (v === undefined || v === null) return []
     if (typeof v === 'string') return [v]

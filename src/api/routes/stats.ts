@@ -1,39 +1,33 @@
-import type { Daemon } from '../../daemon/daemon.js'
-import { containerStats, type StatsFrame, type StatsSample } from '../../engine/containers/stats.js'
+import type { BlkioStat, ContainerBackend, StatsFrame, StatsSample } from '../backend.js'
 import { invalid } from '../../lib/errors.js'
-import type { BlkioEntry } from '../../platform/cgroup-stats.js'
-import { boolParam, versionAtLeast, type Ctx } from '../http.js'
+import { boolParam, versionAtLeast } from '../http.js'
 import type { Router } from '../router.js'
 
-export function statsRoutes(r: Router, d: Daemon): void {
-  r.add('GET', '/containers/{id}/stats', (ctx) => streamStats(ctx, d))
-}
-
-async function streamStats(ctx: Ctx, d: Daemon): Promise<void> {
-  const rec = d.engine.containers.resolve(ctx.params[0]!)
-  const stream = boolParam(ctx.query, 'stream', true)
-  // one-shot exists from API 1.41; older clients get the two-sample answer.
-  const oneShot = versionAtLeast(ctx, '1.41') && boolParam(ctx.query, 'one-shot')
-  if (stream && oneShot) throw invalid('ERR_STATS_ONE_SHOT', 'cannot have stream=true and one-shot=true')
-  const store = d.engine.containers.store
-  const frames = containerStats({ get: (id) => store.get(id) }, rec.id, { stream, oneShot, signal: ctx.signal })
-  const { res } = ctx
-  if (!stream) {
-    for await (const f of frames) {
-      const body = `${encodeStatsJson(toWireStats(f))}\n`
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
-      res.end(body)
+export function statsRoutes(r: Router, b: ContainerBackend): void {
+  r.add('GET', '/containers/{id}/stats', async (ctx) => {
+    const stream = boolParam(ctx.query, 'stream', true)
+    // one-shot exists from API 1.41; older clients get the two-sample answer.
+    const oneShot = versionAtLeast(ctx, '1.41') && boolParam(ctx.query, 'one-shot')
+    if (stream && oneShot) throw invalid('ERR_STATS_ONE_SHOT', 'cannot have stream=true and one-shot=true')
+    const frames = await b.stats(ctx.params[0]!, { stream, oneShot, signal: ctx.signal })
+    const { res } = ctx
+    if (!stream) {
+      for await (const f of frames) {
+        const body = `${encodeStatsJson(toWireStats(f))}\n`
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+        res.end(body)
+      }
+      return
     }
-    return
-  }
-  // As dockerd: a chunked body without a Content-Type, one JSON object per line, flushed as sent.
-  res.writeHead(200)
-  res.flushHeaders()
-  for await (const f of frames) {
-    if (res.destroyed) break
-    res.write(`${encodeStatsJson(toWireStats(f))}\n`)
-  }
-  if (!res.writableEnded) res.end()
+    // As dockerd: a chunked body without a Content-Type, one JSON object per line, flushed as sent.
+    res.writeHead(200)
+    res.flushHeaders()
+    for await (const f of frames) {
+      if (res.destroyed) break
+      res.write(`${encodeStatsJson(toWireStats(f))}\n`)
+    }
+    if (!res.writableEnded) res.end()
+  })
 }
 
 // ---- wire format (types.StatsJSON as dockerd 20.10 writes it for cgroup v1)
@@ -91,7 +85,7 @@ function wireCpu(s: StatsSample): WireCpuStats {
   }
 }
 
-const blkio = (l: BlkioEntry[]): WireBlkioEntry[] => l.map((e) => ({ major: e.major, minor: e.minor, op: e.op, value: e.value }))
+const blkio = (l: BlkioStat[]): WireBlkioEntry[] => l.map((e) => ({ major: e.major, minor: e.minor, op: e.op, value: e.value }))
 /** Go's omitempty on an unsigned field. */
 const nz = <K extends string>(k: K, v: bigint | undefined): Partial<Record<K, bigint>> => (v ? { [k]: v } as Record<K, bigint> : {})
 

@@ -1,32 +1,24 @@
-import { readFile } from 'node:fs/promises'
-import { conflict, internal, invalid, isNotFoundErrno } from '../../lib/errors.js'
-import { run } from '../../platform/exec.js'
+import { conflict, internal, invalid } from '../../lib/errors.js'
+import { hostProcs, type Procs } from '../../platform/procs.js'
+import type { ContainerRecord } from './types.js'
 
-/** PIDs (host namespace) of a container's processes, from its cgroup. */
-export async function containerPids(cgroupsPath: string): Promise<number[]> {
-  for (const controller of ['pids', 'memory', 'cpu', 'unified']) {
-    try {
-      const text = await readFile(`/sys/fs/cgroup/${controller}${cgroupsPath}/cgroup.procs`, 'utf8')
-      return text.split('\n').filter(Boolean).map(Number)
-    } catch (err) {
-      if (!isNotFoundErrno(err)) throw err
-    }
-  }
-  return []
+/** The cgroup (under each controller) that holds a container's processes. */
+export function cgroupsPathOf(id: string): string {
+  return `/berth/${id}`
 }
 
 /**
  * `docker top`: run the host's `ps` with the given arguments (default `-ef`), limited to the
  * container's PIDs, and keep the rows whose PID column belongs to the container, as Docker does.
  */
-export async function top(cgroupsPath: string, running: boolean, id: string, psArgs: string): Promise<{ titles: string[]; processes: string[][] }> {
-  if (!running) throw conflict('ERR_NOT_RUNNING', `container ${id} is not running`)
+export async function topContainer(rec: ContainerRecord, psArgs: string, procs: Procs = hostProcs): Promise<{ titles: string[]; processes: string[][] }> {
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict('ERR_NOT_RUNNING', `container ${rec.id} is not running`)
   const args = (psArgs || '-ef').split(' ').filter(Boolean)
   if (args.some((a) => a.includes('\0'))) throw invalid('ERR_PS_ARGS', 'invalid ps arguments')
-  const pids = await containerPids(cgroupsPath)
-  let r = await run('ps', [...args, '-q', pids.join(',') || '0'])
+  const pids = await procs.cgroupPids(cgroupsPathOf(rec.id))
+  let r = await procs.ps([...args, '-q', pids.join(',') || '0'])
   // Some ps options (such as f) cannot be combined with -q: retry without it.
-  if (r.code !== 0) r = await run('ps', args)
+  if (r.code !== 0) r = await procs.ps(args)
   if (r.code !== 0) throw internal('ERR_PS', `ps: ${r.stderr.trim() || `exit status ${r.code}`}`)
   return parsePs(r.stdout, new Set(pids))
 }

@@ -1,4 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises'
+import { hostCgroupVersion } from '../../platform/procs.js'
 import { cpus, hostname, release, totalmem, arch } from 'node:os'
 import { run } from '../../platform/exec.js'
 import { isNotFoundErrno } from '../../lib/errors.js'
@@ -55,13 +56,7 @@ export async function readHostFacts(dataRoot: string): Promise<HostFacts> {
     firstLine('conmon', ['--version']),
     statfs(dataRoot).catch(() => undefined),
   ])
-  let cgroupVersion: '1' | '2' = '1'
-  try {
-    const st = await statfs('/sys/fs/cgroup')
-    if (st.type === 0x63677270) cgroupVersion = '2'
-  } catch (err) {
-    if (!isNotFoundErrno(err)) throw err
-  }
+  const cgroupVersion = await hostCgroupVersion()
   const runtimes: HostFacts['runtimes'] = {}
   if (crunV) runtimes.crun = { path: 'crun', version: crunV.replace(/^crun version /, '') }
   if (runcV) runtimes.runc = { path: 'runc', version: runcV.replace(/^runc version /, '') }

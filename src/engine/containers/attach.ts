@@ -1,8 +1,12 @@
 import { SeqpacketSocket } from 'node-unix-socket'
 import type { Duplex } from 'node:stream'
-import { frame } from '../engine/containers/logs.js'
-import { invalid } from '../lib/errors.js'
-import { connectSeqpacket } from '../platform/seqpacket.js'
+import { constants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { conflict, EngineError, errno, invalid } from '../../lib/errors.js'
+import { connectSeqpacket } from '../../platform/seqpacket.js'
+import type { ContainerService } from './service.js'
+import type { ExecService } from '../exec/service.js'
+import { frame, readLogFrames } from './logs.js'
 
 /** conmon reads its attach socket into a 32 KiB buffer: the longest stdin packet it takes whole. */
 const STDIN_PACKET = 32 * 1024
@@ -179,4 +183,121 @@ export function parseDetachKeys(s: string): number[] {
     if (k.length === 1) return k.charCodeAt(0)
     throw invalid('ERR_DETACH_KEYS', `Invalid escape keys (${s}) provided`)
   })
+}
+
+/**
+ * Resize a terminal through conmon's control FIFO ("1 <height> <width>\n"). Opened non-blocking:
+ * a blocking open of a FIFO nobody reads (conmon gone) would hold a thread-pool thread forever
+ * and starve every other file operation of the daemon. A monitor that is gone: nothing to resize.
+ */
+export async function resizeTerminal(ctlPath: string, h: number, w: number): Promise<void> {
+  let fh
+  try {
+    fh = await open(ctlPath, constants.O_WRONLY | constants.O_NONBLOCK)
+  } catch (err) {
+    const code = errno(err)
+    if (code === 'ENXIO' || code === 'ENOENT') return
+    throw err
+  }
+  try {
+    await fh.write(`1 ${h} ${w}\n`)
+  } finally {
+    await fh.close()
+  }
+}
+
+/** `docker resize` of a container: it must be running. */
+export async function resizeContainer(svc: Pick<ContainerService, 'resolve' | 'controlPath'>, ref: string, h: number, w: number): Promise<void> {
+  const rec = svc.resolve(ref)
+  if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`)
+  await resizeTerminal(svc.controlPath(rec.id), h, w)
+}
+
+export interface AttachRequest {
+  stdin: boolean
+  stdout: boolean
+  stderr: boolean
+  logs: boolean
+  stream: boolean
+  detachKeys: string
+}
+
+type AttachServices = Pick<ContainerService, 'resolve' | 'emit' | 'addAttachHook' | 'attachSocketPath' | 'wait'>
+
+/**
+ * `docker attach`: the container and the detach keys are checked at once (so the caller can
+ * answer an error before upgrading); `run` replays the log when asked, then joins the client to
+ * the monitor's attach socket, now or, before start, when the monitor creates it.
+ */
+export function attachContainer(svc: AttachServices, ref: string, q: AttachRequest): { tty: boolean; run(client: Duplex, head: Buffer): Promise<void> } {
+  const rec = svc.resolve(ref)
+  const tty = rec.config.tty
+  const detachKeys = parseDetachKeys(q.detachKeys)
+  return {
+    tty,
+    run: async (client, head) => {
+      if (q.logs && rec.hostConfig.logConfig.type !== 'none') {
+        for await (const b of readLogFrames(rec.logPath, { stdout: q.stdout, stderr: q.stderr, follow: false }, { raw: tty, timestamps: false })) {
+          if (!client.write(b)) await new Promise<void>((resolve) => client.once('drain', resolve))
+        }
+      }
+      if (!q.stream) { client.end(); return }
+      svc.emit(rec, 'attach')
+      const joined = joinAttach({ client, head, tty, stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, detachKeys, closeStdinOnEnd: rec.config.stdinOnce })
+      // Before start, the monitor's socket does not exist yet: connect when it does.
+      const unhook = svc.addAttachHook(rec.id, { connect: joined.connect })
+      void joined.finished.then(unhook)
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        unhook()
+        try {
+          await joined.connect(svc.attachSocketPath(rec.id))
+        } catch {
+          joined.finish()
+          return
+        }
+      }
+      // When the container stops, the stream ends once the monitor closes its socket.
+      void svc.wait(rec.id, 'next-exit').then(() => setTimeout(joined.finish, 50))
+    },
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
+
+/**
+ * An exec session's stream: the client joined to the session's monitor (stdin only when
+ * `stdin`, a hijacked connection). An error once the stream has begun is written into it, as
+ * Docker does. Resolves when the process ended and its output was passed on.
+ */
+export function execStream(exec: Pick<ExecService, 'get' | 'start'>, id: string, opts: { consoleSize?: { height: number; width: number } }): { tty: boolean; run(client: Duplex, o: { head?: Buffer; stdin: boolean; multiplexed: boolean }): Promise<void> } {
+  const c = exec.get(id).config
+  return {
+    tty: c.tty,
+    run: async (client, o) => {
+      const joined = joinAttach({
+        client,
+        ...(o.head ? { head: o.head } : {}),
+        tty: c.tty,
+        stdin: o.stdin && c.attachStdin,
+        stdout: c.attachStdout,
+        stderr: c.attachStderr,
+        detachKeys: parseDetachKeys(c.detachKeys || 'ctrl-p,ctrl-q'),
+        closeStdinOnEnd: true,
+        callerEnds: true,
+      })
+      // A hijacked body was read with the socket paused: input flows again now that it has a reader.
+      if (o.stdin) client.resume()
+      try {
+        const { ended } = await exec.start(id, { attach: { connect: joined.connect }, ...(opts.consoleSize ? { consoleSize: opts.consoleSize } : {}) })
+        // The monitor closes its socket once the process ended and its output was passed on.
+        await ended
+        await Promise.race([joined.remoteEnded, joined.finished, sleep(1000)])
+        joined.finish()
+      } catch (err) {
+        const msg = err instanceof EngineError ? err.message : String(err)
+        client.write(c.tty || !o.multiplexed ? Buffer.from(`${msg}\r\n`) : frame(1, Buffer.from(`${msg}\r\n`)))
+        joined.finish()
+      }
+    },
+  }
 }
