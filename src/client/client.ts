@@ -20,6 +20,8 @@ export interface ClientOptions {
   /** Pin an API version (DOCKER_API_VERSION); otherwise 1.50, lowered if the daemon is older. */
   version?: string
   userAgent?: string
+  /** Open each connection with this instead of a socket (ssh:// hosts: a channel running dial-stdio). */
+  createConnection?: () => import('node:stream').Duplex
 }
 
 /** An error answer from the daemon: the status and Docker's `{message}`. */
@@ -259,6 +261,9 @@ function encodeQuery(q: RequestOpts['query']): string {
 
 function connectOptions(opts: ClientOptions): { base: RequestOptions; secure: boolean } {
   const host = opts.host
+  if (opts.createConnection) {
+    return { base: { host: 'api.moby.localhost', createConnection: opts.createConnection as unknown as RequestOptions['createConnection'] }, secure: false }
+  }
   if (host.startsWith('unix://') || host.startsWith('/')) {
     return { base: { socketPath: host.startsWith('unix://') ? host.slice(7) : host }, secure: false }
   }
