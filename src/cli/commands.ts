@@ -44,6 +44,7 @@ import * as buildSpecs from './specs/build.js'
 import * as networkSpecs from './specs/network.js'
 import * as volumeSpecs from './specs/volume.js'
 import * as contextSpecs from './specs/context.js'
+import * as machineSpecs from './specs/machine.js'
 const statsCmd = () => import('./cmd/stats.js')
 const archive = () => import('./cmd/archive.js')
 const execCmd = () => import('./cmd/exec.js')
@@ -569,7 +570,7 @@ export const COMMANDS: CommandSpec[] = [
 
 // Command families that live in their own spec files: their groups (`network`, `volume`...),
 // then their top-level commands (`pull`, `build`...), unless the table already has the name.
-for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs, contextSpecs]) {
+for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs, contextSpecs, machineSpecs]) {
   for (const spec of [...(family.GROUP ? [family.GROUP] : []), ...family.TOP_LEVEL]) {
     const existing = COMMANDS.find((c) => c.name === spec.name)
     if (!existing) COMMANDS.push(spec)
