@@ -1,6 +1,6 @@
 /**
  * The Berth install a machine gets: this build's package.json, bin/, dist/ (without tests,
- * source maps and caches) and its production node_modules (from package-lock.json), as one
+ * source maps and caches), the run-time assets of src/ (not its code) and its production node_modules (from package-lock.json), as one
  * gzip tarball. It is cached under <storage>/cache, keyed by the build's mtimes.
  */
 import { createReadStream, realpathSync } from 'node:fs'
@@ -64,6 +64,8 @@ export async function installTarball(cacheDir: string): Promise<{ path: string; 
       return
     }
     if (rel.startsWith('dist/') && skipDist(rel)) return
+    // From src/ only the assets the build reads at run time (the seccomp profile...), not code.
+    if (rel.startsWith('src/') && rel.endsWith('.ts')) return
     if (st.isSymbolicLink()) {
       const linkname = await readlink(abs)
       await new Promise<void>((resolve, reject) => pack.entry({ name: rel, type: 'symlink', linkname, mode: 0o777 }, (err) => (err ? reject(err) : resolve())))
@@ -78,6 +80,7 @@ export async function installTarball(cacheDir: string): Promise<{ path: string; 
   await add(join(root, 'package.json'))
   await add(join(root, 'bin'))
   await add(join(root, 'dist'))
+  await add(join(root, 'src'))
   for (const m of await productionModules(root)) {
     try {
       await add(join(root, m))

@@ -224,7 +224,8 @@ export async function createMachine(o: CreateOptions): Promise<MachineConfig> {
       // An engine of ours from an earlier attempt is stopped first.
       await s.exec(R.stopScript(m))
       cfg.Engine.DockerSocket = (await s.exec(R.DOCKER_SOCKET_FREE)).code === 0
-      await s.run(`[ -e ${R.DATA_ROOT} ] || { mkdir -p ${R.DATA_ROOT} && touch ${R.ETC}/created-data-root; }`)
+      // The data root is ours (removed by rm) when it is absent or empty now, or was ours before.
+      await s.run(`if [ ! -e ${R.DATA_ROOT} ] || [ -z "$(ls -A ${R.DATA_ROOT} 2>/dev/null)" ]; then mkdir -p ${R.DATA_ROOT} && touch ${R.ETC}/created-data-root; fi`)
       if (cfg.Engine.DockerSocket) await s.run(`touch ${R.ETC}/docker-socket`)
       else await s.run(`rm -f ${R.ETC}/docker-socket`)
       await writeRemote(s, `${R.ETC}/berthd.sh`, R.engineScript({ port: cfg.Driver.EnginePort, dockerSocket: !!cfg.Engine.DockerSocket, labels: cfg.Engine.Labels, options: cfg.Engine.Options }), '755')

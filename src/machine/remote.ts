@@ -144,7 +144,7 @@ export function logTailScript(manager: 'systemd' | 'supervisor'): string {
 }
 
 /** Exit 0 when nothing answers on Docker's default socket (berthd may serve it). */
-export const DOCKER_SOCKET_FREE = `node -e "const s=require('net').connect(${JSON.stringify(DOCKER_SOCKET)});s.on('connect',()=>process.exit(1));s.on('error',e=>process.exit(e.code==='ENOENT'||e.code==='ECONNREFUSED'?0:1))"`
+export const DOCKER_SOCKET_FREE = `node -e "const s=require('net').connect('${DOCKER_SOCKET}');s.on('connect',()=>process.exit(1));s.on('error',e=>process.exit(e.code==='ENOENT'||e.code==='ECONNREFUSED'?0:1))"`
 
 /**
  * Remove everything berth machine put on the host: containers first (through the engine),
@@ -170,12 +170,15 @@ fi
 removeData=0
 [ -f ${ETC}/created-data-root ] && removeData=1
 for root in ${EXEC_ROOT} $([ $removeData = 1 ] && echo ${DATA_ROOT}); do
-  awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  # Only what the engine mounted beneath its roots (container rootfs, volumes); never a mount
+  # at the root itself, which belongs to whoever set the host up.
+  awk -v r="$root" 'index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
 done
-[ $removeData = 1 ] && rm -rf ${DATA_ROOT}
+[ $removeData = 1 ] && { find ${DATA_ROOT} -xdev -mindepth 1 -delete 2>/dev/null; rmdir ${DATA_ROOT} 2>/dev/null; }
 if [ -f ${ETC}/docker-socket ] && [ -S ${DOCKER_SOCKET} ]; then rm -f ${DOCKER_SOCKET}; fi
 if [ -f ${BIN}/docker ] && grep -q '${SHIM_MARK}' ${BIN}/docker; then rm -f ${BIN}/docker; fi
-rm -rf ${EXEC_ROOT} ${STATE} ${ETC} ${LIB} ${LIB}.new ${LIB}.old ${BIN}/berth ${BIN}/berthd ${LOG}
+find ${EXEC_ROOT} -xdev -mindepth 1 -delete 2>/dev/null; rmdir ${EXEC_ROOT} 2>/dev/null
+rm -rf ${STATE} ${ETC} ${LIB} ${LIB}.new ${LIB}.old ${BIN}/berth ${BIN}/berthd ${LOG}
 rmdir /etc/berth 2>/dev/null
 exit 0`
 }
