@@ -130,7 +130,32 @@ export function makeClient(global: FlagValues): EngineClient {
   if (ep.host.startsWith('ssh://')) {
     return new EngineClient({ host: ep.host, createConnection: sshConnector(ep.host, !!global.debug), ...version })
   }
+  const tlsConn = ep.tls ? tlsConnector(ep.host, ep.tls) : undefined
+  if (tlsConn) return new EngineClient({ host: ep.host, createConnection: tlsConn, ...version })
   return new EngineClient({ host: ep.host, ...(ep.tls ? { tls: ep.tls } : {}), ...version })
+}
+
+/**
+ * TLS connections for tcp:// hosts, one per request and closed after it: node's https agent
+ * keeps sockets alive, and a CLI would wait on them before exiting.
+ */
+function tlsConnector(host: string, t: TlsOptions): (() => Duplex) | undefined {
+  const m = /^(?:tcp|https):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(host)
+  if (!m) return undefined
+  const hostname = m[1]!.replace(/^\[|\]$/g, '')
+  const port = Number(m[2] ?? 2376)
+  const read = (f: string | undefined) => (f ? readFileSync(f) : undefined)
+  const [ca, cert, key] = [read(t.ca), read(t.cert), read(t.key)]
+  const getBuiltin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
+  if (!getBuiltin) return undefined
+  const tls = getBuiltin('node:tls') as typeof import('node:tls')
+  const net = getBuiltin('node:net') as typeof import('node:net')
+  return () => tls.connect({
+    host: hostname, port,
+    ...(net.isIP(hostname) ? {} : { servername: hostname }),
+    ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
+    rejectUnauthorized: t.verify,
+  })
 }
 
 /**
