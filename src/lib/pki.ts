@@ -9,17 +9,31 @@
  * RSA 2048 is available for peers that need it. Keys are written as PKCS#8 PEM
  * ("PRIVATE KEY"), certificates as PEM.
  *
- * Callers that sit on a start-up path should `await import('../lib/pki.js')`: the library and
- * its reflect polyfill cost a few milliseconds to load.
+ * The library and its reflect polyfill load on the first certificate made, not on import.
  */
-import 'reflect-metadata'
-import * as x509 from '@peculiar/x509'
+import type * as X509 from '@peculiar/x509'
 import { webcrypto, X509Certificate, randomBytes, createPrivateKey } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { webcrypto as WebCrypto } from 'node:crypto'
 import { EngineError } from './errors.js'
 
-x509.cryptoProvider.set(webcrypto as never)
+let x509: typeof X509
+
+/**
+ * The library loads on first use, by a computed name so the CLI bundle leaves it to node's
+ * resolution (commands that make no certificate do not pay for it).
+ */
+async function lib(): Promise<typeof X509> {
+  if (!x509) {
+    const reflect = 'reflect-metadata'
+    const name = '@peculiar/x509'
+    await import(reflect)
+    const m = (await import(name)) as typeof X509 & { default?: typeof X509 }
+    x509 = m.X509CertificateGenerator ? m : m.default!
+    x509.cryptoProvider.set(webcrypto as never)
+  }
+  return x509
+}
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'rsa-2048'
 
@@ -79,6 +93,7 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
 }
 
 async function exportKeyPem(key: WebCrypto.CryptoKey): Promise<string> {
+  await lib()
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as never))
   return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n'
 }
@@ -104,8 +119,8 @@ async function importKeyPem(pem: string): Promise<{ key: WebCrypto.CryptoKey; al
   return { key, alg }
 }
 
-function altNameEntries(names: string[]): x509.JsonGeneralName[] {
-  const out: x509.JsonGeneralName[] = []
+function altNameEntries(names: string[]): X509.JsonGeneralName[] {
+  const out: X509.JsonGeneralName[] = []
   const seen = new Set<string>()
   for (const raw of names) {
     const n = raw.trim()
@@ -118,6 +133,7 @@ function altNameEntries(names: string[]): x509.JsonGeneralName[] {
 
 /** Make a self-signed CA (basic constraints CA:true, key usage cert sign + CRL sign). */
 export async function createCA(subject: Subject, opts: { validDays?: number; keyAlgorithm?: KeyAlgorithm } = {}): Promise<CertKeyPem> {
+  await lib()
   const alg = opts.keyAlgorithm ?? 'ecdsa-p256'
   const keys = await generateKeys(alg)
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -135,11 +151,12 @@ export async function createCA(subject: Subject, opts: { validDays?: number; key
   return { certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) }
 }
 
-async function issueFor(ca: CertKeyPem, publicKey: WebCrypto.CryptoKey | x509.PublicKey, opts: Omit<IssueOptions, 'keyAlgorithm'>): Promise<string> {
+async function issueFor(ca: CertKeyPem, publicKey: WebCrypto.CryptoKey | X509.PublicKey, opts: Omit<IssueOptions, 'keyAlgorithm'>): Promise<string> {
+  await lib()
   const caCert = new x509.X509Certificate(ca.certPem)
   const { key: caKey, alg: caAlg } = await importKeyPem(ca.keyPem)
   const usages = opts.usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth))
-  const exts: x509.Extension[] = [
+  const exts: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension(usages, false),
@@ -191,6 +208,7 @@ export function createClientCert(ca: CertKeyPem, opts: { commonName: string; org
 
 /** A certificate signing request and its new key (a node asks a CA to sign it). */
 export async function createCsr(subject: Subject, opts: { altNames?: string[]; keyAlgorithm?: KeyAlgorithm } = {}): Promise<{ csrPem: string; keyPem: string }> {
+  await lib()
   const alg = opts.keyAlgorithm ?? 'ecdsa-p256'
   const keys = await generateKeys(alg)
   const alt = altNameEntries(opts.altNames ?? [])
@@ -208,7 +226,8 @@ export async function createCsr(subject: Subject, opts: { altNames?: string[]; k
  * caller's (a CA decides what a node is called, as swarm does), the CSR gives only the key.
  */
 export async function signCsr(ca: CertKeyPem, csrPem: string, opts: Omit<IssueOptions, 'keyAlgorithm'>): Promise<string> {
-  let csr: x509.Pkcs10CertificateRequest
+  await lib()
+  let csr: X509.Pkcs10CertificateRequest
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem)
   } catch (err) {
