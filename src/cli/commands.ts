@@ -19,7 +19,7 @@ export interface CommandSpec {
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'config', type: 'string', help: 'Location of client config files', default: '~/.docker', valueName: 'string' },
-  { name: 'context', short: 'c', type: 'string', help: 'Name of the context to use to connect to the daemon (not supported)' },
+  { name: 'context', short: 'c', type: 'string', help: 'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")', valueName: 'string' },
   { name: 'debug', short: 'D', type: 'bool', help: 'Enable debug mode' },
   { name: 'host', short: 'H', type: 'list', help: 'Daemon socket to connect to' },
   { name: 'log-level', short: 'l', type: 'string', help: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', default: 'info' },
@@ -43,6 +43,8 @@ import * as registrySpecs from './specs/registry.js'
 import * as buildSpecs from './specs/build.js'
 import * as networkSpecs from './specs/network.js'
 import * as volumeSpecs from './specs/volume.js'
+import * as contextSpecs from './specs/context.js'
+import * as machineSpecs from './specs/machine.js'
 const statsCmd = () => import('./cmd/stats.js')
 const archive = () => import('./cmd/archive.js')
 const execCmd = () => import('./cmd/exec.js')
@@ -568,7 +570,7 @@ export const COMMANDS: CommandSpec[] = [
 
 // Command families that live in their own spec files: their groups (`network`, `volume`...),
 // then their top-level commands (`pull`, `build`...), unless the table already has the name.
-for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs]) {
+for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs, contextSpecs, machineSpecs]) {
   for (const spec of [...(family.GROUP ? [family.GROUP] : []), ...family.TOP_LEVEL]) {
     const existing = COMMANDS.find((c) => c.name === spec.name)
     if (!existing) COMMANDS.push(spec)

@@ -19,10 +19,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Berth version ${BERTH_VERSION}\n`)
     return 0
   }
-  if (g.context) {
-    process.stderr.write('contexts are not supported by berth yet; use -H or DOCKER_HOST\n')
-    return 1
-  }
   const [name, ...rest] = global.args
   if (!name) {
     process.stdout.write(topHelp())

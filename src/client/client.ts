@@ -269,6 +269,9 @@ function encodeQuery(q: RequestOpts['query']): string {
 
 function connectOptions(opts: ClientOptions): { base: RequestOptions; secure: boolean } {
   const host = opts.host
+  if (opts.createConnection) {
+    return { base: { host: 'api.moby.localhost', createConnection: opts.createConnection as unknown as RequestOptions['createConnection'] }, secure: false }
+  }
   if (host.startsWith('unix://') || host.startsWith('/')) {
     return { base: { socketPath: host.startsWith('unix://') ? host.slice(7) : host }, secure: false }
   }
