@@ -12,7 +12,7 @@ import type { CaRecord, NodeRole } from './types.js'
  *   bits, base 36, 25 digits>; the digest lets a joining node pin the CA before trusting it;
  * - unlock keys: SWMKEY-1-<32 random bytes, unpadded standard base64>.
  *
- * Certificates are made by src/lib/pki.ts (the machine helper's module on @peculiar/x509) through
+ * Certificates are made by src/lib/pki.ts (on @peculiar/x509) through
  * the small `Pki` interface below, loaded lazily by `loadPki()`.
  */
 
@@ -43,10 +43,10 @@ interface PkiIssue {
   validDays?: number
 }
 
-/** src/lib/pki.ts, imported on first use (it lives on the machine branch until merged). */
+/** src/lib/pki.ts, imported on first use (@peculiar/x509 is loaded only when a CA is needed). */
 export async function loadPki(): Promise<Pki> {
-  const spec: string = '../lib/pki.js'
-  return (await import(spec)) as Pki
+  const pki: Pki = await import('../lib/pki.js')
+  return pki
 }
 
 /** sha256:<hex> of the CA certificate PEM, exactly as swarmkit digests the root CA. */
