@@ -115,9 +115,7 @@ export async function planGc(s: Storage, opts: GcOptions, now = Date.now()): Pro
     for (const d of keptManifests) keep.add(d)
     for (const d of keptBlobs) keep.add(d)
   }
-  for (const hold of await listDir(join(s.root, 'gc-holds'))) {
-    for (const d of JSON.parse(await readFile(join(s.root, 'gc-holds', hold), 'utf8').catch(() => '[]')) as string[]) keep.add(d)
-  }
+  for (const h of await readHolds(s)) for (const d of h.digests) keep.add(d)
   for (const alg of await listDir(join(s.root, 'blobs'))) {
     for (const pre of await listDir(join(s.root, 'blobs', alg))) {
       for (const hex of await listDir(join(s.root, 'blobs', alg, pre))) {
@@ -148,66 +146,97 @@ export async function planGc(s: Storage, opts: GcOptions, now = Date.now()): Pro
 
 export interface GcResult { plan: GcPlan; deletedBlobs: number; freedBytes: number; restored: number }
 
-/** Plan, then collect; safe while the server takes pushes and pulls (see the contract above). */
+async function readHolds(s: Storage): Promise<Array<{ repo: string; digests: string[] }>> {
+  const out: Array<{ repo: string; digests: string[] }> = []
+  for (const f of await listDir(join(s.root, 'gc-holds'))) {
+    if (f.startsWith('.')) continue
+    const h = JSON.parse(await readFile(join(s.root, 'gc-holds', f), 'utf8').catch(() => 'null')) as { repo: string; digests: string[] } | null
+    if (h && Array.isArray(h.digests)) out.push(h)
+  }
+  return out
+}
+
+/**
+ * Plan, then collect; safe while the server takes pushes and pulls. Every candidate (revision
+ * link, layer link, blob) is first moved to gc-trash/ in one rename, so it vanishes atomically;
+ * then what became wanted meanwhile is computed (GC holds of manifest pushes, revisions and
+ * layer links written since the start, files touched since the start) and put back; the rest
+ * is deleted. A manifest push holds its references before it checks that they exist, so
+ * either it saw a candidate after the move (and answers MANIFEST_BLOB_UNKNOWN) or its hold
+ * is seen here and the candidate restored.
+ */
 export async function collectGarbage(s: Storage, opts: GcOptions): Promise<GcResult> {
-  const start = Date.now()
+  const start = Date.now() - 1
   const plan = await planGc(s, opts, start)
   if (opts.dryRun) return { plan, deletedBlobs: 0, freedBytes: 0, restored: 0 }
-  for (const r of plan.revisions) {
-    const path = s.revisionLink(r.repo, r.digest)
-    // Pushed again since the mark: keep it.
-    const st = await stat(path).catch(() => undefined)
-    if (!st || st.mtimeMs >= start) continue
-    await unlink(path).catch(() => undefined)
-    s.forgetCached(r.digest)
-    const refs = await manifestRefs(s, r.digest)
-    if (refs.subject) await rm(join(s.referrersDir(r.repo, refs.subject), `${r.digest.replace(':', '-')}`), { force: true })
-  }
-  for (const l of plan.layerLinks) {
-    const path = s.layerLink(l.repo, l.digest)
-    const st = await stat(path).catch(() => undefined)
-    if (st && st.mtimeMs < start) await unlink(path).catch(() => undefined)
-  }
   const trashDir = join(s.root, 'gc-trash')
-  const trashed: Array<{ digest: string; size: number; path: string }> = []
-  for (const b of plan.blobs) {
-    const path = join(trashDir, `${b.digest.replace(':', '-')}.${randomBytes(4).toString('hex')}`)
+  const tag = () => randomBytes(4).toString('hex')
+  type Trashed = { repo?: string; digest: string; size?: number; from: string; path: string }
+  const moveToTrash = async (from: string, t: Omit<Trashed, 'from' | 'path'>, out: Trashed[]) => {
+    const path = join(trashDir, `${t.digest.replace(':', '-')}.${tag()}`)
     try {
-      await rename(s.blobPath(b.digest), path)
-      trashed.push({ ...b, path })
+      await rename(from, path)
+      out.push({ ...t, from, path })
     } catch (err) {
       if (!isNotFoundErrno(err)) throw err
     }
   }
-  // What became referenced while we marked: held by a manifest push, or in a manifest pushed since.
+  const revisions: Trashed[] = []
+  const links: Trashed[] = []
+  const blobs: Trashed[] = []
+  for (const r of plan.revisions) await moveToTrash(s.revisionLink(r.repo, r.digest), r, revisions)
+  for (const l of plan.layerLinks) await moveToTrash(s.layerLink(l.repo, l.digest), l, links)
+  for (const b of plan.blobs) await moveToTrash(s.blobPath(b.digest), b, blobs)
+  // What became wanted while we marked and moved.
+  const wantedIn = new Set<string>()
   const wanted = new Set<string>()
-  for (const hold of await listDir(join(s.root, 'gc-holds'))) {
-    for (const d of JSON.parse(await readFile(join(s.root, 'gc-holds', hold), 'utf8').catch(() => '[]')) as string[]) wanted.add(d)
-  }
+  const want = (repo: string, d: string) => { wantedIn.add(`${repo}\0${d}`); wanted.add(d) }
+  for (const h of await readHolds(s)) for (const d of h.digests) want(h.repo, d)
   for (const name of await s.listRepositories()) {
     for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_manifests', 'revisions'))) {
       if (mtime < start) continue
-      wanted.add(d)
+      want(name, d)
       const refs = await manifestRefs(s, d)
-      for (const x of [...refs.blobs, ...refs.manifests]) wanted.add(x)
+      for (const x of [...refs.blobs, ...refs.manifests]) want(name, x)
     }
-    for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_layers'))) if (mtime >= start) wanted.add(d)
+    for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_layers'))) if (mtime >= start) want(name, d)
   }
   let restored = 0
+  const restore = async (t: Trashed) => {
+    await rename(t.path, t.from)
+    restored++
+  }
+  const fresh = async (t: Trashed) => (await stat(t.path)).mtimeMs >= start
+  const goneRevisions: Trashed[] = []
+  for (const t of revisions) {
+    if (wantedIn.has(`${t.repo}\0${t.digest}`) || (await fresh(t))) {
+      await restore(t)
+      const refs = await manifestRefs(s, t.digest)
+      for (const x of [...refs.blobs, ...refs.manifests]) want(t.repo!, x)
+    } else goneRevisions.push(t)
+  }
+  for (const t of links) {
+    if (wantedIn.has(`${t.repo}\0${t.digest}`) || (await fresh(t))) await restore(t)
+    else await unlink(t.path)
+  }
   let deletedBlobs = 0
   let freedBytes = 0
-  for (const t of trashed) {
-    const st = await stat(t.path)
-    if (wanted.has(t.digest) || st.mtimeMs >= start) {
+  for (const t of blobs) {
+    if (wanted.has(t.digest) || (await fresh(t))) {
       // A fresh copy may already be in place (an upload finished meanwhile): same content either way.
-      await rename(t.path, s.blobPath(t.digest))
-      restored++
+      await restore(t)
       continue
     }
     await unlink(t.path)
     s.forgetCached(t.digest)
     deletedBlobs++
-    freedBytes += t.size
+    freedBytes += t.size ?? 0
+  }
+  for (const t of goneRevisions) {
+    const refs = await manifestRefs(s, t.digest).catch(() => ({ subject: undefined }))
+    await unlink(t.path)
+    s.forgetCached(t.digest)
+    if (refs.subject) await rm(join(s.referrersDir(t.repo!, refs.subject), t.digest.replace(':', '-')), { force: true })
   }
   for (const u of plan.uploads) await rm(join(s.root, 'uploads', u), { recursive: true, force: true })
   return { plan, deletedBlobs, freedBytes, restored }

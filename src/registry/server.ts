@@ -47,7 +47,8 @@ interface Identity {
 interface Ctx {
   req: IncomingMessage
   res: ServerResponse
-  url: URL
+  /** The raw path (no dot-segment resolution: `..` in a name must be refused, not resolved) and the query. */
+  url: { pathname: string; searchParams: URLSearchParams }
   id: Identity
   repository?: string
   action?: string
@@ -66,7 +67,10 @@ const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/([^/]+)$/
 export function createHandler(o: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = process.hrtime.bigint()
-    const ctx: Ctx = { req, res, url: new URL(req.url ?? '/', 'http://registry'), id: { kind: 'anonymous' }, bytesIn: 0, bytesOut: 0 }
+    const raw = req.url ?? '/'
+    const qi = raw.indexOf('?')
+    const url = { pathname: qi < 0 ? raw : raw.slice(0, qi), searchParams: new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1)) }
+    const ctx: Ctx = { req, res, url, id: { kind: 'anonymous' }, bytesIn: 0, bytesOut: 0 }
     res.on('finish', () => {
       if (LEVELS[o.log.level] > LEVELS.info) return
       o.log.write('info', 'request', {
@@ -271,10 +275,8 @@ async function readBody(c: Ctx, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-function countIn(c: Ctx): IncomingMessage {
-  c.req.on('data', (b: Buffer) => (c.bytesIn += b.length))
-  return c.req
-}
+/** Counts request body bytes for the access log, as storage consumes them. */
+const counter = (c: Ctx) => (n: number) => (c.bytesIn += n)
 
 function pageParams(c: Ctx, def: number | undefined): { n: number | undefined; last: string | undefined } {
   const ns = c.url.searchParams.get('n')
@@ -476,7 +478,7 @@ async function uploads(o: HandlerOptions, c: Ctx, method: string, name: string, 
     const dq = q.get('digest')
     if (dq !== null && mount === null) {
       const digest = checkDigest(dq)
-      await s.putBlob(name, digest, countIn(c), contentLength(c))
+      await s.putBlob(name, digest, c.req, contentLength(c), counter(c))
       return empty(c, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest })
     }
     const alg = q.get('digest-algorithm')
@@ -492,7 +494,7 @@ async function uploads(o: HandlerOptions, c: Ctx, method: string, name: string, 
   }
   if (method === 'PATCH') {
     const range = parseContentRange(c.req.headers['content-range'])
-    const size = await s.appendUpload(name, uuid, countIn(c), range, range ? contentLength(c) : undefined)
+    const size = await s.appendUpload(name, uuid, c.req, range, range ? contentLength(c) : undefined, counter(c))
     return empty(c, 202, uploadHeaders(name, uuid, size))
   }
   if (method === 'PUT') {
@@ -504,7 +506,7 @@ async function uploads(o: HandlerOptions, c: Ctx, method: string, name: string, 
     const digest = checkDigest(dq)
     const range = parseContentRange(c.req.headers['content-range'])
     const len = contentLength(c)
-    if (range || (len ?? 1) > 0 || c.req.headers['transfer-encoding']) await s.appendUpload(name, uuid, countIn(c), range, range ? len : undefined)
+    if (range || (len ?? 1) > 0 || c.req.headers['transfer-encoding']) await s.appendUpload(name, uuid, c.req, range, range ? len : undefined, counter(c))
     await s.finishUpload(name, uuid, digest)
     void algorithmOf
     return empty(c, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest })

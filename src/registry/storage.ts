@@ -145,7 +145,7 @@ export class Storage {
    * Append a chunk. `start` (from Content-Range) must be the current size, else RANGE_INVALID;
    * a body that ends early is cut off again, so the upload stays at its previous size.
    */
-  async appendUpload(name: string, uuid: string, body: Readable, range?: { start: number; end: number }, length?: number): Promise<number> {
+  async appendUpload(name: string, uuid: string, body: Readable, range?: { start: number; end: number }, length?: number, onBytes?: (n: number) => void): Promise<number> {
     await using _ = await this.#uploadLock.acquire(uuid)
     const st = await this.#upload(name, uuid)
     if (range) {
@@ -157,7 +157,7 @@ export class Storage {
     const out = createWriteStream(data, { flags: 'a' })
     const hash = st.hash
     let n = 0
-    body.on('data', (c: Buffer) => { n += c.length; hash?.update(c) })
+    body.on('data', (c: Buffer) => { n += c.length; hash?.update(c); onBytes?.(c.length) })
     try {
       await pipeline(body, out)
       if ((body as { complete?: boolean }).complete === false) throw new Error('request aborted')
@@ -209,10 +209,10 @@ export class Storage {
   }
 
   /** A monolithic upload: the whole blob in one body. */
-  async putBlob(name: string, digest: string, body: Readable, length?: number): Promise<number> {
+  async putBlob(name: string, digest: string, body: Readable, length?: number, onBytes?: (n: number) => void): Promise<number> {
     const uuid = await this.startUpload(name, algorithmOf(digest))
     try {
-      const size = await this.appendUpload(name, uuid, body)
+      const size = await this.appendUpload(name, uuid, body, undefined, undefined, onBytes)
       if (length !== undefined && size !== length) throw regErr('SIZE_INVALID', undefined, { length, received: size })
       return await this.finishUpload(name, uuid, digest)
     } catch (err) {
@@ -284,7 +284,7 @@ export class Storage {
     if (ref.digest && ref.digest !== digest) throw regErr('DIGEST_INVALID', undefined, { expected: ref.digest, actual: digest })
     for (const t of extraTags) if (!isTag(t)) throw regErr('TAG_INVALID', 'invalid tag', { tag: t })
     const m = parseManifest(body, contentType)
-    const hold = await this.hold([...m.blobs, ...m.manifests, digest])
+    const hold = await this.hold(name, [...m.blobs, ...m.manifests, digest])
     try {
       for (const b of m.blobs) {
         if ((await this.statBlob(name, b)) === undefined) throw regErr('MANIFEST_BLOB_UNKNOWN', 'blob unknown to registry', { digest: b })
@@ -380,9 +380,9 @@ export class Storage {
   // ---- GC holds ----
 
   /** Record digests about to be referenced, so a concurrent GC keeps them (see gc.ts). */
-  async hold(digests: string[]): Promise<{ release(): Promise<void> }> {
+  async hold(repo: string, digests: string[]): Promise<{ release(): Promise<void> }> {
     const path = join(this.root, 'gc-holds', `${Date.now()}-${randomBytes(6).toString('hex')}`)
-    await writeFileAtomic(path, JSON.stringify(digests))
+    await writeFileAtomic(path, JSON.stringify({ repo, digests }))
     return { release: () => rm(path, { force: true }) }
   }
 
