@@ -176,6 +176,12 @@ async function authorize(o: HandlerOptions, c: Ctx, name: string, action: Action
     return false
   }
   if (c.id.user !== undefined) {
+    // A HEAD has no body to carry DENIED, and clients probing for a blob before a push read any
+    // answer but 404 as a failure: what the user may not read does not exist for them.
+    if (c.req.method === 'HEAD' && action === 'pull') {
+      empty(c, 404)
+      return false
+    }
     sendCode(c, 'DENIED', undefined, { repository: name, action })
     return false
   }
