@@ -100,8 +100,15 @@ export class Storage {
     return true
   }
 
+  /** A link file: written whole to a temp file, renamed into place, its directory synced. */
   async #writeLink(path: string, content: string): Promise<void> {
-    await writeFileAtomic(path, content)
+    if (content !== '') return writeFileAtomic(path, content)
+    // An empty file has no data to sync: only the rename must be durable.
+    await mkdir(dirname(path), { recursive: true })
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+    await (await open(tmp, 'w')).close()
+    await rename(tmp, path)
+    await fsyncDir(dirname(path))
   }
 
   // ---- uploads ----
@@ -250,8 +257,17 @@ export class Storage {
   }
 
   async getManifest(name: string, ref: { tag?: string; digest?: string }): Promise<{ digest: string; mediaType: string; body: Buffer } | undefined> {
-    const digest = await this.resolve(name, ref)
-    if (!digest) return undefined
+    let digest = ref.digest
+    if (ref.tag !== undefined) {
+      try {
+        digest = (await readFile(this.tagFile(name, ref.tag), 'utf8')).trim()
+      } catch (err) {
+        if (isNotFoundErrno(err)) return undefined
+        throw err
+      }
+    }
+    if (!digest || !isDigest(digest)) return undefined
+    // The revision link says both that the repository holds it and its media type.
     let mediaType: string
     try {
       mediaType = (await readFile(this.revisionLink(name, digest), 'utf8')).trim()
