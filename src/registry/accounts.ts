@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { EngineError, errno, isNotFoundErrno } from '../lib/errors.js'
@@ -21,12 +20,13 @@ const ACCOUNT_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
 export const ROLES: Role[] = ['owner', 'push', 'pull']
 const BCRYPT_COST = 10
 
-// Loaded by require at run time: bcrypt is a native addon, which the CLI bundle cannot inline.
-// Resolved from the running script (bin/berth, or a test under dist/), both inside the project.
+// Imported by a name in a variable: bcrypt is a native addon, which the CLI bundle must not
+// inline (its import() becomes the real require of bin/berth; in dist/ it resolves from here).
 type Bcrypt = { hash(pw: string, rounds: number): Promise<string>; compare(pw: string, hash: string): Promise<boolean> }
-let bcryptMod: Bcrypt | undefined
-function bcrypt(): Bcrypt {
-  bcryptMod ??= createRequire(process.argv[1] ?? join(process.cwd(), 'index.js'))('bcrypt') as Bcrypt
+let bcryptMod: Promise<Bcrypt> | undefined
+function bcrypt(): Promise<Bcrypt> {
+  const name = 'bcrypt'
+  bcryptMod ??= (import(name) as Promise<{ default?: Bcrypt } & Bcrypt>).then((m) => m.default ?? m)
   return bcryptMod
 }
 
@@ -77,7 +77,7 @@ export async function readAccounts(path: string): Promise<AccountsFile | undefin
   }
 }
 
-export const hashPassword = (pw: string) => bcrypt().hash(pw, BCRYPT_COST)
+export const hashPassword = async (pw: string) => (await bcrypt()).hash(pw, BCRYPT_COST)
 
 /**
  * The accounts as a running server sees them: re-read when the file changes (checked at most
@@ -120,7 +120,7 @@ export class Accounts {
     if (!u) return undefined
     const key = createHash('sha256').update(`${user}\0${password}\0${u.password}`).digest('hex')
     if (this.#verified.has(key)) return user
-    if (!(await bcrypt().compare(password, u.password))) return undefined
+    if (!(await (await bcrypt()).compare(password, u.password))) return undefined
     this.#verified.set(key, user)
     return user
   }
