@@ -47,6 +47,8 @@ async function update(ctx: CliContext, fn: (a: AccountsFile) => void | Promise<v
 const fail = (msg: string) => new EngineError('InvalidArgument', 'ERR_REGISTRY_ACCOUNTS', msg)
 
 export async function serve(ctx: CliContext): Promise<number> {
+  // Every request is a few small file reads: libuv's default of 4 threads queues them under load.
+  process.env.UV_THREADPOOL_SIZE ??= '16'
   const cfg = await config(ctx, true)
   const reg = await startRegistry(cfg)
   await new Promise<void>((resolve) => {
