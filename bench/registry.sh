@@ -103,6 +103,9 @@ time_copy() {
     if [[ $kind == push ]]; then
       # A fresh repository each run, so no blob is already there (skopeo would skip it).
       local d=${dst/REPO/bench/$row-$r}
+      # skopeo remembers where it saw each blob (as root in /var/lib/containers/cache, a cache
+      # only skopeo writes) and would mount from the previous run's repository instead of pushing.
+      rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache/blob-info-cache-v1.sqlite "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
       sync; t0=$(now)
       skopeo copy -q --dest-tls-verify=false ${DEST_CREDS[$reg]} "$src" "$d" >/dev/null
       t1=$(now)

@@ -160,6 +160,13 @@ function challenge(o: HandlerOptions, c: Ctx, scope: string | undefined, error?:
 
 /** Allow the request, or answer it (401 with a challenge, 403 DENIED) and return false. */
 async function authorize(o: HandlerOptions, c: Ctx, name: string, action: Action): Promise<boolean> {
+  const allowed = await allow(o, c, name, action)
+  // A refused request's body is read and thrown away (never stored), so the connection stays usable.
+  if (!allowed) c.req.resume()
+  return allowed
+}
+
+async function allow(o: HandlerOptions, c: Ctx, name: string, action: Action): Promise<boolean> {
   c.repository = name
   c.action = action
   await o.accounts.refresh()
