@@ -5,6 +5,7 @@
 # Rows (median of N runs, wall clock):
 #   push/pull of the ~212 MB bench image (.cache/fixtures/bench-big.tar) with skopeo
 #   push/pull of an image of 200 x 1 MiB layers with skopeo (the small-blob row)
+#   the same 200 x 1 MiB blobs pushed (POST then PUT) and pulled over plain HTTP, 8 parallel clients
 #   50 concurrent clients fetching one manifest by tag over keep-alive: p50/p99 latency and req/s
 # berth registry runs with its users and token auth (skopeo logs in as a user; the manifest
 # clients send a bearer token from /token); docker-registry runs without auth. Access logs are
@@ -129,6 +130,57 @@ for reg in $REGS; do
   time_copy small "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull
 done
 
+# ---- the same small blobs over plain HTTP (8 parallel clients), without skopeo's per-blob cost
+raw_blobs() {
+  local reg=$1 repo=$2 auth=$3
+  node - "http://${HOST[$reg]}" "$repo" "$SMALL" "$auth" <<'NODE'
+const http = require('http'), crypto = require('crypto')
+const [base, repo, n, auth] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5]]
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
+const call = (method, url, body, extra = {}) => new Promise((resolve, reject) => {
+  const headers = { ...extra, ...(auth ? { authorization: auth } : {}), ...(body ? { 'content-length': body.length, 'content-type': 'application/octet-stream' } : { 'content-length': 0 }) }
+  const req = http.request(new URL(url, base), { method, agent, headers }, (res) => {
+    const chunks = []
+    res.on('data', (c) => chunks.push(c)).on('end', () => res.statusCode < 300 ? resolve({ res, body: Buffer.concat(chunks) }) : reject(new Error(`${method} ${url}: ${res.statusCode}`)))
+  })
+  req.on('error', reject)
+  req.end(body)
+})
+const blobs = Array.from({ length: n }, () => crypto.randomBytes(1 << 20))
+const digests = blobs.map((b) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`)
+const pool = async (f) => { let i = 0; await Promise.all(Array.from({ length: 8 }, async () => { while (i < n) await f(i++) })) }
+;(async () => {
+  let t0 = Date.now()
+  await pool(async (i) => {
+    const { res } = await call('POST', `/v2/${repo}/blobs/uploads/`)
+    const loc = res.headers.location
+    await call('PUT', `${loc}${loc.includes('?') ? '&' : '?'}digest=${digests[i]}`, blobs[i])
+  })
+  const push = (Date.now() - t0) / 1000
+  t0 = Date.now()
+  await pool(async (i) => { const { body } = await call('GET', `/v2/${repo}/blobs/${digests[i]}`); if (body.length !== 1 << 20) throw new Error('short blob') })
+  console.log(`${push} ${(Date.now() - t0) / 1000}`)
+  agent.destroy()
+})().catch((e) => { console.error(e.message); process.exit(1) })
+NODE
+}
+for reg in $REGS; do
+  pushes=() pulls=()
+  for ((r = 1; r <= RUNS; r++)); do
+    auth=""
+    if [[ $reg == berth ]]; then
+      t=$(curl -sf -u bench:bench-pw "http://${HOST[berth]}/token?service=berth-registry&scope=repository:bench/raw-$r:pull,push" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+      auth="Bearer $t"
+    fi
+    sync
+    read -r p q <<<"$(raw_blobs "$reg" "bench/raw-$r" "$auth")"
+    bench_log "$reg raw small blobs run $r: push $p s, pull $q s"
+    pushes+=("$p") pulls+=("$q")
+  done
+  R[raw-push-$reg]=$(printf '%s\n' "${pushes[@]}" | median)
+  R[raw-pull-$reg]=$(printf '%s\n' "${pulls[@]}" | median)
+done
+
 # ---- concurrent manifest fetches
 manifest_load() {
   local reg=$1 auth=$2
@@ -181,6 +233,8 @@ row "skopeo push, bench image (~${BIG_MB} MB)" "${R[big-push-berth]}" "${R[big-p
 row "skopeo pull, bench image" "${R[big-pull-berth]}" "${R[big-pull-docker-registry]}"
 row "skopeo push, $SMALL x 1 MiB blobs" "${R[small-push-berth]}" "${R[small-push-docker-registry]}"
 row "skopeo pull, $SMALL x 1 MiB blobs" "${R[small-pull-berth]}" "${R[small-pull-docker-registry]}"
+row "HTTP push, $SMALL x 1 MiB blobs, 8 parallel" "${R[raw-push-berth]}" "${R[raw-push-docker-registry]}"
+row "HTTP pull, $SMALL x 1 MiB blobs, 8 parallel" "${R[raw-pull-berth]}" "${R[raw-pull-docker-registry]}"
 read -r b50 b99 brps <<<"${R[manifest-berth]}"
 read -r d50 d99 drps <<<"${R[manifest-docker-registry]}"
 row "manifest GET, $CLIENTS clients, p50 (ms)" "$b50" "$d50"
