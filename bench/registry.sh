@@ -2,7 +2,7 @@
 # Registry benchmark: `berth registry serve` against Debian's docker-registry (distribution 2.8),
 # side by side in one run, both on loopback with their storage on the same disk (one temp dir).
 #   bench/registry.sh [--runs N] [--small N] [--clients N] [--requests N] [--keep-tmp]
-# Rows (median of N runs, wall clock):
+# Rows (median of N runs, wall clock; the registries take turns run by run):
 #   push/pull of the ~212 MB bench image (.cache/fixtures/bench-big.tar) with skopeo
 #   push/pull of an image of 200 x 1 MiB layers with skopeo (the small-blob row)
 #   the same 200 x 1 MiB blobs pushed (POST then PUT) and pulled over plain HTTP, 8 parallel clients
@@ -97,38 +97,40 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A R
 
-# time_row ROW REG CMD...: run CMD $RUNS times (with a prepare hook), record the median seconds.
+# time_copy ROW REG SRC DST push|pull RUN: one timed skopeo copy, appended to T[ROW-KIND-REG].
+declare -A T
 time_copy() {
-  local row=$1 reg=$2 src=$3 dst=$4 kind=$5 times=() r t0 t1
-  for ((r = 1; r <= RUNS; r++)); do
-    if [[ $kind == push ]]; then
-      # A fresh repository each run, so no blob is already there (skopeo would skip it).
-      local d=${dst/REPO/bench/$row-$r}
-      # skopeo remembers where it saw each blob (as root in /var/lib/containers/cache, a cache
-      # only skopeo writes) and would mount from the previous run's repository instead of pushing.
-      rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache/blob-info-cache-v1.sqlite "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
-      sync; t0=$(now)
-      skopeo copy -q --dest-tls-verify=false ${DEST_CREDS[$reg]} "$src" "$d" >/dev/null
-      t1=$(now)
-    else
-      rm -rf "$BENCH_TMP/out"
-      local s=${src/REPO/bench/$row-1}
-      sync; t0=$(now)
-      skopeo copy -q --src-tls-verify=false ${SRC_CREDS[$reg]} "$s" "dir:$BENCH_TMP/out" >/dev/null
-      t1=$(now)
-    fi
-    times+=("$(echo "$t1 - $t0" | bc -l)")
-    bench_log "$reg $row $kind run $r: ${times[-1]} s"
-  done
-  R[$row-$kind-$reg]=$(printf '%s\n' "${times[@]}" | median)
+  local row=$1 reg=$2 src=$3 dst=$4 kind=$5 r=$6 t0 t1
+  if [[ $kind == push ]]; then
+    # A fresh repository each run, so no blob is already there (skopeo would skip it).
+    local d=${dst/REPO/bench/$row-$r}
+    # skopeo remembers where it saw each blob (as root in /var/lib/containers/cache, a cache
+    # only skopeo writes) and would mount from the previous run's repository instead of pushing.
+    rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache/blob-info-cache-v1.sqlite "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
+    sync; t0=$(now)
+    skopeo copy -q --dest-tls-verify=false ${DEST_CREDS[$reg]} "$src" "$d" >/dev/null
+    t1=$(now)
+  else
+    rm -rf "$BENCH_TMP/out"
+    local s=${src/REPO/bench/$row-1}
+    sync; t0=$(now)
+    skopeo copy -q --src-tls-verify=false ${SRC_CREDS[$reg]} "$s" "dir:$BENCH_TMP/out" >/dev/null
+    t1=$(now)
+  fi
+  local secs
+  secs=$(echo "$t1 - $t0" | bc -l)
+  T[$row-$kind-$reg]+="$secs "
+  bench_log "$reg $row $kind run $r: $secs s"
 }
 
-for reg in $REGS; do
-  time_copy big "$reg" "docker-archive:$FIXTURE" "docker://${HOST[$reg]}/REPO:1" push
-  time_copy big "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull
-  time_copy small "$reg" "oci:$BENCH_TMP/small:small" "docker://${HOST[$reg]}/REPO:1" push
-  time_copy small "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull
+# The two registries take turns, run by run, so a change of load on the machine hits both alike.
+for ((r = 1; r <= RUNS; r++)); do
+  for reg in $REGS; do time_copy big "$reg" "docker-archive:$FIXTURE" "docker://${HOST[$reg]}/REPO:1" push "$r"; done
+  for reg in $REGS; do time_copy big "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull "$r"; done
+  for reg in $REGS; do time_copy small "$reg" "oci:$BENCH_TMP/small:small" "docker://${HOST[$reg]}/REPO:1" push "$r"; done
+  for reg in $REGS; do time_copy small "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull "$r"; done
 done
+for k in "${!T[@]}"; do R[$k]=$(printf '%s\n' ${T[$k]} | median); done
 
 # ---- the same small blobs over plain HTTP (8 parallel clients), without skopeo's per-blob cost
 raw_blobs() {
@@ -164,9 +166,9 @@ const pool = async (f) => { let i = 0; await Promise.all(Array.from({ length: 8 
 })().catch((e) => { console.error(e.message); process.exit(1) })
 NODE
 }
-for reg in $REGS; do
-  pushes=() pulls=()
-  for ((r = 1; r <= RUNS; r++)); do
+declare -A RP RQ
+for ((r = 1; r <= RUNS; r++)); do
+  for reg in $REGS; do
     auth=""
     if [[ $reg == berth ]]; then
       t=$(curl -sf -u bench:bench-pw "http://${HOST[berth]}/token?service=berth-registry&scope=repository:bench/raw-$r:pull,push" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
@@ -175,10 +177,12 @@ for reg in $REGS; do
     sync
     read -r p q <<<"$(raw_blobs "$reg" "bench/raw-$r" "$auth")"
     bench_log "$reg raw small blobs run $r: push $p s, pull $q s"
-    pushes+=("$p") pulls+=("$q")
+    RP[$reg]+="$p " RQ[$reg]+="$q "
   done
-  R[raw-push-$reg]=$(printf '%s\n' "${pushes[@]}" | median)
-  R[raw-pull-$reg]=$(printf '%s\n' "${pulls[@]}" | median)
+done
+for reg in $REGS; do
+  R[raw-push-$reg]=$(printf '%s\n' ${RP[$reg]} | median)
+  R[raw-pull-$reg]=$(printf '%s\n' ${RQ[$reg]} | median)
 done
 
 # ---- concurrent manifest fetches
@@ -212,18 +216,19 @@ const one = () => new Promise((resolve, reject) => {
 NODE
 }
 TOKEN=$(curl -sf -u bench:bench-pw "http://${HOST[berth]}/token?service=berth-registry&scope=repository:bench/small-1:pull" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
-for reg in $REGS; do
-  auth=""
-  [[ $reg == berth ]] && auth="Bearer $TOKEN"
-  best=""
-  for ((r = 1; r <= RUNS; r++)); do
+declare -A BEST
+for ((r = 1; r <= RUNS; r++)); do
+  for reg in $REGS; do
+    auth=""
+    [[ $reg == berth ]] && auth="Bearer $TOKEN"
     out=$(manifest_load "$reg" "$auth")
     bench_log "$reg manifests run $r: p50/p99 ms, req/s: $out"
     # The run with the best p50 (least disturbed by other load on the machine).
-    if [[ -z $best || $(echo "${out%% *} < ${best%% *}" | bc -l) == 1 ]]; then best=$out; fi
+    best=${BEST[$reg]:-}
+    if [[ -z $best || $(echo "${out%% *} < ${best%% *}" | bc -l) == 1 ]]; then BEST[$reg]=$out; fi
   done
-  R[manifest-$reg]=$best
 done
+for reg in $REGS; do R[manifest-$reg]=${BEST[$reg]}; done
 
 BIG_MB=$(node -e "console.log((require('fs').statSync('$FIXTURE').size/1e6).toFixed(0))")
 printf '\nberth registry vs docker-registry %s, loopback, same disk; median of %d runs (seconds; lower is better)\n' "$(docker-registry --version 2>/dev/null | awk '{print $3}')" "$RUNS"
