@@ -67,9 +67,15 @@ async function observe(s: Storage): Promise<RepoState[]> {
   return repos
 }
 
-async function manifestRefs(s: Storage, digest: string): Promise<{ blobs: string[]; manifests: string[]; subject?: string }> {
+async function manifestRefs(s: Storage, digest: string, trashed?: Map<string, string>): Promise<{ blobs: string[]; manifests: string[]; subject?: string }> {
   try {
-    const m = parseManifest(await readFile(s.blobPath(digest)), undefined)
+    // A manifest pushed while we collect may have had its own blob moved to the trash meanwhile.
+    const body = await readFile(s.blobPath(digest)).catch((err: unknown) => {
+      const t = trashed?.get(digest)
+      if (t && isNotFoundErrno(err)) return readFile(t)
+      throw err
+    })
+    const m = parseManifest(body, undefined)
     return { blobs: m.blobs, manifests: m.manifests, ...(m.subject ? { subject: m.subject.digest } : {}) }
   } catch {
     return { blobs: [], manifests: [] }
@@ -192,11 +198,18 @@ export async function collectGarbage(s: Storage, opts: GcOptions): Promise<GcRes
   const wanted = new Set<string>()
   const want = (repo: string, d: string) => { wantedIn.add(`${repo}\0${d}`); wanted.add(d) }
   for (const h of await readHolds(s)) for (const d of h.digests) want(h.repo, d)
+  const trashedBlobs = new Map(blobs.map((t) => [t.digest, t.path]))
   for (const name of await s.listRepositories()) {
-    for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_manifests', 'revisions'))) {
-      if (mtime < start) continue
+    const fresh = new Set<string>()
+    for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_manifests', 'revisions'))) if (mtime >= start) fresh.add(d)
+    // What the tags point at now (a push may have tagged a revision the mark saw untagged).
+    for (const t of await listDir(join(s.repoDir(name), '_manifests', 'tags'))) {
+      const d = (await readFile(s.tagFile(name, t), 'utf8').catch(() => '')).trim()
+      if (isDigest(d)) fresh.add(d)
+    }
+    for (const d of fresh) {
       want(name, d)
-      const refs = await manifestRefs(s, d)
+      const refs = await manifestRefs(s, d, trashedBlobs)
       for (const x of [...refs.blobs, ...refs.manifests]) want(name, x)
     }
     for (const [d, mtime] of await digestFiles(join(s.repoDir(name), '_layers'))) if (mtime >= start) want(name, d)
@@ -211,7 +224,7 @@ export async function collectGarbage(s: Storage, opts: GcOptions): Promise<GcRes
   for (const t of revisions) {
     if (wantedIn.has(`${t.repo}\0${t.digest}`) || (await fresh(t))) {
       await restore(t)
-      const refs = await manifestRefs(s, t.digest)
+      const refs = await manifestRefs(s, t.digest, trashedBlobs)
       for (const x of [...refs.blobs, ...refs.manifests]) want(t.repo!, x)
     } else goneRevisions.push(t)
   }
