@@ -45,6 +45,7 @@ import * as networkSpecs from './specs/network.js'
 import * as volumeSpecs from './specs/volume.js'
 import * as contextSpecs from './specs/context.js'
 import * as machineSpecs from './specs/machine.js'
+import * as registryServerSpecs from './specs/registry-server.js'
 const statsCmd = () => import('./cmd/stats.js')
 const archive = () => import('./cmd/archive.js')
 const execCmd = () => import('./cmd/exec.js')
@@ -577,6 +578,9 @@ for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs, cont
     else if (existing.subcommands && spec.subcommands) existing.subcommands.push(...spec.subcommands.filter((s) => !existing.subcommands!.some((e) => e.name === s.name)))
   }
 }
+
+// `berth registry ...`: the registry server (src/registry/), a process of its own.
+COMMANDS.push(registryServerSpecs.GROUP)
 
 /** Find the command named by the leading words of argv. */
 export function findCommand(argv: string[]): { spec: CommandSpec; path: string[]; rest: string[] } | undefined {
