@@ -88,6 +88,9 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
   await using _ = await state.locks.acquire(rec0.id)
   const rec = store.get(rec0.id)
   if (!rec || !isActive(rec)) return
+  // The exit watcher can report one exit file twice: an exit already recorded (the policy's
+  // back-off under way) is not recorded again.
+  if (rec.state.status === 'restarting' && state.restartTimers.has(rec.id)) return
   const oomKilled = await exists(layout.oomFile(rec.id))
   let finishedAt = new Date(ctx.clock.now()).toISOString()
   try { finishedAt = (await stat(layout.exitFile(rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }

@@ -61,7 +61,7 @@ async function start(ctx: Ctx, ref: string, { signal }: { signal?: AbortSignal }
       net = await network.setUp(rec)
       rb.defer(async () => { await network.tearDown(rec) })
     }
-    const spec = buildSpec(await specInput(ctx, rec, merged, net))
+    const spec = buildSpec(await specInput(ctx, rec, merged, net), ctx.host())
     const seccomp = ctx.seccomp.lookup(rt, spec)
     if (seccomp.bpf) spec.annotations = { ...spec.annotations, 'run.oci.seccomp_bpf_data': seccomp.bpf }
     // Unlimited rlimits are bigints: the spec has its own serialiser.
