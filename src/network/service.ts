@@ -5,7 +5,7 @@ import { conflict, EngineError, internal, invalid, notFound, notImplemented } fr
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, listLinks, listNetns, netnsPath, setSysctl } from '../platform/net.js'
+import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
 import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
 import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
@@ -380,7 +380,7 @@ export class NetworkService implements NetworkHooks {
       const t = this.#ctrs.resolve(mode.slice(10))
       if (!running(t) || !t.state.pid) throw conflict('ERR_NOT_RUNNING', `cannot join network namespace of a non running container: ${t.id}`)
       const st = this.#active.get(t.id)
-      return { netns: { path: st?.netns ? netnsPath(st.netns) : `/proc/${t.state.pid}/ns/net`, private: false }, etcFrom: t.id }
+      return { netns: { path: st?.netns ? netnsPath(st.netns) : processNetnsPath(t.state.pid), private: false }, etcFrom: t.id }
     }
     const wanted = this.#wanted(rec)
     const nsName = `berth-${this.#tag}-${rec.id.slice(0, 12)}`

@@ -104,3 +104,6 @@ export function ipSync(args: string[]): number | null {
 export function iptablesRestoreSync(input: string): number | null {
   return spawnSync('iptables-restore', ['-w', '--noflush'], { input, stdio: ['pipe', 'ignore', 'ignore'] }).status
 }
+
+/** The network namespace of a process (a `container:` mode target without a named one). */
+export const processNetnsPath = (pid: number): string => `/proc/${pid}/ns/net`

@@ -10,10 +10,11 @@
  * make it fully deterministic. Validation errors are `EngineError`s of kind InvalidArgument
  * with Docker's wording.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import { availableParallelism, release } from 'node:os'
 import { posix } from 'node:path'
 import { errno, invalid } from '../lib/errors.js'
+import { kernelPathExists, readKernelLink, readKernelText } from '../platform/runtime-host.js'
 import { defaultSeccomp, goArchOf, setupSeccomp, type LinuxSeccomp } from './seccomp.js'
 
 // =============================================================================================
@@ -414,14 +415,7 @@ export interface HostInfo {
   hostNetNs: string | undefined
 }
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'EACCES' || errno(err) === 'EPERM') return undefined
-    throw err
-  }
-}
+const readText = readKernelText
 
 /** Parses a Linux list ("0-3,6,8-9") into its members; undefined when malformed. */
 export function parseList(list: string): Set<number> | undefined {
@@ -449,8 +443,8 @@ export function probeHost(): HostInfo {
   const status = readText('/proc/self/status') ?? ''
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1]
   const capabilities = capEff ? capsFromMask(capEff) : [...KNOWN_CAPABILITIES]
-  const cgroup2 = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  const has = (p: string) => existsSync(p)
+  const cgroup2 = kernelPathExists('/sys/fs/cgroup/cgroup.controllers')
+  const has = (p: string) => kernelPathExists(p)
   let features: HostInfo['features']
   let cpusetCpus: string
   let cpusetMems: string
@@ -500,13 +494,8 @@ export function probeHost(): HostInfo {
     const p = `/sys/devices/system/cpu/cpu${cpu}/thermal_throttle`
     if (has(p)) extraMaskedPaths.push(p)
   }
-  let hostNetNs: string | undefined
-  try {
-    hostNetNs = readlinkSync('/proc/self/ns/net')
-  } catch (err) {
-    if (errno(err) !== 'ENOENT' && errno(err) !== 'EACCES') throw err
-    hostNetNs = undefined // no /proc: nothing to compare a joined namespace with
-  }
+  // No /proc: nothing to compare a joined namespace with.
+  const hostNetNs = readKernelLink('/proc/self/ns/net')
   return {
     capabilities,
     cgroup2,
@@ -948,13 +937,8 @@ export function validateSysctls(
       const net = ns('network')
       if (!net) throw bad('ERR_INVALID_SYSCTL', `sysctl ${q(key)} is not allowed in the hosts network namespace`)
       if (net.path && host.hostNetNs !== undefined) {
-        let target: string | undefined
-        try {
-          target = readlinkSync(net.path)
-        } catch (err) {
-          if (errno(err) !== 'EINVAL' && errno(err) !== 'ENOENT') throw err
-          target = undefined // not a symlink: a bind-mounted namespace, never the host's
-        }
+        // Not a symlink: a bind-mounted namespace, never the host's.
+        const target = readKernelLink(net.path, ['EINVAL', 'ENOENT'])
         if (target === host.hostNetNs) {
           throw bad('ERR_INVALID_SYSCTL', `sysctl ${q(key)} is not allowed in the hosts network namespace`)
         }
