@@ -1,4 +1,5 @@
 import { copyFile, writeFile } from 'node:fs/promises'
+import { isNotFoundErrno } from '../../lib/errors.js'
 import { hostEtcHosts, hostResolvConf } from '../../platform/net.js'
 import { copiedResolvConf, hostnameFile, hostsFile, type EtcInput } from '../../network/etc-files.js'
 import type { NetworkSetUp } from '../../network/types.js'
@@ -22,8 +23,12 @@ export async function writeEtcFiles(ctx: Ctx, rec: ContainerRecord, net: Network
   const fallbackResolv = async () => copiedResolvConf(await hostResolvConf(), input)
   if (net.etcFrom) {
     // Shares the target's files as they are now (a missing one: the defaults).
-    await copyFile(layout.etcFile(net.etcFrom, 'hosts'), paths.hosts).catch(async () => writeFile(paths.hosts, await fallbackHosts()))
-    await copyFile(layout.etcFile(net.etcFrom, 'resolv.conf'), paths.resolv).catch(async () => writeFile(paths.resolv, await fallbackResolv()))
+    const share = (from: string, to: string, fallback: () => Promise<string>) => copyFile(from, to).catch(async (err) => {
+      if (!isNotFoundErrno(err)) throw err
+      await writeFile(to, await fallback())
+    })
+    await share(layout.etcFile(net.etcFrom, 'hosts'), paths.hosts, fallbackHosts)
+    await share(layout.etcFile(net.etcFrom, 'resolv.conf'), paths.resolv, fallbackResolv)
     return paths
   }
   await writeFile(paths.hosts, net.hosts ?? await fallbackHosts())
