@@ -49,16 +49,17 @@ export interface StoredCredentials { username: string; password: string; servera
 
 /** Run a docker-credential-* helper (`get`, `store`, `erase`) with docker's protocol. */
 async function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string> {
-  const { spawn } = await import('node:child_process')
-  return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, [action], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()))
-    child.on('error', (err) => reject(new CliExit(1, `error getting credentials - err: exec: "docker-credential-${helper}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'executable file not found in $PATH' : err.message}, out: \`\``)))
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(Object.assign(new Error(out.trim()), { helperOutput: out.trim() }))))
-    child.stdin.end(input)
-  })
+  const { realPlatform } = await import('../platform/platform.js')
+  let r
+  try {
+    r = await realPlatform().spawner.run(`docker-credential-${helper}`, [action], { input })
+  } catch (err) {
+    throw new CliExit(1, `error getting credentials - err: exec: "docker-credential-${helper}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'executable file not found in $PATH' : (err as Error).message}, out: \`\``)
+  }
+  // docker reads the helper's stdout and stderr together.
+  const out = r.stdout + r.stderr
+  if (r.code !== 0) throw Object.assign(new Error(out.trim()), { helperOutput: out.trim() })
+  return out
 }
 
 function helperFor(config: ConfigFile, key: string): string | undefined {

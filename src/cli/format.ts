@@ -1,5 +1,5 @@
-import { formatTemplate, TemplateError } from '../lib/gotemplate/index.js'
-import { renderRows } from '../lib/gotemplate/docker-format.js'
+import { formatTemplate, TemplateError } from './gotemplate/index.js'
+import { renderRows } from './gotemplate/docker-format.js'
 import { bytesSize as goBytesSize, humanDuration, humanSize as goHumanSize, humanSizeWithPrecision } from '../lib/units.js'
 import { ApiError } from '../client/client.js'
 import { CliExit, type CliContext } from './context.js'

@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const g = global.flags
   if (g.version) {
-    const { BERTH_VERSION } = await import('../engine/system/info.js')
+    const { BERTH_VERSION } = await import('../lib/version.js')
     process.stdout.write(`Berth version ${BERTH_VERSION}\n`)
     return 0
   }

@@ -28,11 +28,41 @@ export interface BlobWriter {
 }
 
 /**
+ * Content-addressed, immutable blobs. The contract (content-store.testsuite.ts checks it):
+ * - A blob is named by the sha256 of its bytes; it is either whole or absent: a writer that is
+ *   aborted, fails, or does not match `expected` leaves nothing visible, and nothing after a crash
+ *   (`init` discards half-written blobs).
+ * - Writing a blob that exists already succeeds and changes nothing.
+ * - `read` of a missing blob rejects NotFound (ERR_BLOB_NOT_FOUND); a malformed digest is
+ *   InvalidArgument (ERR_INVALID_DIGEST); a mismatch with `expected` is InvalidArgument
+ *   (ERR_DIGEST_MISMATCH).
+ * - A leased blob, or one `inUse` says is referenced, survives `deleteUnused`; `delete` removes
+ *   unconditionally; deleting a missing blob is fine.
+ */
+export interface BlobStore {
+  init(): Promise<void>
+  has(digest: string): Promise<boolean>
+  /** Bytes of the blob, or undefined when absent. */
+  size(digest: string): Promise<number | undefined>
+  read(digest: string): Promise<Buffer>
+  /** Stream a blob (not buffered); a missing blob errors the stream with ENOENT. */
+  createReadStream(digest: string): NodeJS.ReadableStream & AsyncIterable<unknown>
+  /** Stream bytes in; with a lease, the blob is leased before it becomes visible. */
+  writer(lease?: BlobLease): BlobWriter
+  put(data: Buffer | string, expected?: string, lease?: BlobLease): Promise<Digest>
+  lease(): BlobLease
+  /** Delete unless leased or `inUse`; returns whether it was deleted. */
+  deleteUnused(digest: string, inUse: (digest: string) => boolean): Promise<boolean>
+  delete(digest: string): Promise<void>
+  list(): Promise<Digest[]>
+}
+
+/**
  * Content-addressed blob store: `content/sha256/<hex>`. Every write goes to a temp file that
  * is renamed into place once its digest is known and verified, so a blob is either whole or
  * absent. Blobs are immutable.
  */
-export class ContentStore {
+export class ContentStore implements BlobStore {
   readonly root: string
   readonly #ingest: string
   /** digest → number of live leases holding it */

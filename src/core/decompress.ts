@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { invalid } from '../lib/errors.js'
+import { realPlatform, type Spawner } from '../platform/platform.js'
+import { startDecompressor } from '../platform/tar.js'
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd'
 
@@ -18,7 +19,7 @@ export function detectCompression(head: Buffer): Compression {
  * Turn a possibly compressed byte stream into its uncompressed bytes. gzip runs in zlib (the
  * thread pool); bzip2, xz and zstd run in their own processes.
  */
-export async function* decompressed(source: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* decompressed(source: AsyncIterable<Buffer>, signal?: AbortSignal, spawner: Spawner = realPlatform().spawner): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]()
   // Gather enough bytes to sniff the format.
   const headChunks: Buffer[] = []
@@ -57,16 +58,18 @@ export async function* decompressed(source: AsyncIterable<Buffer>, signal?: Abor
     }
     return
   }
-  const cmd = kind === 'bzip2' ? 'bzip2' : kind === 'xz' ? 'xz' : 'zstd'
-  const child = spawn(cmd, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'], signal })
-  const stderr: Buffer[] = []
-  child.stderr.on('data', (b: Buffer) => stderr.push(b))
-  child.stdin.on('error', () => {})
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (e) => reject(invalid('ERR_BAD_COMPRESSION', `cannot decompress ${kind}: ${e.message}`))))
-  spawnFailed.catch(() => {})
-  const feeding = Readable.from(rest()).pipe(child.stdin)
+  const child = startDecompressor(spawner, kind, signal ? { signal } : {})
+  const feeding = Readable.from(rest()).pipe(child.stdin!)
   feeding.on('error', () => {})
-  for await (const chunk of child.stdout) yield chunk as Buffer
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
-  if (code !== 0) throw invalid('ERR_BAD_COMPRESSION', `${cmd}: ${Buffer.concat(stderr).toString().trim() || 'unexpected EOF'}`)
+  let drained = false
+  try {
+    for await (const chunk of child.stdout!) yield chunk as Buffer
+    drained = true
+  } finally {
+    // The consumer stopped early (or failed): the tool must not outlive the stream.
+    if (!drained) child.kill('SIGKILL')
+  }
+  const { code, stderr, spawnError } = await child.exit
+  if (spawnError) throw invalid('ERR_BAD_COMPRESSION', `cannot decompress ${kind}: ${spawnError.message}`)
+  if (code !== 0) throw invalid('ERR_BAD_COMPRESSION', `${kind}: ${stderr.trim() || 'unexpected EOF'}`)
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join, posix } from 'node:path'
@@ -6,7 +5,8 @@ import { type Digest, chainIds, digestHex } from '../lib/digest.js'
 import { invalid, isNotFoundErrno } from '../lib/errors.js'
 import { readJson, TMP_MARK, writeJsonAtomic } from '../lib/fs.js'
 import { TarFormatError, TarScanner, type TarEntry } from '../lib/tar-scan.js'
-import { runChecked } from '../platform/exec.js'
+import { realPlatform, type FileTools, type Platform, type ToolProcess } from '../platform/platform.js'
+import { firstStderrLines, startTarExtract } from '../platform/tar.js'
 
 /** An unpacked layer: its diff directory is an overlay lower dir. */
 export interface LayerRecord {
@@ -35,18 +35,47 @@ const WHITEOUT_PREFIX = '.wh.'
 const OPAQUE = '.wh..wh..opq'
 
 /**
+ * Unpacked image layers, each an overlay lower dir. The contract (layer-store.testsuite.ts):
+ * - A layer tar is streamed into an extractor (never buffered whole); `finish` gives its diffId
+ *   (sha256 of the uncompressed tar) and size (bytes of regular files), with OCI whiteouts turned
+ *   into overlay ones (`.wh.x` → a 0/0 character device x, `.wh..wh..opq` → the directory marked
+ *   opaque). Owners, modes, symlinks, hard links and xattrs are kept.
+ * - A tar that is malformed or truncated rejects InvalidArgument (ERR_BAD_LAYER) and leaves
+ *   nothing behind; so does `abort`. Nothing in a tar writes outside the layer (`..`, absolute
+ *   names, whiteouts behind symlinks).
+ * - `commit(staged, parent)` publishes it under chainId(parent, diffId) atomically; committing a
+ *   chain that exists returns the existing record and drops the staged copy.
+ * - `lowerDirs` lists a chain's diff dirs topmost first. `remove` makes a layer absent at once.
+ * - After a restart (`init` on the same root), exactly the committed layers are there.
+ */
+export interface LayerStorage {
+  init(): Promise<void>
+  get(chainId: string): LayerRecord | undefined
+  has(chainId: string): boolean
+  list(): LayerRecord[]
+  diffPath(chainId: string): string
+  lowerDirs(chainId: string): string[]
+  extractor(): Promise<LayerExtractor>
+  commit(staged: StagedLayer, parent: Digest | undefined): Promise<LayerRecord>
+  discard(staged: StagedLayer | { dir: string }): Promise<void>
+  remove(chainId: string): Promise<void>
+  /** Resolves once removed layers' files are gone from disk. */
+  settle(): Promise<void>
+}
+
+/**
  * Unpacked layers, `layers/<chain-hex>/{diff,layer.json}`. A layer is extracted into a staging
  * dir, then published by one rename, so it is either whole or absent. Deletion renames into
  * `layers/.trash` and removes in the background (the disk is mounted with `discard`, which makes
  * large synchronous deletes slow), so a delete is instant and crash-safe.
  */
-export class LayerStore {
+export class LayerStore implements LayerStorage {
   readonly root: string
   readonly #trash: string
   #layers = new Map<Digest, LayerRecord>()
   #purging?: Promise<void>
 
-  constructor(dataRoot: string, private readonly log: (msg: string) => void = () => {}) {
+  constructor(dataRoot: string, private readonly log: (msg: string) => void = () => {}, private readonly platform: Platform = realPlatform()) {
     this.root = join(dataRoot, 'layers')
     this.#trash = join(this.root, '.trash')
   }
@@ -97,7 +126,7 @@ export class LayerStore {
   async extractor(): Promise<LayerExtractor> {
     const dir = join(this.root, `${TMP_MARK}${randomBytes(8).toString('hex')}`)
     await mkdir(join(dir, 'diff'), { recursive: true, mode: 0o755 })
-    return new TarExtractor(dir)
+    return new TarExtractor(dir, this.platform)
   }
 
   /** Publish a staged layer on top of `parent`. When the chain already exists, the staged copy is dropped. */
@@ -177,26 +206,15 @@ class TarExtractor implements LayerExtractor {
   #scanner: TarScanner
   #whiteouts: string[] = []
   #size = 0
-  #tar
-  #stderr: Buffer[] = []
-  #exit: Promise<number>
+  #tar: ToolProcess
+  #stdin
   #aborted = false
   #scanError?: Error
 
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string, readonly platform: Platform) {
     this.#scanner = new TarScanner((e) => this.#onEntry(e))
-    this.#tar = spawn('tar', [
-      '--extract', '--file=-', `--directory=${join(dir, 'diff')}`,
-      '--numeric-owner', '--same-owner', '--preserve-permissions',
-      '--xattrs', '--xattrs-include=*', '--delay-directory-restore',
-      '--warning=no-unknown-keyword', '--warning=no-timestamp',
-    ], { stdio: ['pipe', 'ignore', 'pipe'] })
-    this.#tar.stderr.on('data', (b: Buffer) => this.#stderr.push(b))
-    this.#tar.stdin.on('error', () => {})
-    this.#exit = new Promise((resolve) => {
-      this.#tar.on('error', (err) => { this.#stderr.push(Buffer.from(String(err))); resolve(-1) })
-      this.#tar.on('close', (code) => resolve(code ?? -1))
-    })
+    this.#tar = startTarExtract(platform.spawner, join(dir, 'diff'))
+    this.#stdin = this.#tar.stdin!
   }
 
   #onEntry(e: TarEntry): void {
@@ -210,29 +228,30 @@ class TarExtractor implements LayerExtractor {
     if (!this.#scanner.ended && !this.#scanError) {
       try { this.#scanner.write(chunk) } catch (err) { this.#scanError = err as Error }
     }
-    if (this.#tar.stdin.writable && !this.#tar.stdin.write(chunk)) {
+    const stdin = this.#stdin
+    if (stdin.writable && !stdin.write(chunk)) {
       await new Promise<void>((resolve) => {
-        const done = () => { this.#tar.stdin.off('drain', done); this.#tar.stdin.off('close', done); resolve() }
-        this.#tar.stdin.once('drain', done)
-        this.#tar.stdin.once('close', done)
+        const done = () => { stdin.off('drain', done); stdin.off('close', done); resolve() }
+        stdin.once('drain', done)
+        stdin.once('close', done)
       })
     }
   }
 
   async finish(): Promise<StagedLayer> {
-    this.#tar.stdin.end()
-    const code = await this.#exit
+    this.#stdin.end()
+    const { code, stderr, spawnError } = await this.#tar.exit
     const diffId: Digest = `sha256:${this.#hash.digest('hex')}`
     try {
       if (this.#scanError instanceof TarFormatError || this.#scanError) throw invalid('ERR_BAD_LAYER', `invalid layer tar: ${this.#scanError.message}`)
       if (code !== 0) {
-        const msg = Buffer.concat(this.#stderr).toString().trim().split('\n').filter((l) => !/Exiting with failure status/.test(l)).slice(0, 3).join('; ')
+        const msg = spawnError ? String(spawnError) : firstStderrLines(stderr)
         throw invalid('ERR_BAD_LAYER', `error extracting layer: ${msg || `tar exit status ${code}`}`)
       }
       if (!this.#scanner.ended && this.#scanner.offset > 0) {
         throw invalid('ERR_BAD_LAYER', 'error extracting layer: unexpected EOF')
       }
-      await applyWhiteouts(join(this.dir, 'diff'), this.#whiteouts)
+      await applyWhiteouts(this.platform.fileTools, join(this.dir, 'diff'), this.#whiteouts)
     } catch (err) {
       await rm(this.dir, { recursive: true, force: true })
       throw err
@@ -243,9 +262,9 @@ class TarExtractor implements LayerExtractor {
   async abort(): Promise<void> {
     if (this.#aborted) return
     this.#aborted = true
-    this.#tar.stdin.destroy()
+    this.#stdin.destroy()
     this.#tar.kill('SIGKILL')
-    await this.#exit
+    await this.#tar.exit
     await rm(this.dir, { recursive: true, force: true })
   }
 }
@@ -255,7 +274,7 @@ class TarExtractor implements LayerExtractor {
  * `name`, `.wh..wh..opq` marks its directory opaque. Every parent is checked to be a real
  * directory inside the root first, so a symlink in the layer cannot redirect the change.
  */
-async function applyWhiteouts(root: string, paths: string[]): Promise<void> {
+async function applyWhiteouts(tools: FileTools, root: string, paths: string[]): Promise<void> {
   if (paths.length === 0) return
   const opaque: string[] = []
   const devices: string[] = []
@@ -278,13 +297,8 @@ async function applyWhiteouts(root: string, paths: string[]): Promise<void> {
     if (base === OPAQUE) opaque.push(parentAbs)
     else if (base.length > WHITEOUT_PREFIX.length) devices.push(join(parentAbs, base.slice(WHITEOUT_PREFIX.length)))
   }
-  for (let i = 0; i < devices.length; i += 500) {
-    const batch = devices.slice(i, i + 500)
-    await runChecked('sh', ['-c', 'for f in "$@"; do rm -rf -- "$f" && mknod -m 0 -- "$f" c 0 0 || exit 1; done', 'sh', ...batch])
-  }
-  for (let i = 0; i < opaque.length; i += 500) {
-    await runChecked('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', '--', ...opaque.slice(i, i + 500)])
-  }
+  await tools.makeWhiteouts(devices)
+  await tools.markOpaque(opaque)
 }
 
 /** Resolve a relative directory under root without following symlinks; undefined if not a real dir. */

@@ -3,7 +3,7 @@
  * ("1.235MB", "1.5KiB"), human durations ("About a minute", "3 days") and size parsing
  * ("512m", "1g", "10 kB").
  */
-import { sprintf } from './gotemplate/fmt.js'
+import { sprintf } from './gofmt/fmt.js'
 
 export const KB = 1000
 export const MB = 1000 * KB

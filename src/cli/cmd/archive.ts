@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { stat, lstat } from 'node:fs/promises'
 import { dirname, posix, resolve as resolvePath } from 'node:path'
 import { PassThrough, Transform, type Readable } from 'node:stream'
@@ -6,6 +5,8 @@ import { pipeline } from 'node:stream/promises'
 import { ApiError, readAll } from '../../client/client.js'
 import { familiarName, parseNormalizedNamed } from '../../distribution/reference.js'
 import { humanSizeWithPrecision } from '../../lib/units.js'
+import { realPlatform } from '../../platform/platform.js'
+import { startTar } from '../../platform/tar.js'
 import { CliExit, type CliContext } from '../context.js'
 import { saveArchive } from '../format.js'
 
@@ -75,16 +76,11 @@ function rebaseTransform(from: string, to: string): string {
 
 /** Run GNU tar; resolves when it exits 0, with its first stderr lines otherwise. */
 function runTar(args: string[], stdio: { input?: Readable }): { stdout: Readable | null; done: Promise<void> } {
-  const child = spawn('tar', args, { stdio: [stdio.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
-  const err: Buffer[] = []
-  child.stderr!.on('data', (b: Buffer) => err.push(b))
-  if (stdio.input) {
-    child.stdin!.on('error', () => {})
-    stdio.input.pipe(child.stdin!)
-  }
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new CliExit(1, Buffer.concat(err).toString().trim().split('\n').slice(0, 3).join('\n') || `tar: exit status ${code}`))))
+  const child = startTar(realPlatform().spawner, args, { input: !!stdio.input })
+  if (stdio.input) stdio.input.pipe(child.stdin!)
+  const done = child.exit.then(({ code, stderr, spawnError }) => {
+    if (spawnError) throw spawnError
+    if (code !== 0) throw new CliExit(1, stderr.trim().split('\n').slice(0, 3).join('\n') || `tar: exit status ${code}`)
   })
   return { stdout: child.stdout, done }
 }

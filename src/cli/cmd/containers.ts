@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { ApiError, demuxer, type EngineClient, type RequestOpts } from '../../client/client.js'
 import { ramInBytes } from '../../lib/units.js'
+import { realPlatform } from '../../platform/platform.js'
+import { restoreTerminal as restoreTty, setRawTerminal as setRawTty } from '../../platform/tty.js'
 import { CliExit, type CliContext } from '../context.js'
 import { createdSince, eachArg, ellipsis, filtersParam, humanSizePrec, renderTable, truncId } from '../format.js'
 import { networkFields } from '../network-flags.js'
@@ -288,15 +289,13 @@ export async function hijackStream(client: EngineClient, path: string, req: Requ
 }
 
 function setRawTerminal(): string | undefined {
-  const g = spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'] })
-  if (g.status !== 0) return undefined
-  spawnSync('stty', ['raw', '-echo'], { stdio: ['inherit', 'ignore', 'ignore'] })
-  process.stdin.resume()
-  return g.stdout.toString().trim()
+  const saved = setRawTty(realPlatform().spawner)
+  if (saved !== undefined) process.stdin.resume()
+  return saved
 }
 
 function restoreTerminal(saved: string): void {
-  spawnSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] })
+  restoreTty(realPlatform().spawner, saved)
 }
 
 export async function start(ctx: CliContext): Promise<number> {
@@ -502,7 +501,7 @@ export async function topCmd(ctx: CliContext): Promise<void> {
     query: psArgs.length ? { ps_args: psArgs.join(' ') } : {},
   })
   // docker prints top through a tabwriter with minwidth 20, padding 3.
-  const { TabWriter } = await import('../../lib/tabwriter.js')
+  const { TabWriter } = await import('../tabwriter.js')
   const tw = new TabWriter(20, 1, 3, ' ', 0)
   tw.write(`${out.Titles.join('\t')}\n`)
   for (const p of out.Processes ?? []) tw.write(`${p.join('\t')}\n`)

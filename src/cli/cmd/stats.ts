@@ -1,6 +1,6 @@
 import { ApiError, type EngineClient } from '../../client/client.js'
-import { renderRows } from '../../lib/gotemplate/docker-format.js'
-import { TemplateError } from '../../lib/gotemplate/index.js'
+import { renderRows } from '../gotemplate/docker-format.js'
+import { TemplateError } from '../gotemplate/index.js'
 import { CliExit, type CliContext } from '../context.js'
 import { bytesSize, humanSizePrec, truncId } from '../format.js'
 

@@ -14,7 +14,7 @@ type Info = Record<string, unknown> & {
 }
 
 export async function info(ctx: CliContext): Promise<number> {
-  const clientInfo = { Version: (await import('../../engine/system/info.js')).BERTH_VERSION, Context: 'default', Debug: !!ctx.global.debug }
+  const clientInfo = { Version: (await import('../../lib/version.js')).BERTH_VERSION, Context: 'default', Debug: !!ctx.global.debug }
   let server: Info | undefined
   let serverErr: Error | undefined
   try {

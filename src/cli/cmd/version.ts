@@ -1,4 +1,4 @@
-import { BERTH_VERSION } from '../../engine/system/info.js'
+import { BERTH_VERSION } from '../../lib/version.js'
 import { CLIENT_API_VERSION, ConnectError, ApiError } from '../../client/client.js'
 import { CliExit, type CliContext } from '../context.js'
 

@@ -5,14 +5,15 @@
  * entry by entry through directory file descriptors, so nothing is written outside the rootfs
  * even when the container holds symlinks pointing out or swaps a directory meanwhile).
  */
-import { spawn } from 'node:child_process'
 import { constants, type BigIntStats } from 'node:fs'
 import { chmod, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, link, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { Readable } from 'node:stream'
 import * as tarStream from 'tar-stream'
 import { EngineError, errno, invalid, isNotFoundErrno, notFound } from '../../lib/errors.js'
-import { runChecked } from '../../platform/exec.js'
+import { fdTarget, pathInDirFd } from '../../platform/fd-path.js'
+import { realPlatform } from '../../platform/platform.js'
+import { startTarCreate } from '../../platform/tar.js'
 import type { EventBus } from '../events/bus.js'
 import type { ContainerRecord } from './types.js'
 import { resolveUser } from './user.js'
@@ -173,7 +174,7 @@ export function statContainerPath(containers: RootfsProvider, ref: string, path:
 async function openDirIn(root: string, cpath: string): Promise<FileHandle> {
   const fh = await open(`${root}${cpath === '/' ? '' : cpath}`, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
   try {
-    const real = await readlink(`/proc/self/fd/${fh.fd}`)
+    const real = await fdTarget(fh.fd)
     if (real !== root && !real.startsWith(`${root}/`)) throw invalid('ERR_PATH_ESCAPE', `path ${cpath} resolves outside the container`)
     return fh
   } catch (err) {
@@ -184,26 +185,12 @@ async function openDirIn(root: string, cpath: string): Promise<FileHandle> {
 
 /** GNU tar creating an archive inside an open directory (its fd 3), members as given. */
 function tarCreate(dir: FileHandle, members: string[], transform: string | undefined, signal?: AbortSignal): { out: Readable; done: Promise<void> } {
-  const args = [
-    '--create', '--file=-', '--directory=/proc/self/fd/3',
-    '--numeric-owner', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--xattrs',
-    '--warning=no-file-changed', '--warning=no-file-removed', '--warning=no-file-shrank',
-    ...(transform ? [`--transform=${transform}`] : []),
-    '--', ...members,
-  ]
-  const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe', dir.fd] })
-  const stderr: Buffer[] = []
-  child.stderr!.on('data', (b: Buffer) => stderr.push(b))
-  const onAbort = () => child.kill('SIGKILL')
-  signal?.addEventListener('abort', onAbort, { once: true })
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => {
-      signal?.removeEventListener('abort', onAbort)
-      // 1 is "some files differ/changed while read": a running container's files may.
-      if (code === 0 || code === 1 || signal?.aborted) resolve()
-      else reject(new Error(`tar: ${Buffer.concat(stderr).toString().trim().split('\n').slice(0, 3).join('; ') || `exit status ${code}`}`))
-    })
+  const child = startTarCreate(realPlatform().spawner, dir.fd, members, { ...(transform ? { transform } : {}), ...(signal ? { signal } : {}) })
+  const done = child.exit.then(({ code, stderr, spawnError }) => {
+    if (spawnError && !signal?.aborted) throw spawnError
+    // 1 is "some files differ/changed while read": a running container's files may.
+    if (code === 0 || code === 1 || signal?.aborted) return
+    throw new Error(`tar: ${stderr.trim().split('\n').slice(0, 3).join('; ') || `exit status ${code}`}`)
   })
   return { out: child.stdout!, done }
 }
@@ -317,7 +304,7 @@ async function extractTar(root: string, dest: string, body: AsyncIterable<Buffer
   source.pipe(extract)
   const dirTimes: Array<{ cpath: string; mtime: Date }> = []
   let cached: DirRef | undefined
-  const procPath = (d: DirRef, base: string) => `/proc/${process.pid}/fd/${d.fh.fd}/${base}`
+  const procPath = (d: DirRef, base: string) => pathInDirFd(d.fh.fd, base)
   /** The parent directory of a container path, created as needed, opened and checked. */
   const parentOf = async (cpath: string): Promise<DirRef> => {
     const parent = await followInScope(root, posix.dirname(cpath))
@@ -401,7 +388,7 @@ async function extractTar(root: string, dest: string, body: AsyncIterable<Buffer
           const lparent = await followInScope(root, posix.dirname(lpath))
           const ldir = await openDirIn(root, lparent)
           try {
-            await link(`/proc/${process.pid}/fd/${ldir.fd}/${posix.basename(lpath)}`, target)
+            await link(pathInDirFd(ldir.fd, posix.basename(lpath)), target)
           } finally {
             await ldir.close()
           }
@@ -411,8 +398,7 @@ async function extractTar(root: string, dest: string, body: AsyncIterable<Buffer
         case 'character-device':
         case 'block-device':
         case 'fifo': {
-          const kind = h.type === 'fifo' ? ['p'] : [h.type === 'character-device' ? 'c' : 'b', String(h.devmajor ?? 0), String(h.devminor ?? 0)]
-          await runChecked('mknod', ['-m', mode.toString(8), '--', target, ...kind])
+          await realPlatform().fileTools.mknod(target, mode, h.type === 'fifo' ? { type: 'p' } : { type: h.type === 'character-device' ? 'c' : 'b', major: h.devmajor ?? 0, minor: h.devminor ?? 0 })
           await lchown(target, uid, gid)
           entry.resume()
           break
@@ -454,7 +440,7 @@ async function mkdirInScope(root: string, cpath: string): Promise<void> {
       if (!isNotFoundErrno(err)) throw err
       const parent = await openDirIn(root, cur || '/')
       try {
-        await mkdir(`/proc/${process.pid}/fd/${parent.fd}/${p}`, { mode: 0o755 })
+        await mkdir(pathInDirFd(parent.fd, p), { mode: 0o755 })
       } catch (e) {
         if (errno(e) !== 'EEXIST') throw e
       } finally {

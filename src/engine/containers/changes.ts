@@ -8,7 +8,7 @@
 import { lstat, readdir } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { errno, isNotFoundErrno } from '../../lib/errors.js'
-import { run } from '../../platform/exec.js'
+import { realPlatform, type FileTools } from '../../platform/platform.js'
 
 export const CHANGE_MODIFY = 0
 export const CHANGE_ADD = 1
@@ -37,30 +37,13 @@ const MOUNT_PARENTS = new Set(['/etc'])
 const hidden = (p: string) => HIDDEN.some((h) => p === h || p.startsWith(`${h}/`))
 
 /** Directories of `upper` carrying `trusted.overlay.opaque=y`, as container paths. */
-async function opaqueDirs(upper: string): Promise<Set<string>> {
-  const r = await run('getfattr', ['-h', '-R', '--absolute-names', '-n', 'trusted.overlay.opaque', '--', upper])
+async function opaqueDirs(upper: string, tools: FileTools = realPlatform().fileTools): Promise<Set<string>> {
   const out = new Set<string>()
-  let file: string | undefined
-  for (const line of r.stdout.split('\n')) {
-    if (line.startsWith('# file: ')) file = unescapeGetfattr(line.slice(8))
-    else if (file !== undefined && /^trusted\.overlay\.opaque="y"$/.test(line)) {
-      const rel = file.slice(upper.length)
-      out.add(rel === '' ? '/' : rel)
-    }
+  for (const file of await tools.findOpaque(upper)) {
+    const rel = file.slice(upper.length)
+    out.add(rel === '' ? '/' : rel)
   }
   return out
-}
-
-function unescapeGetfattr(s: string): string {
-  // getfattr escapes control characters, `\` and `=` as \ooo octal, byte by byte.
-  if (!s.includes('\\')) return s
-  const bytes: number[] = []
-  for (let i = 0; i < s.length; i++) {
-    const m = /^\\([0-7]{3})/.exec(s.slice(i))
-    if (m) { bytes.push(parseInt(m[1]!, 8)); i += 3; continue }
-    bytes.push(...Buffer.from(s[i]!))
-  }
-  return Buffer.from(bytes).toString()
 }
 
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {

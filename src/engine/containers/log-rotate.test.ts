@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile, appendFile, open } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +7,7 @@ import { join } from 'node:path'
 import { checkRotation, logAttributes, logSettings, monitorLogOptions, nextInterval, parseHumanSize, resolveLogConfig, shiftRotated } from './log-rotate.js'
 import { keepPath, rotatedPath } from './logs.js'
 import type { ContainerRecord } from './types.js'
+import { realPlatform } from '../../platform/platform.js'
 
 const msg = (f: () => unknown) => { try { f(); return '' } catch (e) { return (e as Error).message } }
 
@@ -79,7 +79,7 @@ describe('log rotation on disk', () => {
     const ctl = join(dir, 'ctl')
     const s = { maxSize: 100, maxFile: 3, compress: false }
     try {
-      execFileSync('mkfifo', [ctl])
+      await realPlatform().fileTools.mknod(ctl, 0o600, { type: 'p' })
       // Plays conmon: reads the FIFO, and on "2" creates a fresh log file (as conmon's rename of .tmp).
       const fifo = await open(ctl, constants.O_RDWR | constants.O_NONBLOCK)
       const seen: string[] = []
@@ -124,7 +124,7 @@ describe('log rotation on disk', () => {
   it('a reopen request to a FIFO nobody reads returns at once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-rot-'))
     try {
-      execFileSync('mkfifo', [join(dir, 'ctl')])
+      await realPlatform().fileTools.mknod(join(dir, 'ctl'), 0o600, { type: 'p' })
       const { requestReopen } = await import('./log-rotate.js')
       assert.equal(await requestReopen(join(dir, 'ctl')), false)
       assert.equal(await requestReopen(join(dir, 'missing')), false)

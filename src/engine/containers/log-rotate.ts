@@ -1,6 +1,7 @@
 import { constants, watch, type FSWatcher } from 'node:fs'
 import { link, open, rename, stat, unlink } from 'node:fs/promises'
 import { errno, invalid, isNotFoundErrno } from '../../lib/errors.js'
+import { pathInProcessCwd } from '../../platform/fd-path.js'
 import { keepPath, rotatedPath } from './logs.js'
 import type { LifecycleListener } from './service.js'
 import type { ContainerRecord, HostConfig } from './types.js'
@@ -320,7 +321,7 @@ export class LogRotator implements LifecycleListener {
    * `controlPath` finds conmon's control FIFO; by default through conmon's working directory,
    * which is the container's bundle (`/proc/<conmon pid>/cwd/ctl`).
    */
-  constructor(readonly log: (msg: string) => void, readonly controlPath: (rec: ContainerRecord) => string = (rec) => `/proc/${rec.state.monitorPid}/cwd/ctl`) {}
+  constructor(readonly log: (msg: string) => void, readonly controlPath: (rec: ContainerRecord) => string = (rec) => pathInProcessCwd(rec.state.monitorPid, 'ctl')) {}
 
   running(rec: ContainerRecord): void {
     const settings = logSettings(rec.hostConfig.logConfig)

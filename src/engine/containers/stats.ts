@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CgroupStatsReader, type CgroupV1Stats, type NetDevCounters, type SystemCpu } from '../../platform/cgroup-stats.js'
+import type { CgroupStatsReader, CgroupV1Stats, NetDevCounters, SystemCpu } from '../../platform/cgroup-stats.js'
+import { realPlatform } from '../../platform/platform.js'
 import type { ContainerRecord } from './types.js'
 
 /**
@@ -92,7 +93,7 @@ export async function sampleContainer(rec: ContainerRecord, reader: CgroupStatsR
  * One timer at a time per request; nothing is left scheduled once the generator returns.
  */
 export async function* containerStats(deps: StatsDeps, id: string, opts: StatsOptions): AsyncGenerator<StatsFrame> {
-  const reader = deps.reader ?? new CgroupStatsReader()
+  const reader = deps.reader ?? realPlatform().cgroups.statsReader()
   const interval = opts.intervalMs ?? 1000
   const memTotal = await reader.readMemTotal()
   const frame = (rec: ContainerRecord, current: StatsSample, previous: StatsSample): StatsFrame => ({ name: `/${rec.name}`, id: rec.id, current, previous })

@@ -1,4 +1,4 @@
-import { runeCount } from './gotemplate/fmt.js'
+import { runeCount } from '../lib/gofmt/fmt.js'
 /**
  * Go's text/tabwriter (elastic tabstops), as the docker CLI uses it for table output:
  *

@@ -18,7 +18,7 @@ import { TemplateError } from './errors.js'
 import { type FuncMap, dockerFuncs, dockerJSON, goFunc, headerFuncs, marshalJSON } from './funcs.js'
 import { type Template, parseTemplate } from './template.js'
 import { TabWriter } from '../tabwriter.js'
-import { GO_TYPE, compareStrings, isPlainObject, structLookup } from './values.js'
+import { GO_TYPE, compareStrings, isPlainObject, structLookup } from '../../lib/gofmt/values.js'
 
 export const TABLE_FORMAT_KEY = 'table'
 export const RAW_FORMAT_KEY = 'raw'

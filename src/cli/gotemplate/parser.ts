@@ -4,7 +4,7 @@
  * ("template: NAME:LINE: unexpected ... in ...").
  */
 import { TemplateError } from './errors.js'
-import { quote, sprintf, unquote } from './fmt.js'
+import { quote, sprintf, unquote } from '../../lib/gofmt/fmt.js'
 import { type Item, ItemType, Lexer, itemString } from './lexer.js'
 import {
   type BranchNode,

@@ -3,7 +3,7 @@
  * trims around `{{- ` and ` -}}`, skips comments, and reports errors in Go's words. Positions
  * are indexes into the JavaScript string (the parser turns them into byte columns for errors).
  */
-import { isPrint, sprintf } from './fmt.js'
+import { isPrint, sprintf } from '../../lib/gofmt/fmt.js'
 
 export enum ItemType {
   Error,

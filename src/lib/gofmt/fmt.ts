@@ -2,7 +2,8 @@
  * The parts of Go's fmt and strconv packages that templates reach: Sprint, Sprintln, Sprintf
  * (flags, width, precision, argument indexes, every verb that applies to the value model in
  * values.ts, and Go's `%!verb(type=value)` complaints), plus strconv's Quote/Unquote and float
- * formatting (correctly rounded, ties to even, as Go does).
+ * formatting (correctly rounded, ties to even, as Go does). lib/units formats sizes with it; the
+ * CLI's template engine (cli/gotemplate) is built on it.
  */
 import { Buffer } from 'node:buffer'
 import {

@@ -2,8 +2,8 @@
  * Parse-tree nodes of text/template/parse, and their String() forms (error messages quote them:
  * `executing "" at <.Foo>`).
  */
-import { GoComplex } from './values.js'
-import { QuoteSyntaxError, quote, unquoteCharAt } from './fmt.js'
+import { GoComplex } from '../../lib/gofmt/values.js'
+import { QuoteSyntaxError, quote, unquoteCharAt } from '../../lib/gofmt/fmt.js'
 
 export interface ListNode {
   type: 'list'

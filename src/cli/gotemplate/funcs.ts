@@ -9,7 +9,7 @@
  * int"). A function that throws makes the action fail with "error calling NAME: MESSAGE".
  */
 import { Buffer } from 'node:buffer'
-import { formatValue, sprint, sprintf, sprintln, isPrint } from './fmt.js'
+import { formatValue, sprint, sprintf, sprintln, isPrint } from '../../lib/gofmt/fmt.js'
 import {
   GoComplex,
   compareStrings,
@@ -20,7 +20,7 @@ import {
   mapLookup,
   sortedEntries,
   typeName,
-} from './values.js'
+} from '../../lib/gofmt/values.js'
 
 /**
  * Go parameter types as the engine checks them: `any` (interface{}), `value` (reflect.Value:

@@ -4,7 +4,7 @@
 import { TemplateError } from './errors.js'
 import { type ExecEnv, type MissingKey, type ResolvedFunc, execute } from './exec.js'
 import { type FuncMap, builtins, dockerFuncs, toGoFunc } from './funcs.js'
-import { quote } from './fmt.js'
+import { quote } from '../../lib/gofmt/fmt.js'
 import { parse } from './parser.js'
 
 export interface TemplateOptions {

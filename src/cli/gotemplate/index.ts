@@ -33,8 +33,8 @@ export {
   truncateWithLength,
   urlQueryEscape,
 } from './funcs.js'
-export { formatFloat, formatValue, quote, sprint, sprintf, sprintln, unquote } from './fmt.js'
-export { GO_TYPE, GoComplex, goStruct, isTrue, typeName } from './values.js'
+export { formatFloat, formatValue, quote, sprint, sprintf, sprintln, unquote } from '../../lib/gofmt/fmt.js'
+export { GO_TYPE, GoComplex, goStruct, isTrue, typeName } from '../../lib/gofmt/values.js'
 export {
   DEFAULT_QUIET_FORMAT,
   JSON_FORMAT,

@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { TemplateError } from './errors.js'
-import { formatValue, quote } from './fmt.js'
+import { formatValue, quote } from '../../lib/gofmt/fmt.js'
 import { type ArgType, type GoFunc, argTypeName } from './funcs.js'
 import {
   type BranchNode,
@@ -21,7 +21,7 @@ import {
   type VariableNode,
   nodeString,
 } from './nodes.js'
-import { isMapLike, isTrue, kindOf, mapLookup, sortedEntries, structLookup, typeName } from './values.js'
+import { isMapLike, isTrue, kindOf, mapLookup, sortedEntries, structLookup, typeName } from '../../lib/gofmt/values.js'
 
 /** What a missing map key yields (Go's Option("missingkey=...")). */
 export type MissingKey = 'default' | 'invalid' | 'zero' | 'error'
