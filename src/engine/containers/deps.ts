@@ -1,6 +1,7 @@
 import type { LayerStore } from '../../core/layer-store.js'
 import type { Digest } from '../../lib/digest.js'
 import type { NetworkHooks } from '../../network/types.js'
+import type { Platform } from '../../platform/platform.js'
 import type { RuntimeRef, MonitorOptions } from '../../runtime/monitor.js'
 import type { HostInfo } from '../../runtime/spec.js'
 import type { EventBus } from '../events/bus.js'
@@ -81,7 +82,9 @@ export interface ContainerDeps {
   /** The network service (src/network); without it containers get loopback only or the host's network. */
   network?: NetworkHooks
   volumes?: VolumeAccess
-  /** Defaults: conmon + crun/runc, the host's mounts, the real clock, the probed host. */
+  /** The OS (src/platform): the host's when absent. Mounts and copy-up go through it unless `mounts` is given. */
+  platform?: Platform
+  /** Defaults: conmon + crun/runc, the platform's mounts, the real clock, the probed host. */
   runtime?: ContainerRuntime
   mounts?: ContainerMounts
   clock?: Clock

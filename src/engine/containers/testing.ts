@@ -1,5 +1,6 @@
 /**
- * Fakes of the container domain's narrow dependencies (runtime, mounts, clock, host, images)
+ * Fakes of the container domain's dependencies (runtime, clock, host, images; the OS is
+ * src/platform/fake.ts's FakePlatform)
  * for unit tests of the verbs: no root, no daemon, no conmon. The fake runtime behaves as
  * conmon does where the verbs can see it: a kill that ends the process writes the exit file.
  */
@@ -11,7 +12,8 @@ import { internal, notFound } from '../../lib/errors.js'
 import type { MonitorOptions, RuntimeRef } from '../../runtime/monitor.js'
 import type { HostInfo } from '../../runtime/spec.js'
 import { EventBus } from '../events/bus.js'
-import type { Clock, ContainerDeps, ContainerMounts, ContainerRuntime, ImageLookup } from './deps.js'
+import { FakePlatform } from '../../platform/fake.js'
+import type { Clock, ContainerDeps, ContainerRuntime, ImageLookup } from './deps.js'
 import { ContainerService } from './service.js'
 import { ContainerStore } from './store.js'
 
@@ -75,15 +77,6 @@ export class FakeRuntime implements ContainerRuntime {
   alive(_pid: number): boolean { return false }
 }
 
-export class FakeMounts implements ContainerMounts {
-  readonly mounted = new Set<string>()
-  async mountOverlay(_lower: string[], _upper: string, _work: string, target: string): Promise<void> { this.mounted.add(target) }
-  async unmount(target: string): Promise<void> { this.mounted.delete(target) }
-  async isMountPoint(target: string): Promise<boolean> { return this.mounted.has(target) }
-  async copyTree(): Promise<void> {}
-  async diskUsage(): Promise<number> { return 4096 }
-}
-
 /** A clock whose timers run only when the test advances it. */
 export class FakeClock implements Clock {
   #now = Date.now()
@@ -126,7 +119,10 @@ export const fakeImages: ImageLookup = {
 export interface Harness {
   svc: ContainerService
   runtime: FakeRuntime
-  mounts: FakeMounts
+  /** The platform fake (src/platform/fake.ts): its mount table shows what is mounted. */
+  platform: FakePlatform
+  /** Mount points now in the fake mount table. */
+  mounted(): string[]
   clock: FakeClock
   events: EventBus
   root: string
@@ -137,7 +133,9 @@ export interface Harness {
 export async function harness(opts: { host?: HostInfo; deps?: Partial<ContainerDeps> } = {}): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), 'berth-ctr-test-'))
   const runtime = new FakeRuntime()
-  const mounts = new FakeMounts()
+  const platform = new FakePlatform()
+  // Copy-up of image content into new volumes (`cp -a`) succeeds.
+  platform.spawner.on('cp', { code: 0 })
   const clock = new FakeClock()
   const events = new EventBus()
   const host = opts.host ?? fakeHost()
@@ -150,9 +148,9 @@ export async function harness(opts: { host?: HostInfo; deps?: Partial<ContainerD
     execRoot: join(root, 'exec'),
     runtimes: { crun: { name: 'crun', path: '/bin/false', root: join(root, 'exec', 'runtime', 'crun') } },
     defaultRuntime: 'crun',
-    runtime, mounts, clock, host: () => host, hostname: () => 'testhost',
+    runtime, platform, clock, host: () => host, hostname: () => 'testhost',
     ...opts.deps,
   })
   await svc.init()
-  return { svc, runtime, mounts, clock, events, root, cleanup: async () => { svc.close(); await rm(root, { recursive: true, force: true }) } }
+  return { svc, runtime, platform, mounted: () => platform.mounts.table.map((m) => m.target), clock, events, root, cleanup: async () => { svc.close(); await rm(root, { recursive: true, force: true }) } }
 }
