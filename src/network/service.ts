@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { conflict, EngineError, internal, invalid, notFound, notImplemented } from '../lib/errors.js'
+import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib/errors.js'
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
@@ -203,10 +203,10 @@ export class NetworkService implements NetworkHooks {
     if (!NAME_RE.test(req.name)) throw invalid('ERR_BAD_NAME', `invalid network name "${req.name}": must match ${NAME_RE.source}`)
     if (PREDEFINED.includes(req.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `operation is not permitted on predefined ${req.name} network `)
     if (driver !== 'bridge') {
-      if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_DRIVER', `only one instance of "${driver}" network is allowed`)
+      if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `only one instance of "${driver}" network is allowed`)
       throw notImplemented('ERR_DRIVER', `plugin "${driver}" not found`)
     }
-    if (req.enableIPv6) throw notImplemented('ERR_IPV6', 'IPv6 networks are not supported by this berthd')
+    if (req.enableIPv6) throw invalid('ERR_IPV6', 'IPv6 networks are not supported by this berthd')
     if (req.ipam?.driver && req.ipam.driver !== 'default') throw notImplemented('ERR_IPAM', `plugin "${req.ipam.driver}" not found`)
     const cfgs = req.ipam?.config ?? []
     if (cfgs.length > 1) throw notImplemented('ERR_IPAM', 'more than one IPv4 pool per network is not supported by this berthd')
@@ -332,7 +332,7 @@ export class NetworkService implements NetworkHooks {
     }
     // A 404 would make the docker CLI pull the image and try again: the unknown network is a bad request.
     const known = (ref: string) => {
-      try { this.resolveNetwork(ref) } catch (err) { throw err instanceof EngineError && err.kind === 'NotFound' ? invalid('ERR_NETWORK_NOT_FOUND', err.message) : err }
+      try { this.resolveNetwork(ref) } catch (err) { throw err instanceof EngineError && err.kind === 'NotFound' ? invalid('ERR_NETWORK_MODE', err.message) : err }
     }
     if (mode !== 'host' && mode !== 'none' && mode !== 'default') known(mode)
     for (const k of Object.keys(rec.endpointsConfig ?? {})) if (k !== 'default') known(k)
@@ -616,14 +616,14 @@ export class NetworkService implements NetworkHooks {
   /** `docker network connect`: a container-domain operation; the network resolves first, as Docker does. */
   async connect(netRef: string, ctrRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void> {
     const n = this.resolveNetwork(netRef)
-    if (!this.#ops) throw internal('ERR_NO_CONTAINERS', 'the container domain is not wired to the network service')
+    if (!this.#ops) throw notImplemented('ERR_NOT_IMPLEMENTED', 'network connect and disconnect: not supported by this berthd yet')
     await this.#ops.connect(ctrRef, n.id, cfg)
   }
 
   /** `docker network disconnect`: a container-domain operation (see `connect`). */
   async disconnect(netRef: string, ctrRef: string, force: boolean): Promise<void> {
     const n = this.resolveNetwork(netRef)
-    if (!this.#ops) throw internal('ERR_NO_CONTAINERS', 'the container domain is not wired to the network service')
+    if (!this.#ops) throw notImplemented('ERR_NOT_IMPLEMENTED', 'network connect and disconnect: not supported by this berthd yet')
     await this.#ops.disconnect(ctrRef, n.id, force)
   }
 

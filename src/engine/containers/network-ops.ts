@@ -1,6 +1,5 @@
-import { isKind } from '../../lib/errors.js'
+import { isKind, notImplemented } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
-import { internal } from '../../lib/errors.js'
 
 type ConnectConfig = { aliases: string[]; ipv4Address: string; macAddress: string }
 
@@ -10,7 +9,7 @@ type ConnectConfig = { aliases: string[]; ipv4Address: string; macAddress: strin
  */
 export async function connectNetwork(ctx: Ctx, ctrRef: string, netRef: string, cfg: ConnectConfig): Promise<void> {
   const network = ctx.deps.network
-  if (!network) throw internal('ERR_NO_NETWORK', 'networking is not available in this berthd')
+  if (!network) throw notImplemented('ERR_NOT_IMPLEMENTED', 'networks: not supported by this berthd yet')
   const rec0 = ctx.store.resolve(ctrRef)
   await using _ = await ctx.state.locks.acquire(rec0.id)
   const rec = ctx.store.get(rec0.id) ?? rec0
@@ -23,7 +22,7 @@ export async function connectNetwork(ctx: Ctx, ctrRef: string, netRef: string, c
 /** `docker network disconnect` (see connectNetwork); with force, a missing container is not an error. */
 export async function disconnectNetwork(ctx: Ctx, ctrRef: string, netRef: string, force: boolean): Promise<void> {
   const network = ctx.deps.network
-  if (!network) throw internal('ERR_NO_NETWORK', 'networking is not available in this berthd')
+  if (!network) throw notImplemented('ERR_NOT_IMPLEMENTED', 'networks: not supported by this berthd yet')
   let rec0
   try {
     rec0 = ctx.store.resolve(ctrRef)

@@ -30,7 +30,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   #maybeFail(step: string): void {
     const m = this.failNext.get(step)
-    if (m !== undefined) { this.failNext.delete(step); throw internal('ERR_FAKE', m) }
+    if (m !== undefined) { this.failNext.delete(step); throw internal(step === 'create' ? 'ERR_RUNTIME_CREATE' : 'ERR_RUNTIME_START', m) }
   }
 
   async create(o: MonitorOptions): Promise<{ pid: number }> {
