@@ -137,7 +137,8 @@ export function maybeRestart(ctx: Ctx, rec: ContainerRecord): void {
   void ctx.store.save(rec).catch((e) => ctx.deps.log(`save ${rec.id}: ${String(e)}`))
   ctx.state.restartTimers.set(rec.id, ctx.clock.setTimeout(() => {
     ctx.state.restartTimers.delete(rec.id)
-    rec.state.status = 'exited'
+    // As Docker: the container stays `restarting` until the start is done (ps lists it, rm
+    // without force refuses it); a start that fails leaves it exited.
     void startContainer(ctx, rec.id).catch((e) => ctx.deps.log(`restart ${rec.id}: ${String(e)}`))
   }, delay))
 }

@@ -96,7 +96,7 @@ async function start(ctx: Ctx, ref: string, { signal }: { signal?: AbortSignal }
     state.running(rec)
   } catch (err) {
     const e = err instanceof EngineError ? err : internal('ERR_START', (err as Error).message, err)
-    rec.state = { ...rec.state, status: rec.state.status === 'running' ? 'exited' : rec.state.status, error: e.message, exitCode: exitCodeFor(e.message) }
+    rec.state = { ...rec.state, status: rec.state.status === 'running' || rec.state.status === 'restarting' ? 'exited' : rec.state.status, error: e.message, exitCode: exitCodeFor(e.message) }
     await store.save(rec).catch(() => {})
     throw e
   } finally {
