@@ -14,6 +14,12 @@ export async function stopContainer(ctx: Ctx, ref: string, opts: { timeout?: num
   const { state } = ctx
   const rec = ctx.store.resolve(ref)
   await cancelRestart(ctx, rec)
+  if (rec.state.status === 'restarting') {
+    // A policy restart under way: wait for its start, then stop what it started (or cancel
+    // the back-off its exit began), so the container stays stopped.
+    ;(await state.locks.acquire(rec.id)).release()
+    await cancelRestart(ctx, rec)
+  }
   if (!isRunning(rec)) return 'not-running'
   rec.state.stoppedByUser = true
   const sig = parseSignal(opts.signal || rec.config.stopSignal || 'SIGTERM')
