@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, mkdtemp, open, readFile, readlink, rm, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { fromWireCreate } from '../api/wire-containers.js'
+import { newContainerConfig, newHostConfig } from '../engine/containers/create.js'
 import { decompressed } from '../core/decompress.js'
 import { familiarString, parseNormalizedNamed, referenceString, tagNameOnly } from '../distribution/reference.js'
 import { followInScope, extractToContainer } from '../engine/containers/archive.js'
@@ -605,18 +605,15 @@ class Build {
   async createContainer(st: StageState, cmd: string[], env: string[]): Promise<string> {
     if (!st.imageId) throw notImplemented('ERR_BUILD_SCRATCH', 'RUN, COPY, ADD and WORKDIR in a FROM scratch stage before any layer are not supported by this berthd yet')
     const c = st.config
-    const body: Record<string, unknown> = {
-      Image: st.imageId, Cmd: cmd, Entrypoint: [], Env: env, WorkingDir: c.WorkingDir ?? '', User: c.User ?? '',
-      Labels: c.Labels ?? {}, AttachStdout: true, AttachStderr: true,
-      HostConfig: {
-        ...(this.opts.networkMode ? { NetworkMode: this.opts.networkMode } : {}),
-        ...(this.opts.memory ? { Memory: this.opts.memory } : {}),
-        ...(this.opts.memorySwap ? { MemorySwap: this.opts.memorySwap } : {}),
-        ...(this.opts.shmSize ? { ShmSize: this.opts.shmSize } : {}),
-        ...(this.opts.extraHosts.length ? { ExtraHosts: this.opts.extraHosts } : {}),
-      },
-    }
-    const { config, hostConfig } = fromWireCreate(body)
+    // The engine's own defaults (create.ts), not the API's wire parser.
+    const config = newContainerConfig({ image: st.imageId, cmd, entrypoint: [], env, workingDir: c.WorkingDir ?? '', user: c.User ?? '', labels: c.Labels ?? {}, attachStdout: true, attachStderr: true })
+    const hostConfig = newHostConfig({
+      ...(this.opts.networkMode ? { networkMode: this.opts.networkMode } : {}),
+      ...(this.opts.memory ? { memory: this.opts.memory } : {}),
+      ...(this.opts.memorySwap ? { memorySwap: this.opts.memorySwap } : {}),
+      ...(this.opts.shmSize ? { shmSize: this.opts.shmSize } : {}),
+      ...(this.opts.extraHosts.length ? { extraHosts: [...this.opts.extraHosts] } : {}),
+    })
     const { id } = await this.deps.containers.create({ config, hostConfig })
     return id
   }
@@ -954,8 +951,7 @@ class Build {
   async imageRoot(imageId: Digest): Promise<string> {
     let ctr = this.readers.get(imageId)
     if (!ctr) {
-      const { config, hostConfig } = fromWireCreate({ Image: imageId, Cmd: ['#(nop) COPY --from'], Entrypoint: [] })
-      ctr = (await this.deps.containers.create({ config, hostConfig })).id
+      ctr = (await this.deps.containers.create({ config: newContainerConfig({ image: imageId, cmd: ['#(nop) COPY --from'], entrypoint: [] }), hostConfig: newHostConfig() })).id
       this.readers.set(imageId, ctr)
     }
     // The rootfs stays mounted while the build holds it: withRootfs is entered and left open

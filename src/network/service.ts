@@ -1,29 +1,38 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
-import type { ContainerRecord } from '../engine/containers/types.js'
-import { conflict, EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
+import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib/errors.js'
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostResolvConf, hostRoutes, ip, ipBatch, iptablesRestore, iptablesSave, listLinks, listNetns, netnsPath, setSysctl } from '../platform/net.js'
+import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
-import type { EventBus } from '../engine/events/bus.js'
+import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
 import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
 import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
-import type { ContainerNetworkState, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
+import type { ContainerNetworkOps, ContainerNetworkState, ContainerView, EndpointChange, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
 
-/** What the network service needs of the containers (given lazily: they are built after it). */
+/**
+ * What the network service reads of the containers (given lazily: they are built after it).
+ * It never writes them: what it computes is returned to the container domain, which records it.
+ */
 export interface ContainerAccess {
-  all(): ContainerRecord[]
-  resolve(ref: string): ContainerRecord
-  get(id: string): ContainerRecord | undefined
-  save(rec: ContainerRecord): Promise<void>
-  /** The directory holding a container's hosts and resolv.conf files. */
-  dir(id: string): string
+  all(): ContainerView[]
+  resolve(ref: string): ContainerView
+  get(id: string): ContainerView | undefined
+  /** Deprecated, never called: only the container domain saves its records (kept so older wiring compiles). */
+  save?(rec: never): Promise<void>
+  /** Deprecated, never called: the container domain writes and shares the /etc files. */
+  dir?(id: string): string
 }
+
+/** Where the network's events go (the engine's event bus). */
+export interface NetworkEvents {
+  emit(type: 'network', action: string, id: string, attributes: Record<string, string>): unknown
+}
+
+type ContainerRecord = ContainerView
 
 export interface CreateNetworkRequest {
   name: string
@@ -39,7 +48,6 @@ export interface CreateNetworkRequest {
 
 const PREDEFINED = ['bridge', 'host', 'none']
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
-const DEFAULT_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']
 
 /** How long an idle network keeps its bridge and rules. */
 const IDLE_MS = Number(process.env.BERTH_NET_IDLE_MS ?? 2000)
@@ -70,7 +78,7 @@ export class NetworkService implements NetworkHooks {
   #bridges = new Set<string>()
   #jumps = false
   #netLocks = new KeyedLock()
-  #ctrLocks = new KeyedLock()
+  #ops: ContainerNetworkOps | undefined
   #ports = new PortReservations()
   #dns: DnsServer
   #rulesQueue: Promise<void> = Promise.resolve()
@@ -78,7 +86,7 @@ export class NetworkService implements NetworkHooks {
   #idle = new Map<string, NodeJS.Timeout>()
   #rulesWaiting: Promise<void> | undefined
 
-  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: EventBus }) {
+  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents }) {
     this.#dir = join(opts.dataRoot, 'networks')
     this.#tag = sha256(opts.dataRoot).slice(7, 13)
     this.#chains = chainsFor(this.#tag)
@@ -126,12 +134,6 @@ export class NetworkService implements NetworkHooks {
     const prefix = `berth-${this.#tag}-`
     const keep = new Set(live.map((r) => r.network!.netns!))
     for (const ns of await listNetns()) if (ns.startsWith(prefix) && !keep.has(ns)) await ip(['netns', 'del', ns])
-    for (const r of this.#ctrs.all()) {
-      if (!running(r) && r.network && (r.network.endpoints.length || r.network.netns)) {
-        r.network = { endpoints: [], ports: [], ...(r.network.detached?.length ? { detached: r.network.detached } : {}) }
-        await this.#ctrs.save(r)
-      }
-    }
     const existing = new Set(await listLinks('bridge'))
     const used = this.#usedNetworks()
     for (const n of this.#nets.values()) {
@@ -201,10 +203,10 @@ export class NetworkService implements NetworkHooks {
     if (!NAME_RE.test(req.name)) throw invalid('ERR_BAD_NAME', `invalid network name "${req.name}": must match ${NAME_RE.source}`)
     if (PREDEFINED.includes(req.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `operation is not permitted on predefined ${req.name} network `)
     if (driver !== 'bridge') {
-      if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_DRIVER', `only one instance of "${driver}" network is allowed`)
+      if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `only one instance of "${driver}" network is allowed`)
       throw notImplemented('ERR_DRIVER', `plugin "${driver}" not found`)
     }
-    if (req.enableIPv6) throw notImplemented('ERR_IPV6', 'IPv6 networks are not supported by this berthd')
+    if (req.enableIPv6) throw invalid('ERR_IPV6', 'IPv6 networks are not supported by this berthd')
     if (req.ipam?.driver && req.ipam.driver !== 'default') throw notImplemented('ERR_IPAM', `plugin "${req.ipam.driver}" not found`)
     const cfgs = req.ipam?.config ?? []
     if (cfgs.length > 1) throw notImplemented('ERR_IPAM', 'more than one IPv4 pool per network is not supported by this berthd')
@@ -316,8 +318,9 @@ export class NetworkService implements NetworkHooks {
     return out
   }
 
-  async validate(rec: ContainerRecord): Promise<void> {
+  async validate(rec: ContainerRecord): Promise<{ extraHosts: string[] }> {
     const hc = rec.hostConfig
+    const extraHosts = [...hc.extraHosts]
     const mode = hc.networkMode
     if (mode.startsWith('container:')) {
       const target = this.#ctrs.resolve(mode.slice(10))
@@ -325,11 +328,11 @@ export class NetworkService implements NetworkHooks {
       if (Object.keys(hc.portBindings).length || hc.publishAllPorts) throw invalid('ERR_NETWORK_MODE', 'conflicting options: port publishing and the container type network mode')
       if (hc.extraHosts.length) throw invalid('ERR_NETWORK_MODE', 'conflicting options: custom host-to-IP mapping and the network mode')
       if (hc.dns.length) throw invalid('ERR_NETWORK_MODE', 'conflicting options: dns and the network mode')
-      return
+      return { extraHosts }
     }
     // A 404 would make the docker CLI pull the image and try again: the unknown network is a bad request.
     const known = (ref: string) => {
-      try { this.resolveNetwork(ref) } catch (err) { throw err instanceof EngineError && err.kind === 'NotFound' ? invalid('ERR_NETWORK_NOT_FOUND', err.message) : err }
+      try { this.resolveNetwork(ref) } catch (err) { throw err instanceof EngineError && err.kind === 'NotFound' ? invalid('ERR_NETWORK_MODE', err.message) : err }
     }
     if (mode !== 'host' && mode !== 'none' && mode !== 'default') known(mode)
     for (const k of Object.keys(rec.endpointsConfig ?? {})) if (k !== 'default') known(k)
@@ -351,13 +354,14 @@ export class NetworkService implements NetworkHooks {
       const addr = e.slice(k + 1)
       if (k <= 0 || !addr) throw invalid('ERR_BAD_HOST', `invalid IP address in add-host: "${e}"`)
       if (addr !== 'host-gateway' && parseIp(addr) === undefined && !addr.includes(':')) throw invalid('ERR_BAD_HOST', `invalid IP address in add-host: "${addr}"`)
-      hc.extraHosts[i] = `${host}:${addr}`
+      extraHosts[i] = `${host}:${addr}`
     }
     if (mode !== 'host') portRequests(hc.portBindings, hc.publishAllPorts, rec.config.exposedPorts)
     for (const l of hc.links) {
       const [name = ''] = l.split(':')
       try { this.#ctrs.resolve(name.replace(/^\//, '')) } catch { throw invalid('ERR_LINK', `could not get container for ${name}`) }
     }
+    return { extraHosts }
   }
 
   async setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
@@ -366,24 +370,17 @@ export class NetworkService implements NetworkHooks {
   }
 
   async #setUp(rec: ContainerRecord): Promise<NetworkSetUp> {
-    await using _ = await this.#ctrLocks.acquire(rec.id)
     const mode = rec.hostConfig.networkMode
-    if (mode === 'host') {
-      // The host's own /etc/hosts, with --add-host entries after it as Docker writes them.
-      if (!rec.hostConfig.extraHosts.length) return {}
-      const base = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n')
-      const full = await this.#hostsFile(rec, [])
-      const extra = full.split('\n').filter((l) => rec.hostConfig.extraHosts.some((e) => l.endsWith(`\t${e.slice(0, e.indexOf(':'))}`)))
-      return { hosts: `${base.replace(/\n*$/, '\n')}${extra.join('\n')}\n` }
+    if (mode === 'host' || mode === 'none') {
+      // host: the host's own /etc/hosts, with --add-host entries after it as Docker writes them.
+      const hostFile = mode === 'host' ? await hostEtcHosts() : undefined
+      return { hosts: hostsFile(this.#etcInput(rec), hostFile !== undefined ? { hostFile } : {}), resolvConf: copiedResolvConf(await hostResolvConf(), rec.hostConfig) }
     }
-    if (mode === 'none') return { hosts: await this.#hostsFile(rec, []) }
     if (mode.startsWith('container:')) {
       const t = this.#ctrs.resolve(mode.slice(10))
       if (!running(t) || !t.state.pid) throw conflict('ERR_NOT_RUNNING', `cannot join network namespace of a non running container: ${t.id}`)
-      const read = (f: string) => readFile(join(this.#ctrs.dir(t.id), f), 'utf8').catch((e) => { if (isNotFoundErrno(e)) return undefined; throw e })
-      const [hosts, resolvConf] = await Promise.all([read('hosts'), read('resolv.conf')])
       const st = this.#active.get(t.id)
-      return { netns: { path: st?.netns ? netnsPath(st.netns) : `/proc/${t.state.pid}/ns/net`, private: false }, ...(hosts !== undefined ? { hosts } : {}), ...(resolvConf !== undefined ? { resolvConf } : {}) }
+      return { netns: { path: st?.netns ? netnsPath(st.netns) : processNetnsPath(t.state.pid), private: false }, etcFrom: t.id }
     }
     const wanted = this.#wanted(rec)
     const nsName = `berth-${this.#tag}-${rec.id.slice(0, 12)}`
@@ -404,24 +401,23 @@ export class NetworkService implements NetworkHooks {
         st.ports = await this.#ports.reserve(rec.id, reqs, (r, port) => `failed to set up container networking: driver failed programming external connectivity on endpoint ${rec.name} (${primary.endpointId}): failed to bind host port for ${r.hostIp || '0.0.0.0'}:${port}:${primary.ip}:${r.containerPort}/${r.proto}: `)
       }
       if (fresh || st.ports.length) await this.#syncRules()
-      rec.network = { netns: nsName, endpoints: st.endpoints, ports: st.ports, ...(st.detached ? { detached: st.detached } : {}) }
-      return { netns: { path: netnsPath(nsName), private: true }, hosts: await this.#hostsFile(rec, st.endpoints), resolvConf: await this.#resolvConf(rec, st.endpoints) }
+      const state: ContainerNetworkState = { netns: nsName, endpoints: st.endpoints, ports: st.ports, ...(st.detached ? { detached: st.detached } : {}) }
+      return { netns: { path: netnsPath(nsName), private: true }, hosts: this.#hostsFile(rec, st.endpoints), resolvConf: await this.#resolvConf(rec, st.endpoints), state }
     } catch (err) {
       await this.#release(rec.id, st).catch((e) => this.opts.log(`network rollback ${rec.id}: ${String(e)}`))
       throw err
     }
   }
 
-  async tearDown(rec: ContainerRecord): Promise<void> {
+  async tearDown(rec: ContainerRecord): Promise<ContainerNetworkState | undefined> {
     const t0 = performance.now()
-    try { await this.#tearDown(rec) } finally { if (TIMING) this.opts.log(`network tearDown ${rec.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`) }
+    try { return await this.#tearDown(rec) } finally { if (TIMING) this.opts.log(`network tearDown ${rec.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`) }
   }
 
-  async #tearDown(rec: ContainerRecord): Promise<void> {
-    await using _ = await this.#ctrLocks.acquire(rec.id)
+  async #tearDown(rec: ContainerRecord): Promise<ContainerNetworkState | undefined> {
     const st = this.#active.get(rec.id) ?? (rec.network?.netns ? { ...rec.network, upstreams: [] } : undefined)
     if (st) await this.#release(rec.id, st)
-    if (rec.network) rec.network = { endpoints: [], ports: [], ...(rec.network.detached?.length ? { detached: rec.network.detached } : {}) }
+    return rec.network ? stoppedState(rec.network) : undefined
   }
 
   async removed(rec: ContainerRecord): Promise<void> {
@@ -462,12 +458,12 @@ export class NetworkService implements NetworkHooks {
     const used = this.#usedNetworks()
     for (const id of this.#idle.keys()) {
       const n = this.#nets.get(id)
-      if (n && !used.has(id)) spawnSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' })
+      if (n && !used.has(id)) ipSync(['link', 'del', n.bridge])
     }
     if (!this.#jumps) return
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
     const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), 'keep') : removalFor(this.#chains)
-    spawnSync('iptables-restore', ['-w', '--noflush'], { input, stdio: ['pipe', 'ignore', 'ignore'] })
+    iptablesRestoreSync(input)
   }
 
   async #maybeDropBridge(netId: string): Promise<void> {
@@ -612,13 +608,31 @@ export class NetworkService implements NetworkHooks {
 
   // ---- live connect / disconnect
 
+  /** The container domain's connect and disconnect (they lock and record the container). */
+  useContainerOps(ops: ContainerNetworkOps): void {
+    this.#ops = ops
+  }
+
+  /** `docker network connect`: a container-domain operation; the network resolves first, as Docker does. */
   async connect(netRef: string, ctrRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void> {
     const n = this.resolveNetwork(netRef)
-    const rec = this.#ctrs.resolve(ctrRef)
+    if (!this.#ops) throw notImplemented('ERR_NOT_IMPLEMENTED', 'network connect and disconnect: not supported by this berthd yet')
+    await this.#ops.connect(ctrRef, n.id, cfg)
+  }
+
+  /** `docker network disconnect`: a container-domain operation (see `connect`). */
+  async disconnect(netRef: string, ctrRef: string, force: boolean): Promise<void> {
+    const n = this.resolveNetwork(netRef)
+    if (!this.#ops) throw notImplemented('ERR_NOT_IMPLEMENTED', 'network connect and disconnect: not supported by this berthd yet')
+    await this.#ops.disconnect(ctrRef, n.id, force)
+  }
+
+  /** Join a network (live when the container runs); returns its new networks to record. The caller holds the container's lock. */
+  async connectEndpoint(rec: ContainerRecord, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<EndpointChange> {
+    const n = this.resolveNetwork(netRef)
     if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
     const mode = rec.hostConfig.networkMode
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new EngineError('Forbidden', 'ERR_CONNECT', `container sharing network namespace with another container or host cannot be connected to any other network`)
-    await using _ = await this.#ctrLocks.acquire(rec.id)
     const current = this.#wanted(rec)
     if (current.some((w) => w.net.id === n.id) && (!running(rec) || this.#active.get(rec.id)?.endpoints.some((e) => e.networkId === n.id))) {
       throw new EngineError('Forbidden', 'ERR_ALREADY_CONNECTED', `endpoint with name ${rec.name} already exists in network ${n.name}`)
@@ -632,22 +646,16 @@ export class NetworkService implements NetworkHooks {
       await this.#attach(rec, st, w, Math.max(-1, ...st.endpoints.map((e) => Number(e.ifname.slice(3)))) + 1)
       await this.#syncRules()
     }
-    rec.endpointsConfig = probe.endpointsConfig
-    rec.network = { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: rec.network?.endpoints ?? [], ports: rec.network?.ports ?? [] }), ...(probe.network?.detached?.length ? { detached: probe.network.detached } : {}) }
-    await this.#ctrs.save(rec)
+    return {
+      endpointsConfig: probe.endpointsConfig,
+      network: { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: rec.network?.endpoints ?? [], ports: rec.network?.ports ?? [] }), ...(probe.network?.detached?.length ? { detached: probe.network.detached } : {}) },
+    }
   }
 
-  async disconnect(netRef: string, ctrRef: string, force: boolean): Promise<void> {
+  /** Leave a network (live when the container runs); returns its new networks to record. The caller holds the container's lock. */
+  async disconnectEndpoint(rec: ContainerRecord, netRef: string): Promise<EndpointChange> {
     const n = this.resolveNetwork(netRef)
-    let rec: ContainerRecord
-    try {
-      rec = this.#ctrs.resolve(ctrRef)
-    } catch (err) {
-      if (force) return
-      throw err
-    }
     if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
-    await using _ = await this.#ctrLocks.acquire(rec.id)
     if (!this.#wanted(rec).some((w) => w.net.id === n.id)) throw new EngineError('Forbidden', 'ERR_NOT_CONNECTED', `container ${rec.id} is not connected to network ${n.name}`)
     const st = this.#active.get(rec.id)
     const ep = st?.endpoints.find((e) => e.networkId === n.id)
@@ -661,11 +669,9 @@ export class NetworkService implements NetworkHooks {
     }
     const epc = { ...(rec.endpointsConfig ?? {}) }
     for (const k of Object.keys(epc)) { try { if (this.resolveNetwork(k === 'default' ? 'bridge' : k).id === n.id) delete epc[k] } catch { delete epc[k] } }
-    rec.endpointsConfig = epc
     const detached = [...new Set([...(rec.network?.detached ?? []), n.id])]
-    rec.network = { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: [], ports: [] }), detached }
     if (st) st.detached = detached
-    await this.#ctrs.save(rec)
+    return { endpointsConfig: epc, network: { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: [], ports: [] }), detached } }
   }
 
   // ---- DNS and /etc files
@@ -706,14 +712,14 @@ export class NetworkService implements NetworkHooks {
 
   #hostNameservers: string[] = []
 
-  async #hostsFile(rec: ContainerRecord, eps: EndpointState[]): Promise<string> {
-    const hc = rec.hostConfig
+  #etcInput(rec: ContainerRecord): EtcInput {
     const def = [...this.#nets.values()].find((n) => n.isDefault)
-    const extra = hc.extraHosts.map((e) => {
-      const i = e.indexOf(':')
-      const addr = e.slice(i + 1)
-      return `${addr === 'host-gateway' ? def?.gateway ?? '127.0.0.1' : addr}\t${e.slice(0, i)}`
-    })
+    return { hostname: rec.config.hostname, domainname: rec.config.domainname, extraHosts: rec.hostConfig.extraHosts, ...(def?.gateway ? { hostGateway: def.gateway } : {}), dns: rec.hostConfig.dns, dnsSearch: rec.hostConfig.dnsSearch, dnsOptions: rec.hostConfig.dnsOptions }
+  }
+
+  /** A bridge endpoint's /etc/hosts: the defaults, --add-host, the links (default bridge) and its own address. */
+  #hostsFile(rec: ContainerRecord, eps: EndpointState[]): string {
+    const hc = rec.hostConfig
     const links: string[] = []
     if (eps[0] && this.#nets.get(eps[0].networkId)?.isDefault) {
       for (const l of hc.links) {
@@ -726,45 +732,24 @@ export class NetworkService implements NetworkHooks {
         links.push(`${tep.ip}\t${[al, t.id.slice(0, 12), t.name].filter((x, i, a) => a.indexOf(x) === i).join(' ')}`)
       }
     }
-    const own = eps[0] ? [`${eps[0].ip}\t${rec.config.hostname}${rec.config.domainname ? `.${rec.config.domainname} ${rec.config.hostname}` : ''}`] : []
-    return [...DEFAULT_HOSTS, ...extra, ...links, ...own, ''].join('\n')
+    return hostsFile(this.#etcInput(rec), { links, ...(eps[0] ? { ownIp: eps[0].ip } : {}) })
   }
 
   async #resolvConf(rec: ContainerRecord, eps: EndpointState[]): Promise<string> {
     const hc = rec.hostConfig
     const host = await hostResolvConf()
-    const lines = host.split('\n').map((l) => l.trim())
-    const hostNs = lines.filter((l) => /^nameserver\s/.test(l)).map((l) => l.split(/\s+/)[1]!).filter(Boolean)
-    this.#hostNameservers = hostNs.filter((x) => !x.includes(':'))
-    const search = hc.dnsSearch.length ? hc.dnsSearch : lines.filter((l) => /^search\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
-    const options = hc.dnsOptions.length ? hc.dnsOptions : lines.filter((l) => /^options\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
+    this.#hostNameservers = nameserversOf(host).filter((x) => !x.includes(':'))
     const primary = eps[0] ? this.#nets.get(eps[0].networkId) : undefined
     const internalDns = !!primary && !primary.isDefault
     const st = this.#active.get(rec.id)
     if (st) st.upstreams = hc.dns.length ? hc.dns : this.#hostNameservers
-    let ns: string[]
-    let opts = options
-    if (internalDns) {
-      ns = [primary!.gateway]
-      if (!opts.some((o) => o.startsWith('ndots:'))) opts = [...opts, 'ndots:0']
-    } else {
-      ns = hc.dns.length ? hc.dns : hostNs.filter((x) => !x.startsWith('127.') && x !== '::1')
-      if (ns.length === 0) ns = ['8.8.8.8', '8.8.4.4']
-    }
-    return [
-      '# Generated by Berth.',
-      '# This file can be edited; Berth will not make further changes once it',
-      '# has been modified.',
-      '',
-      ...ns.map((x) => `nameserver ${x}`),
-      ...(search.length ? [`search ${search.join(' ')}`] : []),
-      ...(opts.length ? [`options ${opts.join(' ')}`] : []),
-      '',
-      `# Based on host file: '/etc/resolv.conf'${internalDns ? ' (internal resolver)' : ''}`,
-      ...(internalDns ? [`# ExtServers: [${(hc.dns.length ? hc.dns : this.#hostNameservers).map((x) => `host(${x})`).join(' ')}]`] : []),
-      '',
-    ].join('\n')
+    return generatedResolvConf(host, hc, internalDns ? { internalDns: primary!.gateway } : {})
   }
+}
+
+/** A stopped container's network state: no namespace, endpoints or ports; the disconnected networks stay. */
+export function stoppedState(st: ContainerNetworkState): ContainerNetworkState {
+  return { endpoints: [], ports: [], ...(st.detached?.length ? { detached: st.detached } : {}) }
 }
 
 export type { PortMapping }

@@ -59,26 +59,81 @@ export interface NetworkRecord {
   isDefault: boolean
 }
 
-/** What a container's start needs from its network set-up. */
-export interface NetworkSetUp {
-  /** The network namespace to join; absent: the mode's own (host: the host's, none: a new one). */
-  netns?: { path: string; private: boolean }
-  /** /etc/hosts and /etc/resolv.conf contents, when the network writes them. */
-  hosts?: string
-  resolvConf?: string
+/** Per-network settings asked at create or connect (NetworkingConfig.EndpointsConfig). */
+export interface EndpointRequest {
+  aliases: string[]
+  ipv4Address: string
+  ipv6Address: string
+  macAddress: string
+  links: string[]
 }
 
 /**
- * The network service as the container lifecycle calls it. Every method undoes its own work
- * when it fails halfway.
+ * The small view of a container the network works from: its names, its network settings and
+ * whether it runs. A container record is one (structurally); the network never saves it.
+ */
+export interface ContainerView {
+  id: string
+  name: string
+  config: { hostname: string; domainname: string; exposedPorts: Record<string, object> }
+  hostConfig: {
+    networkMode: string
+    portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>
+    publishAllPorts: boolean
+    links: string[]
+    extraHosts: string[]
+    dns: string[]
+    dnsSearch: string[]
+    dnsOptions: string[]
+  }
+  state: { status: string; pid: number }
+  endpointsConfig?: Record<string, EndpointRequest>
+  network?: ContainerNetworkState
+}
+
+/** What a container's start needs from its network set-up, and what the container records. */
+export interface NetworkSetUp {
+  /** The network namespace to join; absent: the mode's own (host: the host's, none: a new one). */
+  netns?: { path: string; private: boolean }
+  /** /etc/hosts and /etc/resolv.conf contents (absent with `etcFrom`). */
+  hosts?: string
+  resolvConf?: string
+  /** `container:<id>` mode: the container whose /etc files this one shares. */
+  etcFrom?: string
+  /** The container's network state for this run (endpoints, ports), to record. */
+  state?: ContainerNetworkState
+}
+
+/** A container's networks after a connect or disconnect: to record in the container. */
+export interface EndpointChange {
+  endpointsConfig: Record<string, EndpointRequest>
+  network: ContainerNetworkState
+}
+
+/**
+ * The network as the container domain calls it. It takes a view of the container and returns
+ * what it computed; the container domain records it (only it saves container records) and holds
+ * the container's lock around each call. Every method undoes its own work when it fails halfway.
  */
 export interface NetworkHooks {
-  /** At create: check and normalise the container's network settings (unknown network, bad ports...). */
-  validate(rec: import('../engine/containers/types.js').ContainerRecord): Promise<void>
+  /** At create: check the container's network settings (unknown network, bad ports...); returns the normalised --add-host entries. */
+  validate(ctr: ContainerView): Promise<{ extraHosts: string[] }>
   /** Before the runtime creates the container. */
-  setUp(rec: import('../engine/containers/types.js').ContainerRecord): Promise<NetworkSetUp>
-  /** After the container stopped, or when a start failed after setUp. */
-  tearDown(rec: import('../engine/containers/types.js').ContainerRecord): Promise<void>
+  setUp(ctr: ContainerView): Promise<NetworkSetUp>
+  /** After the container stopped, or when a start failed after setUp: returns the state to record. */
+  tearDown(ctr: ContainerView): Promise<ContainerNetworkState | undefined>
   /** The container record is being removed. */
-  removed(rec: import('../engine/containers/types.js').ContainerRecord): Promise<void>
+  removed(ctr: ContainerView): Promise<void>
+  /** Connect a (running or not) container to a network. */
+  connectEndpoint(ctr: ContainerView, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<EndpointChange>
+  /** Disconnect a container from a network. */
+  disconnectEndpoint(ctr: ContainerView, netRef: string): Promise<EndpointChange>
+  /** The container domain's connect/disconnect, for the network's own `connect`/`disconnect` (kept for callers of the network). */
+  useContainerOps?(ops: ContainerNetworkOps): void
+}
+
+/** Connect and disconnect as container-domain operations (they lock and save the container). */
+export interface ContainerNetworkOps {
+  connect(ctrRef: string, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void>
+  disconnect(ctrRef: string, netRef: string, force: boolean): Promise<void>
 }

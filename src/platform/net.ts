@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { internal, isNotFoundErrno } from '../lib/errors.js'
 import { run } from './exec.js'
@@ -88,3 +89,21 @@ export async function listLinks(kind: string): Promise<string[]> {
   if (r.code !== 0) return []
   return (JSON.parse(r.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname)
 }
+
+/** The host's /etc/hosts text (a localhost line when absent or unreadable). */
+export async function hostEtcHosts(): Promise<string> {
+  return readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n')
+}
+
+/** One `ip` command run synchronously, output ignored (clean-up at process exit, where nothing async runs). */
+export function ipSync(args: string[]): number | null {
+  return spawnSync('ip', args, { stdio: 'ignore' }).status
+}
+
+/** `iptables-restore --noflush` run synchronously (clean-up at process exit). */
+export function iptablesRestoreSync(input: string): number | null {
+  return spawnSync('iptables-restore', ['-w', '--noflush'], { input, stdio: ['pipe', 'ignore', 'ignore'] }).status
+}
+
+/** The network namespace of a process (a `container:` mode target without a named one). */
+export const processNetnsPath = (pid: number): string => `/proc/${pid}/ns/net`

@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { internal } from '../lib/errors.js'
 import { run } from '../platform/exec.js'
+import { processAlive as alive, readStateFile, spawnConmon } from '../platform/monitor-process.js'
+import { isNotFoundErrno } from '../lib/errors.js'
 
 /** Where a runtime keeps its state and which binary it is. */
 export interface RuntimeRef {
@@ -47,12 +50,11 @@ export function createWithMonitor(o: MonitorOptions): Promise<{ pid: number }> {
   if (o.stdin) args.push('-i')
   if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open')
   return new Promise((resolve, reject) => {
-    const child = spawn('conmon', args, {
+    const child = spawnConmon(args, {
       // conmon also drops its `oom` marker in its working directory: keep that in the bundle.
       cwd: o.bundle,
       stdio: ['ignore', 'ignore', 'pipe', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '4' },
-      detached: true,
     })
     let stderr = ''
     let sync = ''
@@ -133,13 +135,23 @@ export async function updateContainer(rt: RuntimeRef, id: string, resourcesFile:
 }
 
 export function processAlive(pid: number): boolean {
-  if (!(pid > 0)) return false
+  return alive(pid)
+}
+
+/** Whether the runtime keeps state for a container (its directory under the runtime's root). */
+export async function hasRuntimeState(rt: RuntimeRef, id: string): Promise<boolean> {
   try {
-    process.kill(pid, 0)
+    await stat(join(rt.root, id))
     return true
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if (isNotFoundErrno(err)) return false
+    throw err
   }
+}
+
+/** The seccomp filter crun compiled for a container (`seccomp.bpf` in its state dir), if any. */
+export function compiledSeccomp(rt: RuntimeRef, id: string): Promise<Buffer | undefined> {
+  return readStateFile(join(rt.root, id, 'seccomp.bpf'))
 }
 
 export interface ExecMonitorOptions {
@@ -185,11 +197,10 @@ export function execWithMonitor(o: ExecMonitorOptions): ExecMonitor {
   if (o.stdin) args.push('-i')
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '4' }
   if (o.attach) Object.assign(env, { _OCI_STARTPIPE: '5', _OCI_ATTACHPIPE: '6' })
-  const child = spawn('conmon', args, {
+  const child = spawnConmon(args, {
     cwd: o.dir,
     stdio: ['ignore', 'ignore', 'pipe', 'ignore', 'pipe', ...(o.attach ? ['pipe', 'pipe'] as const : [])],
     env,
-    detached: true,
   })
   let stderr = ''
   child.stderr!.on('data', (b: Buffer) => { stderr += b.toString() })

@@ -10,10 +10,11 @@
  * make it fully deterministic. Validation errors are `EngineError`s of kind InvalidArgument
  * with Docker's wording.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import { availableParallelism, release } from 'node:os'
 import { posix } from 'node:path'
 import { errno, invalid } from '../lib/errors.js'
+import { hostKernel, readKernelLink } from '../platform/runtime-host.js'
 import { defaultSeccomp, goArchOf, setupSeccomp, type LinuxSeccomp } from './seccomp.js'
 
 // =============================================================================================
@@ -414,15 +415,6 @@ export interface HostInfo {
   hostNetNs: string | undefined
 }
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'EACCES' || errno(err) === 'EPERM') return undefined
-    throw err
-  }
-}
-
 /** Parses a Linux list ("0-3,6,8-9") into its members; undefined when malformed. */
 export function parseList(list: string): Set<number> | undefined {
   const out = new Set<number>()
@@ -446,17 +438,16 @@ function capsFromMask(hex: string): string[] {
 
 /** Probes the host the way dockerd does at start. */
 export function probeHost(): HostInfo {
-  const status = readText('/proc/self/status') ?? ''
+  const status = hostKernel.selfStatus() ?? ''
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1]
   const capabilities = capEff ? capsFromMask(capEff) : [...KNOWN_CAPABILITIES]
-  const cgroup2 = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  const has = (p: string) => existsSync(p)
+  const cgroup2 = hostKernel.cgroupHas('cgroup.controllers')
   let features: HostInfo['features']
   let cpusetCpus: string
   let cpusetMems: string
   const seccomp = /^Seccomp:/m.test(status)
   if (cgroup2) {
-    const ctrls = new Set((readText('/sys/fs/cgroup/cgroup.controllers') ?? '').trim().split(/\s+/))
+    const ctrls = new Set((hostKernel.cgroupText('cgroup.controllers') ?? '').trim().split(/\s+/))
     features = {
       memoryLimit: ctrls.has('memory'),
       swapLimit: ctrls.has('memory'),
@@ -471,42 +462,37 @@ export function probeHost(): HostInfo {
       blkioWeight: ctrls.has('io'),
       seccomp,
     }
-    cpusetCpus = (readText('/sys/fs/cgroup/cpuset.cpus.effective') ?? '').trim()
-    cpusetMems = (readText('/sys/fs/cgroup/cpuset.mems.effective') ?? '').trim()
+    cpusetCpus = (hostKernel.cgroupText('cpuset.cpus.effective') ?? '').trim()
+    cpusetMems = (hostKernel.cgroupText('cpuset.mems.effective') ?? '').trim()
   } else {
-    const v1 = (ctrl: string, file: string) => has(`/sys/fs/cgroup/${ctrl}/${file}`)
+    const v1 = (ctrl: string, file: string) => hostKernel.cgroupHas(`${ctrl}/${file}`)
     features = {
       memoryLimit: v1('memory', 'memory.limit_in_bytes'),
       swapLimit: v1('memory', 'memory.memsw.limit_in_bytes'),
       memoryReservation: v1('memory', 'memory.soft_limit_in_bytes'),
       memorySwappiness: v1('memory', 'memory.swappiness'),
       oomKillDisable: v1('memory', 'memory.oom_control'),
-      pidsLimit: v1('pids', 'pids.max') || has('/sys/fs/cgroup/pids'),
+      pidsLimit: v1('pids', 'pids.max') || hostKernel.cgroupHas('pids'),
       cpuShares: v1('cpu', 'cpu.shares'),
       cpuCfs: v1('cpu', 'cpu.cfs_quota_us') && v1('cpu', 'cpu.cfs_period_us'),
       cpuRealtime: v1('cpu', 'cpu.rt_period_us') && v1('cpu', 'cpu.rt_runtime_us'),
-      cpuset: has('/sys/fs/cgroup/cpuset/cpuset.cpus'),
+      cpuset: hostKernel.cgroupHas('cpuset/cpuset.cpus'),
       blkioWeight: v1('blkio', 'blkio.weight') || v1('blkio', 'blkio.bfq.weight'),
       seccomp,
     }
-    cpusetCpus = (readText('/sys/fs/cgroup/cpuset/cpuset.cpus') ?? '').trim()
-    cpusetMems = (readText('/sys/fs/cgroup/cpuset/cpuset.mems') ?? '').trim()
+    cpusetCpus = (hostKernel.cgroupText('cpuset/cpuset.cpus') ?? '').trim()
+    cpusetMems = (hostKernel.cgroupText('cpuset/cpuset.mems') ?? '').trim()
   }
-  const uidMap = (readText('/proc/self/uid_map') ?? '').trim().split(/\s+/)
+  const uidMap = (hostKernel.selfUidMap() ?? '').trim().split(/\s+/)
   const inUserNamespace = !(uidMap[0] === '0' && uidMap[1] === '0' && uidMap[2] === '4294967295') && uidMap.length >= 3
-  const possible = parseList(readText('/sys/devices/system/cpu/possible') ?? '') ?? new Set<number>()
+  const possible = parseList(hostKernel.possibleCpus() ?? '') ?? new Set<number>()
   const extraMaskedPaths: string[] = []
   for (const cpu of [...possible].sort((a, b) => a - b)) {
-    const p = `/sys/devices/system/cpu/cpu${cpu}/thermal_throttle`
-    if (has(p)) extraMaskedPaths.push(p)
+    const p = hostKernel.thermalThrottle(cpu)
+    if (p) extraMaskedPaths.push(p)
   }
-  let hostNetNs: string | undefined
-  try {
-    hostNetNs = readlinkSync('/proc/self/ns/net')
-  } catch (err) {
-    if (errno(err) !== 'ENOENT' && errno(err) !== 'EACCES') throw err
-    hostNetNs = undefined // no /proc: nothing to compare a joined namespace with
-  }
+  // No /proc: nothing to compare a joined namespace with.
+  const hostNetNs = hostKernel.selfNetns()
   return {
     capabilities,
     cgroup2,
@@ -519,8 +505,8 @@ export function probeHost(): HostInfo {
     goArch: goArchOf(),
     extraMaskedPaths,
     sysctls: {
-      pingGroupRange: has('/proc/sys/net/ipv4/ping_group_range'),
-      unprivilegedPortStart: has('/proc/sys/net/ipv4/ip_unprivileged_port_start'),
+      pingGroupRange: hostKernel.sysctlExists('net.ipv4.ping_group_range'),
+      unprivilegedPortStart: hostKernel.sysctlExists('net.ipv4.ip_unprivileged_port_start'),
     },
     hostNetNs,
   }
@@ -948,13 +934,8 @@ export function validateSysctls(
       const net = ns('network')
       if (!net) throw bad('ERR_INVALID_SYSCTL', `sysctl ${q(key)} is not allowed in the hosts network namespace`)
       if (net.path && host.hostNetNs !== undefined) {
-        let target: string | undefined
-        try {
-          target = readlinkSync(net.path)
-        } catch (err) {
-          if (errno(err) !== 'EINVAL' && errno(err) !== 'ENOENT') throw err
-          target = undefined // not a symlink: a bind-mounted namespace, never the host's
-        }
+        // Not a symlink: a bind-mounted namespace, never the host's.
+        const target = readKernelLink(net.path, ['EINVAL', 'ENOENT'])
         if (target === host.hostNetNs) {
           throw bad('ERR_INVALID_SYSCTL', `sysctl ${q(key)} is not allowed in the hosts network namespace`)
         }

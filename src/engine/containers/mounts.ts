@@ -81,14 +81,61 @@ export function parseBind(spec: string): MountRequest {
   return { type: 'volume', source: src, destination, readOnly: m.readOnly, mode: mode || (src ? 'z' : ''), propagation: '', noCopy: m.noCopy, createSource: false }
 }
 
+/**
+ * A `--mount` as asked (Docker's mount.Mount, camelCase): the domain form the engine parses.
+ * The API edge maps the wire form with `mountSpecFromWire` (and back with `mountSpecToWire`).
+ */
+export interface MountSpec {
+  type: string
+  source: string
+  target: string
+  readOnly: boolean
+  bindOptions?: { propagation?: string; createMountpoint?: boolean; [k: string]: unknown }
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; driverConfig?: { name?: string; options?: Record<string, string> }; [k: string]: unknown }
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; [k: string]: unknown }
+}
+
 type Wire = Record<string, unknown>
 const obj = (v: unknown): Wire => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Wire) : {})
+const camel = (o: Wire): Wire => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), v]))
+const pascal = (o: Wire): Wire => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]))
 
-/** One HostConfig.Mounts entry (`--mount`), with Docker's validation and words. */
+/** A HostConfig.Mounts entry (wire form) as a MountSpec; an option object given (even empty) stays given. */
+export function mountSpecFromWire(m: Wire): MountSpec {
+  const vol = obj(m.VolumeOptions)
+  const driver = obj(vol.DriverConfig)
+  return {
+    type: String(m.Type ?? ''),
+    source: String(m.Source ?? ''),
+    target: String(m.Target ?? ''),
+    readOnly: !!m.ReadOnly,
+    ...(m.BindOptions !== undefined ? { bindOptions: camel(obj(m.BindOptions)) } : {}),
+    ...(m.VolumeOptions !== undefined ? { volumeOptions: { ...camel(vol), ...(vol.DriverConfig !== undefined ? { driverConfig: camel(driver) } : {}) } } : {}),
+    ...(m.TmpfsOptions !== undefined ? { tmpfsOptions: camel(obj(m.TmpfsOptions)) } : {}),
+  }
+}
+
+/** A MountSpec in wire form (inspect's HostConfig.Mounts). */
+export function mountSpecToWire(m: MountSpec): Wire {
+  const vol = m.volumeOptions
+  return {
+    Type: m.type, ...(m.source ? { Source: m.source } : {}), Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}),
+    ...(m.bindOptions ? { BindOptions: pascal(m.bindOptions) } : {}),
+    ...(vol ? { VolumeOptions: { ...pascal(vol), ...(vol.driverConfig ? { DriverConfig: pascal(vol.driverConfig) } : {}) } } : {}),
+    ...(m.tmpfsOptions ? { TmpfsOptions: pascal(m.tmpfsOptions) } : {}),
+  }
+}
+
+/** One HostConfig.Mounts entry in wire form (`--mount`): see `parseMountSpec`. */
 export function parseMount(m: Wire): MountRequest {
-  const type = String(m.Type ?? '') as MountRequest['type']
-  const target = String(m.Target ?? '')
-  const source = String(m.Source ?? '')
+  return parseMountSpec(mountSpecFromWire(m))
+}
+
+/** One `--mount`, with Docker's validation and words. */
+export function parseMountSpec(m: MountSpec): MountRequest {
+  const type = m.type as MountRequest['type']
+  const target = m.target
+  const source = m.source
   const bad = (why: string) => invalid('ERR_MOUNT_SPEC', `invalid mount config for type "${type}": ${why}`)
   if (!['bind', 'volume', 'tmpfs'].includes(type)) {
     if ((type as string) === '') throw invalid('ERR_MOUNT_SPEC', 'invalid mount config: mount type unknown')
@@ -98,10 +145,10 @@ export function parseMount(m: Wire): MountRequest {
   if (!target.startsWith('/')) throw bad(`invalid mount path: '${target}' mount path must be absolute`)
   const destination = posix.normalize(target).replace(/(.)\/+$/, '$1')
   if (destination === '/') throw bad(`invalid specification: destination can't be '/'`)
-  const readOnly = !!m.ReadOnly
-  const bindOpts = obj(m.BindOptions)
-  const volOpts = obj(m.VolumeOptions)
-  const tmpfsOpts = obj(m.TmpfsOptions)
+  const readOnly = m.readOnly
+  const bindOpts = m.bindOptions ?? {}
+  const volOpts = m.volumeOptions ?? {}
+  const tmpfsOpts = m.tmpfsOptions ?? {}
   if (type !== 'bind' && Object.keys(bindOpts).length) throw bad('field BindOptions must not be specified')
   if (type !== 'volume' && Object.keys(volOpts).length) throw bad('field VolumeOptions must not be specified')
   if (type !== 'tmpfs' && Object.keys(tmpfsOpts).length) throw bad('field TmpfsOptions must not be specified')
@@ -109,26 +156,28 @@ export function parseMount(m: Wire): MountRequest {
   if (type === 'bind') {
     if (!source) throw bad('field Source must not be empty')
     if (!source.startsWith('/')) throw bad(`invalid mount path: '${source}' mount path must be absolute`)
-    const propagation = String(bindOpts.Propagation ?? '') || 'rprivate'
+    const propagation = String(bindOpts.propagation ?? '') || 'rprivate'
     if (!PROPAGATIONS.includes(propagation)) throw bad(`invalid propagation mode: ${propagation}`)
-    return { type, source: posix.normalize(source).replace(/(.)\/+$/, '$1'), destination, readOnly, mode, propagation, noCopy: false, createSource: !!bindOpts.CreateMountpoint }
+    return { type, source: posix.normalize(source).replace(/(.)\/+$/, '$1'), destination, readOnly, mode, propagation, noCopy: false, createSource: !!bindOpts.createMountpoint }
   }
   if (type === 'volume') {
     if (source) {
       try { validVolumeName(source) } catch (err) { throw bad((err as Error).message) }
     }
-    const driver = obj(volOpts.DriverConfig)
+    const driver = obj(volOpts.driverConfig)
+    const labels = obj(volOpts.labels) as Record<string, string>
+    const driverOptions = obj(driver.options) as Record<string, string>
     return {
-      type, source, destination, readOnly, mode, propagation: '', noCopy: !!volOpts.NoCopy, createSource: false,
-      ...(Object.keys(obj(volOpts.Labels)).length ? { volumeLabels: obj(volOpts.Labels) as Record<string, string> } : {}),
-      ...(driver.Name ? { volumeDriver: String(driver.Name) } : {}),
-      ...(Object.keys(obj(driver.Options)).length ? { volumeDriverOptions: obj(driver.Options) as Record<string, string> } : {}),
+      type, source, destination, readOnly, mode, propagation: '', noCopy: !!volOpts.noCopy, createSource: false,
+      ...(Object.keys(labels).length ? { volumeLabels: labels } : {}),
+      ...(driver.name ? { volumeDriver: String(driver.name) } : {}),
+      ...(Object.keys(driverOptions).length ? { volumeDriverOptions: driverOptions } : {}),
     }
   }
   if (source) throw bad('field Source must not be specified')
   const opts: string[] = []
-  if (typeof tmpfsOpts.SizeBytes === 'number' && tmpfsOpts.SizeBytes > 0) opts.push(`size=${tmpfsOpts.SizeBytes}`)
-  if (typeof tmpfsOpts.Mode === 'number' && tmpfsOpts.Mode > 0) opts.push(`mode=${(tmpfsOpts.Mode & 0o7777).toString(8)}`)
+  if (typeof tmpfsOpts.sizeBytes === 'number' && tmpfsOpts.sizeBytes > 0) opts.push(`size=${tmpfsOpts.sizeBytes}`)
+  if (typeof tmpfsOpts.mode === 'number' && tmpfsOpts.mode > 0) opts.push(`mode=${(tmpfsOpts.mode & 0o7777).toString(8)}`)
   return { type, source: '', destination, readOnly, mode, propagation: '', noCopy: false, createSource: false, tmpfsOptions: opts }
 }
 

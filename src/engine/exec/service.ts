@@ -1,5 +1,5 @@
 import { SeqpacketSocket } from 'node-unix-socket'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newId } from '../../lib/digest.js'
 import { conflict, EngineError, internal, invalid, notFound } from '../../lib/errors.js'
@@ -168,7 +168,7 @@ export class ExecService implements LifecycleListener {
    * with the exec's command, environment, user, working directory and terminal.
    */
   async #processSpec(rec: ContainerRecord, c: ExecConfig, consoleSize?: { height: number; width: number }): Promise<string> {
-    const text = await readFile(join(this.containers.bundleDir(rec.id), 'config.json'), 'utf8')
+    const text = await this.containers.runtimeSpec(rec.id)
     const spec = JSON.parse(text) as OciSpec
     const proc: OciProcess = { ...spec.process }
     // Without a user of its own the process runs as the container's, already resolved in its spec.

@@ -1,0 +1,199 @@
+import { watch } from 'node:fs'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { isNotFoundErrno } from '../../lib/errors.js'
+import type { Ctx } from './deps.js'
+import { removeContainer } from './remove.js'
+import { startContainer } from './start.js'
+import { isActive, isRunning } from './state.js'
+import type { ContainerRecord } from './types.js'
+import { exists } from './util.js'
+
+/**
+ * Start-up: watch the exit directory, finish removals a crash interrupted, clean up starts cut
+ * short, record the exits of containers that ended while berthd was away, and restart those
+ * whose policy asks for it.
+ */
+export async function initContainers(ctx: Ctx): Promise<void> {
+  const { deps, layout, state, store } = ctx
+  await mkdir(layout.exitDir, { recursive: true })
+  await mkdir(layout.bundlesDir, { recursive: true })
+  for (const rt of Object.values(deps.runtimes)) await mkdir(rt.root, { recursive: true })
+  const dropped = await store.init()
+  for (const rec of dropped) await finishRemoval(ctx, rec).catch((e) => deps.log(`cleanup of ${rec.id}: ${String(e)}`))
+  state.watcher = watch(layout.exitDir, (_event, file) => {
+    if (file && /^[a-f0-9]{64}$/.test(file)) void onExitFile(ctx, file)
+  })
+  const pendingRestart = new Set<string>()
+  for (const rec of store.all()) {
+    if (rec.state.status === 'restarting' && !ctx.runtime.alive(rec.state.monitorPid)) {
+      // berthd stopped during a restart policy's back-off: the restart is still owed.
+      rec.state.status = 'exited'
+      pendingRestart.add(rec.id)
+    }
+    if (!isActive(rec)) {
+      // berthd may have died inside a start: its monitor and runtime container go. A monitor
+      // can take seconds to exit, so this runs in the background; start and remove of that
+      // container wait for it. A stopped container never keeps its rootfs mounted, nor endpoints.
+      const reap = reapStale(ctx, rec).catch((e) => deps.log(`cleanup of ${rec.id}: ${String(e)}`))
+      state.reaping.set(rec.id, reap)
+      void reap.finally(() => state.reaping.delete(rec.id))
+      await ctx.mounts.unmount(layout.merged(rec.id)).catch(() => {})
+      if (rec.network && (rec.network.endpoints.length || rec.network.netns)) {
+        rec.network = { endpoints: [], ports: [], ...(rec.network.detached?.length ? { detached: rec.network.detached } : {}) }
+        await store.save(rec)
+      }
+      continue
+    }
+    if (await exists(layout.exitFile(rec.id))) await onExitFile(ctx, rec.id)
+    else if (!ctx.runtime.alive(rec.state.monitorPid)) await recordExit(ctx, rec, 255, 'container monitor exited unexpectedly')
+    else state.running(rec)
+  }
+  for (const rec of store.all()) {
+    const p = rec.hostConfig.restartPolicy.name
+    if (rec.state.status === 'exited' && (pendingRestart.has(rec.id) || p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser))) {
+      void startContainer(ctx, rec.id).catch((e) => deps.log(`restart of ${rec.id}: ${String(e)}`))
+    }
+  }
+}
+
+/** berthd stopping: no more exit events or restarts; the running containers' listeners stop. */
+export function closeContainers(ctx: Ctx): void {
+  ctx.state.watcher?.close()
+  for (const t of ctx.state.restartTimers.values()) ctx.clock.clearTimeout(t)
+  for (const rec of ctx.store.all()) if (isRunning(rec)) ctx.state.stopped(rec)
+}
+
+/** conmon wrote an exit file: record the exit. */
+export async function onExitFile(ctx: Ctx, id: string): Promise<void> {
+  const rec = ctx.store.get(id)
+  if (!rec) return
+  let code = 255
+  try {
+    const text = (await readFile(ctx.layout.exitFile(id), 'utf8')).trim()
+    if (text === '') return // being written; the next event has it
+    code = Number(text)
+  } catch (err) {
+    if (isNotFoundErrno(err)) return
+    throw err
+  }
+  await recordExit(ctx, rec, code)
+}
+
+/**
+ * A container's process ended: tear down its network, volumes' mounts, runtime state, rootfs
+ * mount and bundle, record the exit, tell the waiters, then auto-remove or apply the policy.
+ */
+export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, error = ''): Promise<void> {
+  const { deps, layout, state, store } = ctx
+  await using _ = await state.locks.acquire(rec0.id)
+  const rec = store.get(rec0.id)
+  if (!rec || !isActive(rec)) return
+  // The exit watcher can report one exit file twice: an exit already recorded (the policy's
+  // back-off under way) is not recorded again.
+  if (rec.state.status === 'restarting' && state.restartTimers.has(rec.id)) return
+  const oomKilled = await exists(layout.oomFile(rec.id))
+  let finishedAt = new Date(ctx.clock.now()).toISOString()
+  try { finishedAt = (await stat(layout.exitFile(rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
+  state.stopped(rec)
+  if (deps.network) {
+    const net = await deps.network.tearDown(rec).catch((e) => { deps.log(`network teardown ${rec.id}: ${String(e)}`); return undefined })
+    if (net) rec.network = net
+  }
+  for (const m of rec.mountPoints ?? []) if (m.type === 'volume' && m.name) await deps.volumes?.unmountFor(m.name, rec.id)
+  await Promise.all([
+    ctx.runtime.delete(state.runtimeOf(rec), rec.id, true).catch((e) => deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
+    state.rootfsUsers.has(rec.id) ? undefined : ctx.mounts.unmount(layout.merged(rec.id)).catch((e) => deps.log(`unmount ${rec.id}: ${String(e)}`)),
+  ])
+  await rm(layout.exitFile(rec.id), { force: true })
+  await rm(layout.bundle(rec.id), { recursive: true, force: true })
+  rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
+  await store.save(rec)
+  if (oomKilled) state.emit(rec, 'oom')
+  const started = Date.parse(rec.state.startedAt)
+  state.emit(rec, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.parse(finishedAt) - started) / 1000))) })
+  state.exited(rec.id, code)
+  if (rec.hostConfig.autoRemove) {
+    void removeContainer(ctx, rec.id, { force: true, internal: true }).catch((e) => deps.log(`auto-remove ${rec.id}: ${String(e)}`))
+    return
+  }
+  maybeRestart(ctx, rec)
+}
+
+/** Docker's restart back-off: 100 ms doubling, reset after 10 s of running, at most 1 minute. */
+export function restartDelay(restartCount: number, ranForMs: number): number {
+  return ranForMs > 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(restartCount, 10))
+}
+
+/** Apply the restart policy to an exit: schedule a start after the back-off, or nothing. */
+export function maybeRestart(ctx: Ctx, rec: ContainerRecord): void {
+  const p = rec.hostConfig.restartPolicy
+  if (rec.state.stoppedByUser || p.name === '' || p.name === 'no') return
+  if (p.name === 'on-failure' && (rec.state.exitCode === 0 || (p.maximumRetryCount > 0 && rec.restartCount >= p.maximumRetryCount))) return
+  const delay = restartDelay(rec.restartCount, Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt))
+  // As Docker: the count goes up when the restart is decided, and a policy restart is a plain
+  // `start` event (`restart` is for `docker restart`).
+  rec.restartCount++
+  rec.state.status = 'restarting'
+  void ctx.store.save(rec).catch((e) => ctx.deps.log(`save ${rec.id}: ${String(e)}`))
+  ctx.state.restartTimers.set(rec.id, ctx.clock.setTimeout(() => {
+    ctx.state.restartTimers.delete(rec.id)
+    // As Docker: the container stays `restarting` until the start is done (ps lists it, rm
+    // without force refuses it); a start that fails leaves it exited.
+    void startContainer(ctx, rec.id).catch((e) => ctx.deps.log(`restart ${rec.id}: ${String(e)}`))
+  }, delay))
+}
+
+/** A user stop or remove during a policy's back-off: no restart, and none after a berthd restart. */
+export async function cancelRestart(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+  const t = ctx.state.restartTimers.get(rec.id)
+  if (t) {
+    ctx.clock.clearTimeout(t)
+    ctx.state.restartTimers.delete(rec.id)
+    rec.state.status = 'exited'
+    rec.state.stoppedByUser = true
+    await ctx.store.save(rec)
+  }
+}
+
+/**
+ * Undo what a start that never finished left (berthd died between creating the monitor and
+ * recording the start): the runtime container, its monitor, the monitor's exit file and the
+ * bundle. The monitor is waited for, so its exit file cannot land after the next start and be
+ * taken for that run's exit.
+ */
+export async function reapStale(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+  const { layout } = ctx
+  const bundle = layout.bundle(rec.id)
+  const rt = ctx.deps.runtimes[rec.runtime]
+  if (rt && ((await exists(bundle)) || (await ctx.runtime.hasState(rt, rec.id)))) await ctx.runtime.delete(rt, rec.id, true)
+  if (!(await exists(bundle))) {
+    await rm(layout.exitFile(rec.id), { force: true })
+    return
+  }
+  let monitorPid = 0
+  try {
+    monitorPid = Number((await readFile(layout.monitorPidFile(rec.id), 'utf8')).trim())
+  } catch (err) {
+    if (!isNotFoundErrno(err)) throw err
+  }
+  for (const deadline = ctx.clock.now() + 5000; ctx.runtime.alive(monitorPid) && ctx.clock.now() < deadline;) await ctx.clock.sleep(20)
+  await rm(layout.exitFile(rec.id), { force: true })
+  await rm(bundle, { recursive: true, force: true })
+}
+
+/** The end of a removal: runtime state, mount, bundle, network, record; the waiters are told. */
+export async function finishRemoval(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+  const { deps, layout, state } = ctx
+  await state.reaping.get(rec.id)
+  const rt = deps.runtimes[rec.runtime]
+  // The runtime's state is usually gone already (deleted when the exit was recorded).
+  await Promise.all([
+    rt && (await ctx.runtime.hasState(rt, rec.id)) ? ctx.runtime.delete(rt, rec.id, true).catch(() => {}) : undefined,
+    ctx.mounts.unmount(layout.merged(rec.id)),
+  ])
+  await rm(layout.bundle(rec.id), { recursive: true, force: true })
+  await deps.network?.removed(rec).catch((e) => deps.log(`network removal ${rec.id}: ${String(e)}`))
+  await ctx.store.delete(rec)
+  state.emit(rec, 'destroy')
+  state.removed(rec.id, rec.state.exitCode)
+}
