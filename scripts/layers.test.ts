@@ -57,12 +57,12 @@ export function kernelReads(root: string): string[] {
 const list = (v: Violation[]) => v.map((x) => `  ${x.rule.name}: ${x.from} → ${x.to}`).join('\n')
 
 describe('layer rule', () => {
-  it('src/ has no layer violations', { todo: 'fixed when seam-api and seam-containers merge' }, () => {
+  it('src/ has no layer violations', () => {
     const r = cruise(ROOT, '.dependency-cruiser.cjs')
     assert.equal(r.violations.length, 0, `${r.violations.length} layer violations (npm run lint:layers):\n${list(r.violations)}`)
   })
 
-  it('only src/platform reads /proc and /sys', { todo: 'runtime/ (seam-containers) and daemon/, engine/containers/top.ts, engine/system/info.ts (seam-api) move theirs at merge' }, () => {
+  it('only src/platform reads /proc and /sys', () => {
     const reads = kernelReads(ROOT)
     assert.deepEqual(reads, [], `kernel files read outside src/platform:\n${reads.join('\n')}`)
   })
