@@ -17,5 +17,5 @@ if (files.length === 0) {
   console.error('run-tests: no test files found (did the build run?)')
   process.exit(1)
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' })
+const r = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' })
 process.exit(r.status ?? 1)
