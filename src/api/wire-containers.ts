@@ -54,11 +54,8 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   if (h.VolumeDriver && str(h.VolumeDriver) !== 'local') throw notImplemented('ERR_VOLUME_DRIVER', `error looking up volume plugin ${str(h.VolumeDriver)}: plugin "${str(h.VolumeDriver)}" not found`)
   const net = fromWireNetwork(body, h)
   const rp = obj(h.RestartPolicy)
+  // Passed through as asked: the engine's validateRestartPolicy is the one check (with AutoRemove).
   const rpName = str(rp.Name) as HostConfig['restartPolicy']['name']
-  if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(rpName)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${rpName}'`)
-  if (rpName !== 'on-failure' && num(rp.MaximumRetryCount) !== 0) throw invalid('ERR_RESTART_POLICY', `invalid restart policy: maximum retry count can only be used with 'on-failure'`)
-  if (num(rp.MaximumRetryCount) < 0) throw invalid('ERR_RESTART_POLICY', 'invalid restart policy: maximum retry count cannot be negative')
-  if (h.AutoRemove && rpName !== '' && rpName !== 'no') throw invalid('ERR_AUTOREMOVE', `can't create 'AutoRemove' container with restart policy`)
   const logCfg = obj(h.LogConfig)
   // An empty type takes the daemon's default driver; the engine checks the driver and its options.
   const logType = str(logCfg.Type)

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ContainerBackend, ContainerRecord, ContainerView, CreateContainerRequest } from '../backend.js'
-import { conflict, notFound } from '../../lib/errors.js'
+import { conflict, invalid, notFound } from '../../lib/errors.js'
 import { fake, serveRoutes } from '../testing.js'
 import { containerRoutes, parsePsFilters } from './containers.js'
 import { fromWireCreate } from '../wire-containers.js'
@@ -171,15 +171,23 @@ test('prune passes label, label! and until; wait answers 404 before its headers'
   })
 })
 
-test('update maps the body and refuses a bad restart policy with Docker words', async () => {
-  const b = fake<ContainerBackend>({ update: async () => ({ warnings: [] }) })
+test('update maps the body and passes the restart policy through to the engine, which checks it', async () => {
+  const engineWords = "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"
+  const b = fake<ContainerBackend>({
+    update: async (_ref, u) => {
+      if (u.restartPolicy?.name === ('sometimes' as string)) throw invalid('ERR_RESTART_POLICY', engineWords)
+      return { warnings: [] }
+    },
+  })
   await withRoutes(b, async (h) => {
     const res = await h.request('POST', '/containers/x/update', { Memory: 1 << 24, CpusetCpus: '0', RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } })
     assert.deepEqual(res.json(), { Warnings: null })
     assert.deepEqual(b.calls[0]!.args, ['x', { memory: 1 << 24, cpusetCpus: '0', restartPolicy: { name: 'on-failure', maximumRetryCount: 2 } }])
-    const bad = await h.request('POST', '/containers/x/update', { RestartPolicy: { Name: 'sometimes' } })
+    // The route does not judge the policy: it hands it to the backend as asked, retry count included.
+    const bad = await h.request('POST', '/containers/x/update', { RestartPolicy: { Name: 'sometimes', MaximumRetryCount: 3 } })
+    assert.deepEqual(b.calls[1]!.args, ['x', { restartPolicy: { name: 'sometimes', maximumRetryCount: 3 } }])
     assert.equal(bad.status, 400)
-    assert.equal(bad.json().message, "invalid restart policy 'sometimes'")
+    assert.equal(bad.json().message, engineWords)
     const type = await h.request('POST', '/containers/x/update', { Memory: '1g' })
     assert.equal(type.json().message, 'json: cannot unmarshal string into Go struct field UpdateConfig.Memory of type int64')
   })

@@ -8,7 +8,6 @@ import { fromWireCreate, toWireInspect, toWireSummary } from '../wire-containers
 const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] as const
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'] as const
-const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped']
 
 /** ps's `filters`, checked with Docker's messages. */
 export function parsePsFilters(raw: string | null): ContainerListFilters {
@@ -138,8 +137,7 @@ export function fromWireUpdate(b: Record<string, unknown>): ContainerUpdate {
   }
   const s = (k: string): string | undefined => (typeof b[k] === 'string' && b[k] !== '' ? (b[k] as string) : undefined)
   const rp = b.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined
-  if (rp && rp.Name !== undefined && !RESTART_POLICIES.includes(rp.Name)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${rp.Name}'`)
-  if (rp && rp.Name !== 'on-failure' && (rp.MaximumRetryCount ?? 0) !== 0) throw invalid('ERR_RESTART_POLICY', `invalid restart policy: maximum retry count can only be used with 'on-failure'`)
+  // The policy is passed through as asked: the engine's validateRestartPolicy is the one check.
   if ((n('CpuRealtimePeriod') ?? 0) !== 0 || (n('CpuRealtimeRuntime') ?? 0) !== 0) throw invalid('ERR_RT', 'Your kernel does not support CPU real-time scheduler')
   return defined({
     memory: n('Memory'), memorySwap: n('MemorySwap'), memoryReservation: n('MemoryReservation'),

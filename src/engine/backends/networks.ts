@@ -39,8 +39,9 @@ export function networkBackend(d: { networks: NetworkService; containers: Contai
     inspect: async (ref: string) => view(svc.resolveNetwork(ref)),
     create: (req: CreateNetworkRequest) => svc.create(req),
     remove: (ref: string) => svc.remove(ref),
-    connect: (net: string, ctr: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }) => svc.connect(net, ctr, cfg),
-    disconnect: (net: string, ctr: string, force: boolean) => svc.disconnect(net, ctr, force),
+    // Connect and disconnect are container operations (they lock and record the container); the network resolves first, as Docker's router does.
+    connect: async (net: string, ctr: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }) => d.containers.connectNetwork(ctr, svc.resolveNetwork(net).id, cfg),
+    disconnect: async (net: string, ctr: string, force: boolean) => d.containers.disconnectNetwork(ctr, svc.resolveNetwork(net).id, force),
 
     async prune(f: { label?: readonly string[]; labelNot?: readonly string[]; until?: readonly string[] }) {
       const until = (f.until ?? []).map((u) => parseTimestamp(u))
