@@ -1,4 +1,4 @@
-import { invalid, notImplemented } from '../lib/errors.js'
+import { invalid, notFound, notImplemented } from '../lib/errors.js'
 import { fromWireNetwork, toWireNetworkSettings, toWireSummaryNetwork } from './wire-network.js'
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint } from '../engine/containers/types.js'
 /** Go's zero time: a container that never ran. */
@@ -51,7 +51,7 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
   for (const e of config.env) if (e.startsWith('=') || e === '') throw invalid('ERR_INVALID_ENV', `invalid environment variable: ${e}`)
   // Features of later milestones: refuse clearly instead of ignoring.
   const mounts = (Array.isArray(h.Mounts) ? h.Mounts : []).map((m) => obj(m))
-  if (h.VolumeDriver && str(h.VolumeDriver) !== 'local') throw notImplemented('ERR_VOLUME_DRIVER', `error looking up volume plugin ${str(h.VolumeDriver)}: plugin "${str(h.VolumeDriver)}" not found`)
+  if (h.VolumeDriver && str(h.VolumeDriver) !== 'local') throw notFound('ERR_VOLUME_DRIVER', `error looking up volume plugin ${str(h.VolumeDriver)}: plugin "${str(h.VolumeDriver)}" not found`)
   const net = fromWireNetwork(body, h)
   const rp = obj(h.RestartPolicy)
   // Passed through as asked: the engine's validateRestartPolicy is the one check (with AutoRemove).

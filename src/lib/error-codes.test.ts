@@ -11,17 +11,6 @@ import { isKind } from './errors.js'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const catalogueSource = () => readFileSync(join(ROOT, 'src/lib/error-codes.ts'), 'utf8')
 
-/**
- * Constructions whose kind differs from the catalogue, in files this branch does not own; the
- * owners fix them (the todo test below lists what is left). Key: `code file`.
- */
-const KNOWN_MISKINDED = new Map<string, string>([
-  ['ERR_DRIVER src/network/service.ts', 'Forbidden for "only one instance of host network": wants its own code (Docker: 403 Forbidden), ERR_DRIVER stays NotImplemented for a missing plugin'],
-  ['ERR_IPV6 src/network/service.ts', 'notImplemented here, invalid in ipam.ts and api/: one kind'],
-  ['ERR_NETWORK_NOT_FOUND src/network/service.ts', 'NotFound re-thrown as InvalidArgument under the same code'],
-  ['ERR_VOLUME_DRIVER src/api/wire-containers.ts', 'notImplemented in the API, notFound in engine/volumes (Docker: plugin not found is 404)'],
-])
-const keyOf = (u: CodeUse) => `${u.code} ${u.file}`
 const where = (list: CodeUse[]) => list.map((u) => `${u.file}:${u.line}${u.kinds.length ? ` (${u.kinds.join('|')})` : ''}`).join(', ')
 
 describe('error catalogue', () => {
@@ -37,20 +26,14 @@ describe('error catalogue', () => {
   })
 
   it('every construction uses the catalogued kind', () => {
-    const wrong = report.wrongKind.filter((u) => !KNOWN_MISKINDED.has(keyOf(u)))
+    const wrong = report.wrongKind
     assert.equal(wrong.length, 0, `constructed with a kind other than the catalogue's:\n${wrong.map((u) => `  ${u.code}: catalogued ${ERROR_CODES[u.code as keyof typeof ERROR_CODES]?.kind}, built as ${u.kinds.join('|')} at ${u.file}:${u.line}`).join('\n')}`)
   })
 
-  it('the known kind conflicts in other branches\' files are fixed', () => {
-    const left = report.wrongKind.filter((u) => KNOWN_MISKINDED.has(keyOf(u)))
-    assert.equal(left.length, 0, left.map((u) => `${u.code} at ${u.file}:${u.line}: ${KNOWN_MISKINDED.get(keyOf(u))}`).join('\n'))
-  })
-
-  it('codes constructed with two kinds are exactly the known ones', () => {
+  it('a code constructed with two kinds says so in the catalogue (alsoKinds)', () => {
     const status = new Set(Object.entries(ERROR_CODES).filter(([, e]) => 'alsoKinds' in e).map(([c]) => c))
     const two = [...report.twoKinds].filter(([code]) => !status.has(code))
-    const unknown = two.filter(([code, list]) => !list.some((u) => KNOWN_MISKINDED.has(keyOf(u))))
-    assert.deepEqual(unknown.map(([c, l]) => `${c}: ${where(l)}`), [])
+    assert.deepEqual(two.map(([c, l]) => `${c}: ${where(l)}`), [])
   })
 
   it('every entry has a kind and a description', () => {
