@@ -1,5 +1,6 @@
 import type { ContainerBackend, ContainerListFilters, ContainerUpdate, ContainerView, HostConfig } from '../backend.js'
-import { FilterArgs, defined, parsePruneFilters } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined, parsePruneFilters } from '../filters.js'
 import { invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast } from '../http.js'
 import type { Router } from '../router.js'
@@ -11,7 +12,7 @@ const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'] as const
 
 /** ps's `filters`, checked with Docker's messages. */
 export function parsePsFilters(raw: string | null): ContainerListFilters {
-  const f = FilterArgs.parse(raw).validate(PS_FILTERS)
+  const f = Filters.parse(raw).validate(PS_FILTERS)
   const status = f.opt('status')
   for (const s of status ?? []) if (!(STATUSES as readonly string[]).includes(s)) throw invalid('ERR_INVALID_FILTER', `invalid filter 'status=${s}'`)
   const health = f.opt('health')

@@ -1,5 +1,6 @@
 import type { ImageBackend, ImageListFilters, RegistryBackend } from '../backend.js'
-import { FilterArgs, defined } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined } from '../filters.js'
 import { EngineError, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream, streamError, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
@@ -7,7 +8,7 @@ import { pullRoute } from './registry.js'
 import { toWireDeleteItems, toWireHistory, toWireImageInspect, toWireImageSummary } from '../wire.js'
 
 /** Image list and prune filters, checked with Docker's messages. */
-export function parseImageFilters(f: FilterArgs, allowed: string[]): ImageListFilters {
+export function parseImageFilters(f: Filters, allowed: string[]): ImageListFilters {
   f.validate(allowed)
   return defined({
     before: f.opt('before'), since: f.opt('since'), dangling: f.bool('dangling'),
@@ -17,10 +18,10 @@ export function parseImageFilters(f: FilterArgs, allowed: string[]): ImageListFi
 
 export function imageRoutes(r: Router, b: ImageBackend, registry: RegistryBackend): void {
   r.add('GET', '/images/json', async (ctx) => {
-    const filters = FilterArgs.parse(ctx.query.get('filters'))
+    const filters = Filters.parse(ctx.query.get('filters'))
     // Legacy `filter=<reference>` parameter (API < 1.41).
     const legacy = ctx.query.get('filter')
-    const f = legacy ? new FilterArgs(Object.entries({ ...filters.toJSON(), reference: [...filters.get('reference'), legacy] })) : filters
+    const f = legacy ? new Filters(Object.entries({ ...filters.toJSON(), reference: [...filters.get('reference'), legacy] })) : filters
     const list = await b.list({ all: boolParam(ctx.query, 'all'), sharedSize: boolParam(ctx.query, 'shared-size'), filters: parseImageFilters(f, ['dangling', 'label', 'label!', 'reference', 'before', 'since', 'until']) })
     return list.map((s) => toWireImageSummary(s, ctx.version))
   })
@@ -35,7 +36,7 @@ export function imageRoutes(r: Router, b: ImageBackend, registry: RegistryBacken
   r.add('GET', '/images/get', (ctx) => saveTo(ctx, b, ctx.query.getAll('names')))
 
   r.add('POST', '/images/prune', async (ctx) => {
-    const out = await b.prune(parseImageFilters(FilterArgs.parse(ctx.query.get('filters')), ['dangling', 'label', 'label!', 'until']))
+    const out = await b.prune(parseImageFilters(Filters.parse(ctx.query.get('filters')), ['dangling', 'label', 'label!', 'until']))
     return { ImagesDeleted: out.deleted.length ? toWireDeleteItems(out.deleted) : null, SpaceReclaimed: out.spaceReclaimed }
   })
 

@@ -1,5 +1,6 @@
 import type { NetworkBackend, NetworkListFilters, NetworkView } from '../backend.js'
-import { FilterArgs, defined, parsePruneFilters } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined, parsePruneFilters } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
 import { readJsonBody } from '../http.js'
 import type { Router } from '../router.js'
@@ -11,7 +12,7 @@ const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object
 
 /** `docker network ls` filters, checked with Docker's messages. */
 export function parseNetworkFilters(raw: string | null): NetworkListFilters {
-  const f = FilterArgs.parse(raw).validate(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'])
+  const f = Filters.parse(raw).validate(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'])
   const type = f.opt('type')
   for (const t of type ?? []) if (t !== 'custom' && t !== 'builtin') throw invalid('ERR_INVALID_FILTER', `invalid filter: 'type'='${t}'`)
   return defined({ dangling: f.bool('dangling'), driver: f.opt('driver'), id: f.opt('id'), label: f.opt('label'), name: f.opt('name'), scope: f.opt('scope'), type: type as NetworkListFilters['type'] })

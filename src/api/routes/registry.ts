@@ -1,5 +1,6 @@
 import type { RegistryAuth, RegistryBackend } from '../backend.js'
-import { FilterArgs, defined } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
 import { readJsonBody, startJsonStream, streamError, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
@@ -45,7 +46,7 @@ export async function pullRoute(ctx: Ctx, b: RegistryBackend): Promise<void> {
 
 /** `docker search`'s filters, checked with Docker's messages. */
 export function parseSearchFilters(raw: string | null): { isOfficial?: boolean; isAutomated?: boolean; stars?: number[] } {
-  const f = FilterArgs.parse(raw).validate(['is-automated', 'is-official', 'stars'])
+  const f = Filters.parse(raw).validate(['is-automated', 'is-official', 'stars'])
   const stars = f.opt('stars')?.map((s) => {
     const n = Number(s)
     if (!Number.isInteger(n)) throw invalid('ERR_BAD_FILTER', `invalid filter 'stars=${s}'`)

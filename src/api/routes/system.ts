@@ -1,5 +1,6 @@
 import type { DiskUsageType, EngineEvent, EventFilters, SystemBackend } from '../backend.js'
-import { FilterArgs, defined } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
 import { API_VERSION, MIN_API_VERSION, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
@@ -12,7 +13,7 @@ const DF_TYPES: readonly string[] = ['container', 'image', 'volume', 'build-cach
 
 /** /events filters: the keys Docker knows, values as given. */
 export function parseEventFilters(raw: string | null): EventFilters {
-  const f = FilterArgs.parse(raw).validate(EVENT_FILTERS)
+  const f = Filters.parse(raw).validate(EVENT_FILTERS)
   return defined(Object.fromEntries(EVENT_FILTERS.map((k) => [k, f.opt(k)])) as EventFilters)
 }
 

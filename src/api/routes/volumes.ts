@@ -1,5 +1,6 @@
 import type { VolumeBackend, VolumeListFilters, VolumePruneFilters, VolumeView } from '../backend.js'
-import { FilterArgs, defined } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
+import { defined } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast } from '../http.js'
 import type { Router } from '../router.js'
@@ -22,7 +23,7 @@ export function toWireVolume(v: VolumeView): Wire {
 
 /** `docker volume ls` filters: `dangling` takes true/false/1/0 (both: every volume). */
 export function parseVolumeFilters(raw: string | null): VolumeListFilters {
-  const f = FilterArgs.parse(raw).validate(['dangling', 'driver', 'label', 'name'])
+  const f = Filters.parse(raw).validate(['dangling', 'driver', 'label', 'name'])
   const dangling = f.get('dangling')
   for (const d of dangling) if (!['true', 'false', '1', '0'].includes(d)) throw invalid('ERR_INVALID_FILTER', `invalid filter 'dangling=${d}'`)
   const yes = dangling.some((d) => d === 'true' || d === '1')
@@ -32,7 +33,7 @@ export function parseVolumeFilters(raw: string | null): VolumeListFilters {
 
 /** `docker volume prune` filters. */
 export function parseVolumePruneFilters(raw: string | null): VolumePruneFilters {
-  const f = FilterArgs.parse(raw).validate(['label', 'label!', 'all', 'dangling', 'name', 'driver'])
+  const f = Filters.parse(raw).validate(['label', 'label!', 'all', 'dangling', 'name', 'driver'])
   return defined({ all: f.get('all').some((a) => a === 'true' || a === '1') || undefined, label: f.opt('label'), labelNot: f.opt('label!') })
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import { invalid, notImplemented } from '../../lib/errors.js'
-import { parseTimestampNano } from '../filters.js'
+import { parseTimestampNano } from '../../lib/filters.js'
 import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath } from '../containers/archive.js'
 import { attachContainer, execStream, resizeContainer, resizeTerminal } from '../containers/attach.js'
 import { containerChanges } from '../containers/changes.js'

@@ -1,5 +1,5 @@
 import type { LayerStore } from '../../core/layer-store.js'
-import { filtersOf } from '../filters.js'
+import { filtersOf } from '../../lib/filters.js'
 import type { ImageService } from '../images/service.js'
 import { familiar } from '../images/store.js'
 

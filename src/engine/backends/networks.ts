@@ -2,7 +2,7 @@ import type { NetworkService, CreateNetworkRequest } from '../../network/service
 import type { NetworkRecord } from '../../network/types.js'
 import type { ContainerService } from '../containers/service.js'
 import { labelsMatch } from '../containers/list.js'
-import { parseTimestamp } from '../filters.js'
+import { parseTimestamp } from '../../lib/filters.js'
 
 const BUILTIN = ['bridge', 'host', 'none']
 

@@ -2,7 +2,7 @@ import { credentialsOf, type AuthConfigWire } from '../../distribution/auth-head
 import { domainOfServerAddress, type RegistrySettings } from '../../distribution/hosts.js'
 import { RegistryClient } from '../../distribution/registry-client.js'
 import { parseNormalizedNamed, withTag, type Reference } from '../../distribution/reference.js'
-import { Filters } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
 import { parsePlatform, type ImageService } from '../images/service.js'
 import { pullImage } from '../images/pull.js'
 import { pushImage } from '../images/push.js'

@@ -4,7 +4,7 @@ import type { ContainerService } from '../containers/service.js'
 import type { EventBus } from '../events/bus.js'
 import { eventMatcher, type EventFilterValues } from '../events/filter.js'
 import type { EngineEvent } from '../events/types.js'
-import { parseTimestampNano } from '../filters.js'
+import { parseTimestampNano } from '../../lib/filters.js'
 import type { ImageService } from '../images/service.js'
 import { BERTH_VERSION, type HostFacts } from '../system/info.js'
 

@@ -1,4 +1,4 @@
-import { filtersOf } from '../filters.js'
+import { filtersOf } from '../../lib/filters.js'
 import type { Volume, VolumeService } from '../volumes/service.js'
 
 export interface VolumeFilterValues {

@@ -1,4 +1,4 @@
-import { parseTimestamp } from '../filters.js'
+import { parseTimestamp } from '../../lib/filters.js'
 import { labelsMatch } from './list.js'
 import type { ContainerRecord } from './types.js'
 

@@ -1,5 +1,5 @@
 import { familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
-import { matchLabels } from '../filters.js'
+import { matchLabels } from '../../lib/filters.js'
 import type { EngineEvent } from './types.js'
 
 /** Event filter values by key (`type`, `event`, `image`, `container`, `label`...). */

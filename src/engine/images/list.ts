@@ -1,6 +1,6 @@
 import type { Digest } from '../../lib/digest.js'
 import { familiarString, parseNormalizedNamed, type Reference } from '../../distribution/reference.js'
-import { Filters, parseTimestamp } from '../filters.js'
+import { Filters, parseTimestamp } from '../../lib/filters.js'
 import type { ImageDeps } from './deps.js'
 import { labelsOf } from './load.js'
 import { familiar } from './store.js'

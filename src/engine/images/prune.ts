@@ -1,5 +1,5 @@
 import { EngineError } from '../../lib/errors.js'
-import { Filters, parseTimestamp } from '../filters.js'
+import { Filters, parseTimestamp } from '../../lib/filters.js'
 import type { ImageDeps } from './deps.js'
 import { removeUnusedBlobs } from './gc.js'
 import { labelsOf } from './load.js'

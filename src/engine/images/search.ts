@@ -1,5 +1,5 @@
 import { EngineError, invalid } from '../../lib/errors.js'
-import type { Filters } from '../filters.js'
+import type { Filters } from '../../lib/filters.js'
 import { DEFAULT_DOMAIN, familiarString, parseNormalizedNamed, tagNameOnly } from '../../distribution/reference.js'
 import { RegistryClient, RegistryError, type RegistryCredentials } from '../../distribution/registry-client.js'
 import type { RegistrySettings } from '../../distribution/hosts.js'

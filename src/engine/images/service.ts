@@ -1,6 +1,6 @@
 import type { Digest } from '../../lib/digest.js'
 import { parseAnyReference, parseNormalizedNamed, referenceString, tagNameOnly } from '../../distribution/reference.js'
-import { Filters } from '../filters.js'
+import { Filters } from '../../lib/filters.js'
 import type { ImageDeps } from './deps.js'
 import { computeDiskUsage } from './disk-usage.js'
 import { removeUnusedBlobs, removeUnusedLayers } from './gc.js'

@@ -8,7 +8,7 @@ import { isMountPoint, unmount } from '../../platform/mount.js'
 import { run } from '../../platform/exec.js'
 import { duBytes } from '../../platform/du.js'
 import type { EventBus } from '../events/bus.js'
-import type { Filters } from '../filters.js'
+import type { Filters } from '../../lib/filters.js'
 import { validVolumeName } from '../containers/mounts.js'
 
 /** A volume of the `local` driver: `<data-root>/volumes/<name>/{volume.json,_data}`. */

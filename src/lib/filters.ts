@@ -46,8 +46,15 @@ export class Filters {
   }
 
   /** Fail with Docker's message when a key is not one of `allowed`. */
-  validate(allowed: readonly string[]): void {
+  validate(allowed: readonly string[]): this {
     for (const k of this.#m.keys()) if (!allowed.includes(k)) throw invalid('ERR_INVALID_FILTER', `invalid filter '${k}'`)
+    return this
+  }
+
+  /** The values of a key, or undefined when the key is absent (so it does not filter). */
+  opt(key: string): string[] | undefined {
+    const v = this.#m.get(key)
+    return v ? [...v] : undefined
   }
 
   /** `label=k` / `label=k=v` against a label map (all must match). */
