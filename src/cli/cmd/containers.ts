@@ -132,12 +132,15 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
   }
 }
 
+/** `--restart name[:count]`, split as the docker CLI does; the daemon judges the policy (one check, in create). */
 function parseRestart(s: string): { Name: string; MaximumRetryCount: number } {
-  if (s === '' || s === 'no') return { Name: s, MaximumRetryCount: 0 }
-  const [name = '', count] = s.split(':')
-  if (!['always', 'on-failure', 'unless-stopped'].includes(name)) throw new CliExit(125, `invalid restart policy '${name}'`)
-  if (count !== undefined && name !== 'on-failure') throw new CliExit(125, `maximum retry count cannot be used with restart policy '${name}'`)
-  return { Name: name, MaximumRetryCount: count ? Number(count) : 0 }
+  if (s === '') return { Name: '', MaximumRetryCount: 0 }
+  const colon = s.indexOf(':')
+  const name = colon === -1 ? s : s.slice(0, colon)
+  const count = colon === -1 ? '' : s.slice(colon + 1)
+  if (colon !== -1 && name === '') throw new CliExit(125, 'invalid restart policy format: no policy provided before colon')
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new CliExit(125, 'invalid restart policy format: maximum retry count must be an integer')
+  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) }
 }
 
 function healthConfig(ctx: CliContext): Wire | undefined {
