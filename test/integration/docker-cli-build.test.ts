@@ -312,7 +312,8 @@ dockerSuite('docker build (classic builder) and berth build', () => {
     const child = spawn('docker', ['build', '--no-cache', dir], { env: { ...process.env, DOCKER_HOST: h.host, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    await waitFor('the RUN to start', () => out.includes('started'), 30_000)
+    // The step line itself ('RUN echo started ...') names the word: wait for the command's own output line.
+    await waitFor('the RUN to start', () => /^started$/m.test(out), 30_000)
     assert.equal((await listedContainerIds(h)).filter((id) => !before.has(id)).length, 1)
     child.kill('SIGKILL')
     await waitFor('the build container to go', async () => (await listedContainerIds(h)).filter((id) => !before.has(id)).length === 0, 20_000, 200)

@@ -182,9 +182,10 @@ dockerSuite('docker CLI: exec, update, healthchecks', () => {
   it('healthchecks: starting, healthy, unhealthy with retries, timeouts; ps, inspect, filters and events', async () => {
     const since = (Date.now() / 1000).toFixed(3)
     await ok('run', '-d', '--name', 'hc1', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '300ms', '--health-retries', '2', 'busybox', 'sleep', '1000')
+    // Asked before the other two containers start: hc1 turns unhealthy about 600 ms after its start.
+    assert.match(await ok('ps', '--filter', 'name=hc1', '--format', '{{.Status}}'), /\(health: starting\)/)
     await ok('run', '-d', '--name', 'hc2', '--health-cmd', 'sleep 5', '--health-interval', '300ms', '--health-timeout', '200ms', '--health-retries', '1', 'busybox', 'sleep', '1000')
     await ok('run', '-d', '--name', 'hc3', 'busybox', 'sleep', '1000')
-    assert.match(await ok('ps', '--filter', 'name=hc1', '--format', '{{.Status}}'), /\(health: starting\)/)
     await waitFor('hc1 unhealthy', async () => (await inspect('hc1')).State.Health.Status === 'unhealthy')
     await waitFor('hc2 unhealthy', async () => (await inspect('hc2')).State.Health.Status === 'unhealthy')
     const h2 = (await inspect('hc2')).State.Health
