@@ -56,7 +56,7 @@ dockerSuite('containers: reliability', () => {
 
   it('kill -9 berthd: containers keep running; after a restart ps, logs, attach, stop, wait work; an exit while away keeps its code', async () => {
     await ok('run', '-d', '--name', 'loop', 'busybox', 'sh', '-c', 'i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done')
-    await ok('run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 1.5; echo leaving; exit 42')
+    await ok('run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 4; echo leaving; exit 42')
     await ok('run', '-d', '--name', 'sleeper', '--init', 'busybox', 'sleep', '60')
     await ok('run', '-d', '--name', 'pausy', 'busybox', 'sleep', '60')
     await ok('pause', 'pausy')
