@@ -1,4 +1,5 @@
 import type { Duplex, Readable } from 'node:stream'
+import type { BuildOptions } from '../build/builder.js'
 import type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig } from '../engine/containers/types.js'
 import type { ContainerConfigFields, Image } from '../engine/images/types.js'
 import type { EngineEvent } from '../engine/events/types.js'
@@ -532,27 +533,8 @@ export interface SystemBackend {
 
 // ---- build
 
-export interface BuildRequest {
-  dockerfile: string
-  tags: string[]
-  buildArgs: Record<string, string | null>
-  target?: string
-  noCache: boolean
-  pull: boolean
-  labels: Record<string, string>
-  quiet: boolean
-  rm: boolean
-  forceRm: boolean
-  memory?: number
-  memorySwap?: number
-  shmSize?: number
-  networkMode?: string
-  extraHosts: string[]
-  cacheFrom: string[]
-  platform?: string
-  explainCache: boolean
-  signal: AbortSignal
-}
+/** What a build takes: the builder's own options, with the request's abort signal always set. */
+export type BuildRequest = BuildOptions & { signal: AbortSignal }
 
 /** A message of the classic builder's JSON stream. */
 export type BuildMessage = { stream: string } | { aux: { ID: string } } | { errorDetail: { message: string; code?: number }; error: string }
