@@ -21,7 +21,7 @@ if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (berthd manages mounts,
 # System packages: the OCI runtimes and monitor, GNU tar with helpers, networking (ip,
 # iptables), the cluster store for swarm mode (etcd), and the tools tests use (a registry to push to
 # and pull from, htpasswd for it, skopeo, docker-compose 1.29 to compare with, an SSH server for remote-engine hosts).
-PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils docker-compose etcd-server etcd-client openssh-server openssh-client skopeo)
+PKGS=(crun runc conmon catatonit tini busybox-static tar gzip pigz xz-utils bzip2 zstd attr iptables iproute2 uidmap jq openssl util-linux procps curl docker-registry apache2-utils docker-compose etcd-server etcd-client openssh-server openssh-client skopeo python3-docker)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
