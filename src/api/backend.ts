@@ -546,8 +546,24 @@ export type BuildMessage = { stream: string } | { aux: { ID: string } } | { erro
  */
 export interface BuildBackend {
   build(context: AsyncIterable<Buffer>, req: BuildRequest, emit: (m: BuildMessage) => void): Promise<void>
-  /** Drop cache entries: all of them, or those whose image is gone. Returns the image IDs dropped (hex). */
-  prune(opts: { all: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>
+  /** Drop cache entries: all of them, or those whose image is gone, narrowed by the filters. Returns the image IDs dropped (hex). */
+  prune(opts: { all: boolean; filters?: BuildCachePruneFilters }): Promise<{ deleted: string[]; spaceReclaimed: number }>
+}
+
+/**
+ * Docker's build-cache prune filters, checked: `until` as ms since the epoch (entries stored
+ * before it); the BuildKit record fields compared with `==` (`id` as a pattern); an empty value
+ * is the field given alone (`inuse`). `label`/`label!` are accepted and ignored, as by dockerd.
+ */
+export interface BuildCachePruneFilters {
+  until?: number
+  id?: string
+  parent?: string
+  type?: string
+  description?: string
+  inuse?: string
+  shared?: string
+  private?: string
 }
 
 /** Every backend a router is built over. */

@@ -56,7 +56,7 @@ export class Router {
     socket.on('error', () => {})
     const writeError = (status: number, message: string) => {
       const body = JSON.stringify({ message })
-      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nApi-Version: ${API_VERSION}\r\n\r\n${body}`)
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nApi-Version: ${API_VERSION}\r\n\r\n${body}`)
     }
     for (const r of this.#hijacks) {
       const pm = r.re.exec(path)

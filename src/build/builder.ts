@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, mkdtemp, open, readFile, readlink, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { newContainerConfig, newHostConfig } from '../engine/containers/create.js'
 import { decompressed } from '../core/decompress.js'
@@ -89,7 +89,6 @@ interface StageState {
 
 const DEFAULT_SHELL = ['/bin/sh', '-c']
 
-let sweeping: Promise<void> | undefined
 
 /** The stage a step runs in: where its output goes and its step counter. */
 const stageOutput = new AsyncLocalStorage<{ sink: { buf: string[]; live: boolean; done: boolean }; step: number }>()
@@ -106,9 +105,8 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
   }
   const tmpRoot = join(deps.dataRoot, 'build-cache', 'tmp')
   // What a previous berthd left (a crash during a build) goes before this process's first build.
-  sweeping ??= rm(tmpRoot, { recursive: true, force: true }).catch((e) => deps.log(`build: sweep ${tmpRoot}: ${String(e)}`))
-  await sweeping
-  await import('node:fs/promises').then((fs) => fs.mkdir(tmpRoot, { recursive: true }))
+  await sweeping.get(tmpRoot)
+  await mkdir(tmpRoot, { recursive: true })
   if (opts.pull) emit({ stream: 'Note: --pull: this berthd cannot pull during a build; base images are used as they are stored here\n' })
   const ctxDir = await mkdtemp(join(tmpRoot, 'ctx-'))
   const b = new Build(deps, opts, out, ctxDir)
@@ -123,6 +121,34 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
     await b.cleanup()
     await rm(ctxDir, { recursive: true, force: true })
   }
+}
+
+/** When this process started: what the builds' temp directory holds from before is a crash's. */
+const processStart = Date.now() - performance.now()
+/** The sweep of each temp root under way, so a build waits for it. */
+const sweeping = new Map<string, Promise<void>>()
+
+/**
+ * Remove from the builds' temp directory what a killed berthd left (contexts, ADD downloads,
+ * empty roots): every entry older than this process, so the running builds keep theirs. Run at
+ * start and by builder prune.
+ */
+export function sweepBuildTemp(dataRoot: string, log: (m: string) => void): Promise<void> {
+  const tmpRoot = join(dataRoot, 'build-cache', 'tmp')
+  const prev = sweeping.get(tmpRoot) ?? Promise.resolve()
+  const p = prev.then(async () => {
+    let names: string[]
+    try { names = await readdir(tmpRoot) } catch (err) { if (isNotFoundErrno(err)) return; throw err }
+    for (const n of names) {
+      const path = join(tmpRoot, n)
+      const st = await lstat(path).catch(() => undefined)
+      if (!st || Math.min(st.ctimeMs, st.birthtimeMs || Infinity) >= processStart) continue
+      await rm(path, { recursive: true, force: true })
+    }
+  }).catch((e) => log(`build: sweep ${tmpRoot}: ${String(e)}`))
+  sweeping.set(tmpRoot, p)
+  void p.finally(() => { if (sweeping.get(tmpRoot) === p) sweeping.delete(tmpRoot) })
+  return p
 }
 
 class Build {
@@ -663,7 +689,9 @@ class Build {
       const rec = this.deps.containers.resolve(ctr)
       const reading = (async () => {
         for await (const r of readLogs(rec.logPath, { stdout: true, stderr: true, follow: true, ...(this.opts.signal ? { signal: this.opts.signal } : {}), stopped: () => !['running', 'paused', 'restarting'].includes(this.deps.containers.store.get(ctr)?.state.status ?? '') })) {
-          this.out(r.data.toString('utf8'))
+          // The classic builder wraps each write of stderr in red (streamformatter's stderr writer).
+          const text = r.data.toString('utf8')
+          this.out(r.stream === 'stderr' ? `\x1b[91m${text}\x1b[0m` : text)
         }
       })().catch((e: unknown) => { if (!this.signal.aborted) this.deps.log(`build: log of ${ctr}: ${String(e)}`) })
       // An already aborted signal must stop the wait too (a listener added after abort never fires).
@@ -787,7 +815,7 @@ class Build {
     const destIsDir = destRaw.endsWith('/') || collected.length > 1 || srcs.some((s) => /[*?[]/.test(s))
     if (collected.length > 1 && !destRaw.endsWith('/')) throw invalid('ERR_BUILD_COPY', `When using ${up} with more than one source file, the destination must be a directory and end with a /`)
     // Walk directories now, so the hash covers their content.
-    const files: Array<{ dest: string; abs: string; st: import('node:fs').Stats; data?: Buffer; archive?: boolean }> = []
+    const files: Array<{ dest: string; abs: string; st: import('node:fs').Stats; data?: Buffer; archive?: boolean; top?: boolean }> = []
     const destClean = posix.normalize(destRaw)
     for (const c of collected) {
       if (c.st.isDirectory()) {
@@ -795,7 +823,9 @@ class Build {
           files.push({ dest: posix.join(destClean, rel), abs, st: s })
           hash.update(`${rel} ${s.mode} ${s.size} ${s.isFile() ? await this.fileHash(abs) : s.isSymbolicLink() ? await readlink(abs) : ''}\n`)
         })
-        files.push({ dest: destClean, abs: c.abs, st: c.st })
+        // The destination of a directory's content is made 0755, as Docker makes it, whatever the
+        // source directory's own mode (the context root is a private 0700 directory here).
+        files.push({ dest: destClean, abs: c.abs, st: c.st, top: true })
       } else {
         files.push({ dest: destIsDir ? posix.join(destClean, posix.basename(c.rel)) : destClean, abs: c.abs, st: c.st, ...(c.data ? { data: c.data } : {}), ...(c.isArchive ? { archive: true } : {}) })
         if (!c.data) hash.update(`${c.rel} ${c.st.mode} ${c.st.size} ${await this.fileHash(c.abs)}\n`)
@@ -833,7 +863,7 @@ class Build {
         for (const d of await missingDirs(root, parentReal, uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
         // Entries are named by their followed parent, so a symlinked directory is written through.
         const name = posix.join(parentReal, posix.basename(f.dest)).replace(/^\/+/, '')
-        const mode = chmodV ?? (f.st.mode & 0o7777)
+        const mode = chmodV ?? (f.top ? 0o755 : f.st.mode & 0o7777)
         if (f.st.isDirectory()) {
           const exists = await lstat(root + await follow(f.dest)).then((s) => s.isDirectory(), () => false)
           if (!exists && !made.has(name)) { made.add(name); entries.push({ name, type: 'directory', mode, uid, gid }) }

@@ -8,7 +8,21 @@ import { join } from 'node:path'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { sha256, type Digest } from '../lib/digest.js'
 
-interface Entry { parent: string; key: string; content: string; image: Digest }
+/** One step: `at` is when it was stored (ms; absent in indexes written before it was kept). */
+export interface CacheEntry { parent: string; key: string; content: string; image: Digest; at?: number }
+type Entry = CacheEntry
+
+/** dockerd's build-cache prune filters, parsed (the API's BuildCachePruneFilters). */
+export interface CachePruneFilters {
+  until?: number
+  id?: string
+  parent?: string
+  type?: string
+  description?: string
+  inuse?: string
+  shared?: string
+  private?: string
+}
 interface IndexFile { entries: Record<string, Entry> }
 
 const shared = new Map<string, BuildCache>()
@@ -49,7 +63,7 @@ export class BuildCache {
 
   async put(parent: string, key: string, content: string, image: Digest): Promise<void> {
     const idx = await this.#load()
-    idx.entries[BuildCache.id(parent, key, content)] = { parent, key, content, image }
+    idx.entries[BuildCache.id(parent, key, content)] = { parent, key, content, image, at: Date.now() }
     await this.#persist(idx)
   }
 
@@ -64,12 +78,15 @@ export class BuildCache {
     return 'the instruction or the stage configuration changed'
   }
 
-  /** Drop entries: all of them, or those whose image is gone. Returns the dropped entry IDs. */
-  async prune(all: boolean, exists: (id: Digest) => boolean): Promise<string[]> {
+  /**
+   * Drop entries: all of them, or those whose image is gone; with `match`, only those it accepts
+   * too (the prune filters). Returns the dropped entry IDs.
+   */
+  async prune(all: boolean, exists: (id: Digest) => boolean, match: (id: string, e: CacheEntry) => boolean = () => true): Promise<string[]> {
     const idx = await this.#load()
     const dropped: string[] = []
     for (const [id, e] of Object.entries(idx.entries)) {
-      if (all || !exists(e.image)) { delete idx.entries[id]; dropped.push(id) }
+      if ((all || !exists(e.image)) && match(id, e)) { delete idx.entries[id]; dropped.push(id) }
     }
     if (dropped.length) await this.#persist(idx)
     return dropped

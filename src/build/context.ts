@@ -35,11 +35,17 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   const seen = new Set<string>()
   const pending = new Set<Promise<void>>()
   const dirTimes: Array<[string, Date]> = []
+  // The docker CLI's context for a Dockerfile outside it (the file appended under a random name)
+  // ends right after the last entry's data, without padding or end blocks; Go's tar reader (so
+  // dockerd) accepts that, and so does this once the last entry is complete.
+  let entryDone = true
+  try {
   for await (const entry of extract) {
+    entryDone = false
     const h = entry.header
     if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
     const name = posix.normalize(h.name).replace(/\/+$/, '')
-    if (name === '.' || name === '') { entry.resume(); continue }
+    if (name === '.' || name === '') { entry.resume(); entryDone = true; continue }
     if (h.name.startsWith('/') || name === '..' || name.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${h.name}`)
     const target = `${dir}/${name}`
     await ensureParents(dir, name, known)
@@ -91,6 +97,10 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
     } else {
       entry.resume() // devices, fifos: not part of a build context
     }
+    entryDone = true
+  }
+  } catch (err) {
+    if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) throw err
   }
   await Promise.all(pending)
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => undefined)

@@ -56,7 +56,8 @@ function escapeRe(c: string): string {
 /** Whether a context path (relative, `/`-separated) is excluded. */
 export function isIgnored(patterns: readonly IgnorePattern[], file: string): boolean {
   if (patterns.length === 0) return false
-  const f = posix.normalize(file).replace(/^\.\/?/, '')
+  // Only a leading `./` goes: `.dockerignore` keeps its dot.
+  const f = posix.normalize(file).replace(/^\.\//, '')
   const parents = f.split('/').slice(0, -1)
   let matched = false
   for (const p of patterns) {

@@ -1,4 +1,5 @@
-import type { BuildBackend, BuildRequest } from '../backend.js'
+import type { BuildBackend, BuildCachePruneFilters, BuildRequest } from '../backend.js'
+import { Filters, parseTimestamp } from '../../lib/filters.js'
 import { invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream } from '../http.js'
 import type { Router } from '../router.js'
@@ -19,6 +20,36 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   const n = Number(v)
   if (!Number.isFinite(n)) throw invalid('ERR_BUILD_PARAM', `invalid ${name} parameter: ${v}`)
   return n
+}
+
+const CACHE_FIELDS = ['id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'] as const
+
+/**
+ * dockerd's build-cache prune filters: until (or its old name unused-for), label and label!
+ * (accepted, unused), and BuildKit's record fields, one value each; anything else is refused.
+ */
+export function parseCachePruneFilters(raw: string | null): BuildCachePruneFilters {
+  const f = Filters.parse(raw)
+  f.validate(['until', 'unused-for', 'label', 'label!', ...CACHE_FIELDS])
+  if (f.has('until') && f.has('unused-for')) throw invalid('ERR_INVALID_FILTER', 'conflicting filters: "until" and "unused-for"')
+  const out: BuildCachePruneFilters = {}
+  const key = f.has('unused-for') ? 'unused-for' : 'until'
+  const until = f.get(key)
+  if (until.length > 1) throw invalid('ERR_INVALID_FILTER', 'filters expect only one value')
+  if (until.length === 1) {
+    try {
+      out.until = parseTimestamp(until[0]!)
+    } catch (err) {
+      throw invalid('ERR_INVALID_FILTER', `"${key}" filter expects a duration (e.g., '24h') or a timestamp: ${(err as Error).message}`)
+    }
+  }
+  for (const k of CACHE_FIELDS) {
+    if (!f.has(k)) continue
+    const v = f.get(k)
+    if (v.length > 1) throw invalid('ERR_INVALID_FILTER', 'filters expect only one value')
+    out[k] = v[0] ?? ''
+  }
+  return out
 }
 
 /** POST /build (the classic builder's JSON stream) and POST /build/prune. */
@@ -43,7 +74,8 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       ...(intParam(q, 'memswap') ? { memorySwap: intParam(q, 'memswap')! } : {}),
       ...(intParam(q, 'shmsize') ? { shmSize: intParam(q, 'shmsize')! } : {}),
       ...(q.get('networkmode') ? { networkMode: q.get('networkmode')! } : {}),
-      extraHosts: (q.get('extrahosts') ?? '').split(',').filter(Boolean),
+      // Docker's clients repeat the parameter (one host each); Berth's own join them with commas.
+      extraHosts: q.getAll('extrahosts').flatMap((v) => v.split(',')).filter(Boolean),
       cacheFrom: jsonParam<string[]>(q, 'cachefrom', []),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
       explainCache: boolParam(q, 'explaincache'),
@@ -56,12 +88,23 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
     ctx.res.end()
   })
 
+  // BuildKit's session endpoint. dockerd's session manager checks the upgrade protocol before
+  // anything else (400 for a request without h2c); the session itself needs BuildKit, which this
+  // berthd does not have: the CLI (ping's Builder-Version 1) uses the classic builder instead.
+  const session = (proto: string | undefined): never => {
+    if (!proto) throw invalid('ERR_SESSION_PROTO', 'no upgrade proto in request')
+    if (proto !== 'h2c') throw invalid('ERR_SESSION_PROTO', `protocol ${proto} not supported`)
+    throw notImplemented('ERR_BUILDKIT_SESSION', 'BuildKit sessions are not supported by this berthd; use the classic builder (DOCKER_BUILDKIT=0)')
+  }
+  r.add('POST', '/session', (ctx) => { ctx.req.resume(); session(ctx.req.headers.upgrade) })
+  // With `Connection: Upgrade` (as BuildKit's clients send it) the request arrives as an upgrade.
+  r.hijack('POST', '/session', async (ctx) => { session(ctx.req.headers.upgrade) })
+
   // The classic builder's cache is the index of step → image; the intermediate images are
-  // ordinary images (docker image prune removes them). Filters are not supported.
+  // ordinary images (docker image prune removes them). The filters are dockerd's.
   r.add('POST', '/build/prune', async (ctx) => {
-    const filters = ctx.query.get('filters')
-    if (filters && filters !== '{}') throw notImplemented('ERR_BUILD_PRUNE_FILTERS', 'build cache prune filters are not supported by this berthd')
-    const out = await b.prune({ all: boolParam(ctx.query, 'all') })
+    const filters = parseCachePruneFilters(ctx.query.get('filters'))
+    const out = await b.prune({ all: boolParam(ctx.query, 'all'), filters })
     return { CachesDeleted: out.deleted, SpaceReclaimed: out.spaceReclaimed }
   })
 }

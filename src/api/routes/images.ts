@@ -27,7 +27,16 @@ export function imageRoutes(r: Router, b: ImageBackend, registry: RegistryBacken
   })
 
   r.add('POST', '/images/load', async (ctx) => {
-    const result = await b.load(ctx.req as AsyncIterable<Buffer>, ctx.signal)
+    // As dockerd: the answer is 200 whatever happens, an error is the stream's last message
+    // (docker-py raises ImageLoadError on it, the CLI prints it and exits 1).
+    let result: Awaited<ReturnType<typeof b.load>>
+    try {
+      result = await b.load(ctx.req as AsyncIterable<Buffer>, ctx.signal)
+    } catch (err) {
+      if (ctx.signal.aborted || ctx.res.headersSent) throw err
+      startJsonStream(ctx.res)(streamError(err))
+      return
+    }
     const write = startJsonStream(ctx.res)
     // Only the result lines are printed, with or without quiet.
     for (const m of result.messages) write({ stream: `${m}\n` })

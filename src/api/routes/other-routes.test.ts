@@ -57,12 +57,21 @@ test('login passes the body to the backend; a refusal keeps its status', async (
   } finally { await h.close() }
 })
 
-test('build prune maps the backend result; filters are refused as not implemented', async () => {
-  const b = fake<BuildBackend>({ prune: async ({ all }) => ({ deleted: all ? ['abc'] : [], spaceReclaimed: 0 }) })
+test("build prune maps the backend result; dockerd's cache filters are checked and passed on", async () => {
+  let seen: unknown
+  const b = fake<BuildBackend>({ prune: async ({ all, filters }) => { seen = filters; return { deleted: all ? ['abc'] : [], spaceReclaimed: 0 } } })
   const h = await serveRoutes((r) => buildRoutes(r, b))
   try {
     assert.deepEqual((await h.request('POST', '/build/prune?all=1')).json(), { CachesDeleted: ['abc'], SpaceReclaimed: 0 })
-    assert.equal((await h.request('POST', `/build/prune?filters=${enc({ until: ['1h'] })}`)).status, 501)
+    assert.equal((await h.request('POST', `/build/prune?filters=${enc({ until: ['1h'], label: ['a=b'], inuse: [''], id: ['abc'] })}`)).status, 200)
+    assert.equal((seen as { id: string; inuse: string }).id, 'abc')
+    assert.equal((seen as { inuse: string }).inuse, '')
+    assert.ok(typeof (seen as { until: number }).until === 'number')
+    const bad = await h.request('POST', `/build/prune?filters=${enc({ mutable: ['true'] })}`)
+    assert.equal(bad.status, 400)
+    assert.equal(bad.json().message, "invalid filter 'mutable'")
+    const both = await h.request('POST', `/build/prune?filters=${enc({ until: ['1h'], 'unused-for': ['1h'] })}`)
+    assert.equal(both.json().message, 'conflicting filters: "until" and "unused-for"')
   } finally { await h.close() }
 })
 

@@ -40,8 +40,9 @@ export function listImages(deps: ImageDeps, opts: { all?: boolean; filters?: Fil
     if (until.some((u) => created > u)) continue
     const isDangling = img.refs.length === 0
     if (dangling !== undefined && dangling !== isDangling) continue
-    // Untagged parents are intermediate images, hidden unless all=1.
-    if (!opts.all && isDangling && parents.has(img.record.id) && dangling === undefined) continue
+    // Untagged parents are intermediate images (the classic builder's steps), hidden unless
+    // all=1, with or without the dangling filter, as Docker hides them.
+    if (!opts.all && isDangling && parents.has(img.record.id)) continue
     const labels = labelsOf(img.config)
     if (!f.matchLabels('label', labels)) continue
     if (f.get('label!').some((w) => new Filters([['label', [w]]]).matchLabels('label', labels))) continue

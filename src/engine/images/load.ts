@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import { Readable } from 'node:stream'
 import tarStream from 'tar-stream'
@@ -37,6 +38,10 @@ interface ManifestEntry {
   RepoTags?: string[] | null
   Layers: string[]
   Parent?: string
+  /** The config itself (a pre-1.10 archive's, made from its v1 JSON), instead of a file. */
+  configData?: Buffer
+  /** A pre-1.10 archive's untagged parent: loaded without a message, as Docker does. */
+  silent?: boolean
 }
 
 /**
@@ -249,6 +254,8 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
     entries = m as ManifestEntry[]
   } else if (files.has('index.json')) {
     entries = await entriesFromOciLayout(readJsonFile, deps.platform)
+  } else if (files.has('repositories') || [...files.keys()].some((k) => V1_JSON.test(k))) {
+    entries = await entriesFromLegacy(deps, files, readJsonFile)
   } else {
     throw invalid('ERR_BAD_ARCHIVE', 'open /var/lib/docker/tmp/manifest.json: no such file or directory'.replace('/var/lib/docker/tmp/', ''))
   }
@@ -257,9 +264,9 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
   const imageIds: Digest[] = []
   for (const entry of entries) {
     if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) throw invalid('ERR_BAD_ARCHIVE', 'invalid manifest.json entry')
-    const configFile = resolvePath(entry.Config)
-    if (!configFile) throw invalid('ERR_BAD_ARCHIVE', `file ${entry.Config} not found in archive`)
-    const configBytes = configFile.data ?? (await deps.content.read(configFile.blob!.digest))
+    const configFile = entry.configData ? undefined : resolvePath(entry.Config)
+    if (!entry.configData && !configFile) throw invalid('ERR_BAD_ARCHIVE', `file ${entry.Config} not found in archive`)
+    const configBytes = entry.configData ?? configFile!.data ?? (await deps.content.read(configFile!.blob!.digest))
     const id = sha256(configBytes)
     let config: ImageConfigFile
     try {
@@ -328,7 +335,7 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
       held?.release()
       release()
     }
-    if (tags.length === 0) messages.push(`Loaded image ID: ${id}`)
+    if (tags.length === 0 && !entry.silent) messages.push(`Loaded image ID: ${id}`)
     await deps.store.persistRefs()
     imageIds.push(id)
     deps.events.emit('image', 'load', id, { name: id, ...labelsOf(config) })
@@ -362,6 +369,82 @@ export async function extractBlob(deps: Pick<ImageDeps, 'layers' | 'content'>, d
 }
 
 type JsonReader = (p: string) => Promise<unknown>
+
+/** A pre-1.10 archive's layer directory: `<v1 id>/json` (with `VERSION` and `layer.tar`). */
+const V1_JSON = /^([a-f0-9]{64})\/json$/
+
+/**
+ * A pre-1.10 archive (no manifest.json): one directory per v1 image, each a layer with its v1
+ * JSON, chained by `parent`; `repositories` names the tagged ones. As Docker's legacy loader, every
+ * directory becomes an image (its parent's layers and history plus its own), the config being
+ * the v1 JSON without the v1 fields, with `rootfs` and `history` added.
+ */
+async function entriesFromLegacy(deps: ImageDeps, files: Map<string, ArchivedFile>, read: JsonReader): Promise<ManifestEntry[]> {
+  const v1 = new Map<string, Record<string, unknown>>()
+  for (const name of files.keys()) {
+    const m = V1_JSON.exec(name)
+    if (!m) continue
+    const j = await read(name)
+    if (!j || typeof j !== 'object' || Array.isArray(j)) throw invalid('ERR_BAD_ARCHIVE', `invalid JSON in ${name}`)
+    v1.set(m[1]!, j as Record<string, unknown>)
+  }
+  if (!files.has('repositories')) throw invalid('ERR_BAD_ARCHIVE', 'open repositories: no such file or directory')
+  const repos = await read('repositories')
+  if (!repos || typeof repos !== 'object' || Array.isArray(repos)) throw invalid('ERR_BAD_ARCHIVE', 'invalid repositories file')
+  const tagsOf = new Map<string, string[]>()
+  for (const [repo, tags] of Object.entries(repos as Record<string, unknown>)) {
+    if (!tags || typeof tags !== 'object') throw invalid('ERR_BAD_ARCHIVE', 'invalid repositories file')
+    for (const [tag, id] of Object.entries(tags as Record<string, unknown>)) {
+      if (typeof id !== 'string' || !v1.has(id)) throw invalid('ERR_BAD_ARCHIVE', `invalid image ID ${String(id)} for ${repo}:${tag} in repositories`)
+      tagsOf.set(id, [...(tagsOf.get(id) ?? []), `${repo}:${tag}`])
+    }
+  }
+  const out: ManifestEntry[] = []
+  const done = new Map<string, { diffIds: string[]; history: unknown[]; layers: string[] }>()
+  const visit = async (id: string, depth: number): Promise<{ diffIds: string[]; history: unknown[]; layers: string[] }> => {
+    const have = done.get(id)
+    if (have) return have
+    const json = v1.get(id)
+    if (!json || depth > 256) throw invalid('ERR_BAD_ARCHIVE', `invalid image ${id}: missing or looping parent`)
+    const parentId = typeof json.parent === 'string' && json.parent ? json.parent : undefined
+    const base = parentId ? await visit(parentId, depth + 1) : { diffIds: [], history: [], layers: [] }
+    const layerPath = `${id}/layer.tar`
+    const f = files.get(layerPath)
+    if (!f) throw invalid('ERR_BAD_ARCHIVE', `file ${layerPath} not found in archive`)
+    const diffId = await uncompressedDigest(deps, f)
+    const cc = json.container_config as { Cmd?: unknown } | undefined
+    const h: Record<string, unknown> = {}
+    if (typeof json.created === 'string') h.created = json.created
+    if (typeof json.author === 'string' && json.author) h.author = json.author
+    const cmd = Array.isArray(cc?.Cmd) ? (cc!.Cmd as unknown[]).join(' ') : ''
+    if (cmd) h.created_by = cmd
+    if (typeof json.comment === 'string' && json.comment) h.comment = json.comment
+    const mine = { diffIds: [...base.diffIds, diffId], history: [...base.history, h], layers: [...base.layers, layerPath] }
+    const config: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(json)) if (!['id', 'parent', 'Size', 'parent_id', 'layer_id', 'throwaway'].includes(k)) config[k] = v
+    config.rootfs = { type: 'layers', diff_ids: mine.diffIds }
+    config.history = mine.history
+    const sorted = Object.fromEntries(Object.keys(config).sort().map((k) => [k, config[k]]))
+    const configData = Buffer.from(JSON.stringify(sorted))
+    const parentImage = parentId ? out.find((e) => e.Config === `${parentId}/json`) : undefined
+    out.push({
+      Config: `${id}/json`, configData, Layers: mine.layers, RepoTags: tagsOf.get(id) ?? [], silent: !tagsOf.has(id),
+      ...(parentImage ? { Parent: sha256(parentImage.configData!) } : {}),
+    })
+    done.set(id, mine)
+    return mine
+  }
+  for (const id of [...v1.keys()].sort()) await visit(id, 0)
+  return out
+}
+
+/** The sha256 of a layer file's uncompressed tar (its diff ID). */
+async function uncompressedDigest(deps: ImageDeps, f: ArchivedFile): Promise<string> {
+  const hh = createHash('sha256')
+  const source: AsyncIterable<Buffer> = f.data ? (async function* () { yield f.data! })() : deps.content.createReadStream(f.blob!.digest)
+  for await (const c of decompressed(source)) hh.update(c)
+  return `sha256:${hh.digest('hex')}`
+}
 
 interface OciDescriptor { mediaType?: string; digest: string; size?: number; annotations?: Record<string, string>; platform?: { architecture?: string; os?: string; variant?: string } }
 
