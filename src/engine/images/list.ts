@@ -1,5 +1,5 @@
 import type { Digest } from '../../lib/digest.js'
-import { familiarString, parseNormalizedNamed, type Reference } from '../../distribution/reference.js'
+import { familiarName, familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 import { Filters, parseTimestamp } from '../../lib/filters.js'
 import type { ImageDeps } from './deps.js'
 import { labelsOf } from './load.js'
@@ -84,14 +84,16 @@ export function countLayerUse(images: Image[]): Map<Digest, number> {
   return m
 }
 
-/** Docker's reference filter: a pattern matched against the familiar name with or without tag (path.Match). */
+/**
+ * Docker's reference filter (reference.FamiliarMatch): the pattern (path.Match) against the
+ * familiar string (with tag or digest), then against the familiar name alone. A registry's port
+ * is part of the name, not a tag.
+ */
 function matchReference(pattern: string, canonical: string): boolean {
   const ref = parseNormalizedNamed(canonical)
-  const fam = familiarString(ref)
-  const famName = fam.replace(/[:@].*$/, '').length ? familiarString({ ...ref, tag: undefined, digest: undefined } as Reference) : fam
-  const candidates = pattern.includes(':') || pattern.includes('@') ? [fam, canonical] : [famName, ref.name]
   const re = globToRegExp(pattern)
-  return candidates.some((c) => re.test(c))
+  // The canonical forms too (docker.io/library/busybox), which Berth always accepted.
+  return re.test(familiarString(ref)) || re.test(familiarName(ref)) || re.test(canonical) || re.test(ref.name)
 }
 
 function globToRegExp(glob: string): RegExp {
