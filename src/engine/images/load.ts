@@ -255,7 +255,7 @@ async function registerImages(deps: ImageDeps, files: Map<string, ArchivedFile>,
   } else if (files.has('index.json')) {
     entries = await entriesFromOciLayout(readJsonFile, deps.platform)
   } else if (files.has('repositories') || [...files.keys()].some((k) => V1_JSON.test(k))) {
-    entries = await entriesFromLegacy(deps, files, readJsonFile)
+    entries = await entriesFromLegacy(deps, files, readJsonFile, resolvePath)
   } else {
     throw invalid('ERR_BAD_ARCHIVE', 'open /var/lib/docker/tmp/manifest.json: no such file or directory'.replace('/var/lib/docker/tmp/', ''))
   }
@@ -379,7 +379,7 @@ const V1_JSON = /^([a-f0-9]{64})\/json$/
  * directory becomes an image (its parent's layers and history plus its own), the config being
  * the v1 JSON without the v1 fields, with `rootfs` and `history` added.
  */
-async function entriesFromLegacy(deps: ImageDeps, files: Map<string, ArchivedFile>, read: JsonReader): Promise<ManifestEntry[]> {
+async function entriesFromLegacy(deps: ImageDeps, files: Map<string, ArchivedFile>, read: JsonReader, resolve: (p: string) => ArchivedFile | undefined): Promise<ManifestEntry[]> {
   const v1 = new Map<string, Record<string, unknown>>()
   for (const name of files.keys()) {
     const m = V1_JSON.exec(name)
@@ -409,7 +409,8 @@ async function entriesFromLegacy(deps: ImageDeps, files: Map<string, ArchivedFil
     const parentId = typeof json.parent === 'string' && json.parent ? json.parent : undefined
     const base = parentId ? await visit(parentId, depth + 1) : { diffIds: [], history: [], layers: [] }
     const layerPath = `${id}/layer.tar`
-    const f = files.get(layerPath)
+    // A layer.tar may be a link to another directory's (old docker save wrote those).
+    const f = resolve(layerPath)
     if (!f) throw invalid('ERR_BAD_ARCHIVE', `file ${layerPath} not found in archive`)
     const diffId = await uncompressedDigest(deps, f)
     const cc = json.container_config as { Cmd?: unknown } | undefined
