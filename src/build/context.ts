@@ -40,65 +40,65 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   // dockerd) accepts that, and so does this once the last entry is complete.
   let entryDone = true
   try {
-  for await (const entry of extract) {
-    entryDone = false
-    const h = entry.header
-    if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
-    const name = posix.normalize(h.name).replace(/\/+$/, '')
-    if (name === '.' || name === '') { entry.resume(); entryDone = true; continue }
-    if (h.name.startsWith('/') || name === '..' || name.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${h.name}`)
-    const target = `${dir}/${name}`
-    await ensureParents(dir, name, known)
-    // A name seen for the first time under a directory this extraction made cannot exist yet.
-    if (seen.has(name) || !known.has(posix.dirname(name))) {
-      await Promise.all(pending)
-      await removeExisting(target, h.type === 'directory')
-    }
-    seen.add(name)
-    const mode = (h.mode ?? 0o644) & 0o7777
-    if (h.type === 'directory') {
-      await mkdir(target, { mode: 0o700 }).catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e })
-      await chmod(target, mode)
-      known.add(name)
-      if (h.mtime) dirTimes.push([target, h.mtime])
-      entry.resume()
-    } else if (h.type === 'file' || h.type === 'contiguous-file') {
-      if ((h.size ?? 0) > SMALL_FILE) {
-        // A large file streams to disk (never held in memory), hashed as it goes.
-        const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
-        const hh = createHash('sha256')
-        try {
-          for await (const chunk of entry as AsyncIterable<Buffer>) { hh.update(chunk); await fh.write(chunk) }
-          if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
-          if (h.mtime) await fh.utimes(h.mtime, h.mtime)
-        } finally { await fh.close() }
-        hashes?.set(target, hh.digest('hex'))
-      } else {
-        const chunks: Buffer[] = []
-        for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
-        // Small files are written a few at a time (the thread pool works in parallel) while the tar is read on.
-        const writing = writeFile(target, chunks, mode, h.mtime, hashes)
-        pending.add(writing)
-        void writing.finally(() => pending.delete(writing)).catch(() => undefined)
-        if (pending.size >= MAX_PENDING) await Promise.race(pending)
+    for await (const entry of extract) {
+      entryDone = false
+      const h = entry.header
+      if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
+      const name = posix.normalize(h.name).replace(/\/+$/, '')
+      if (name === '.' || name === '') { entry.resume(); entryDone = true; continue }
+      if (h.name.startsWith('/') || name === '..' || name.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid build context entry: ${h.name}`)
+      const target = `${dir}/${name}`
+      await ensureParents(dir, name, known)
+      // A name seen for the first time under a directory this extraction made cannot exist yet.
+      if (seen.has(name) || !known.has(posix.dirname(name))) {
+        await Promise.all(pending)
+        await removeExisting(target, h.type === 'directory')
       }
-    } else if (h.type === 'symlink') {
-      await symlink(h.linkname ?? '', target)
-      entry.resume()
-    } else if (h.type === 'link') {
-      await Promise.all(pending)
-      const src = posix.normalize(h.linkname ?? '')
-      if (src.startsWith('/') || src === '..' || src.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
-      await ensureParents(dir, src)
-      const st = await lstat(`${dir}/${src}`)
-      if (!st.isFile()) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
-      await link(`${dir}/${src}`, target)
-      entry.resume()
-    } else {
-      entry.resume() // devices, fifos: not part of a build context
+      seen.add(name)
+      const mode = (h.mode ?? 0o644) & 0o7777
+      if (h.type === 'directory') {
+        await mkdir(target, { mode: 0o700 }).catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e })
+        await chmod(target, mode)
+        known.add(name)
+        if (h.mtime) dirTimes.push([target, h.mtime])
+        entry.resume()
+      } else if (h.type === 'file' || h.type === 'contiguous-file') {
+        if ((h.size ?? 0) > SMALL_FILE) {
+          // A large file streams to disk (never held in memory), hashed as it goes.
+          const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+          const hh = createHash('sha256')
+          try {
+            for await (const chunk of entry as AsyncIterable<Buffer>) { hh.update(chunk); await fh.write(chunk) }
+            if ((mode & ~UMASK) !== mode) await fh.chmod(mode)
+            if (h.mtime) await fh.utimes(h.mtime, h.mtime)
+          } finally { await fh.close() }
+          hashes?.set(target, hh.digest('hex'))
+        } else {
+          const chunks: Buffer[] = []
+          for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk)
+          // Small files are written a few at a time (the thread pool works in parallel) while the tar is read on.
+          const writing = writeFile(target, chunks, mode, h.mtime, hashes)
+          pending.add(writing)
+          void writing.finally(() => pending.delete(writing)).catch(() => undefined)
+          if (pending.size >= MAX_PENDING) await Promise.race(pending)
+        }
+      } else if (h.type === 'symlink') {
+        await symlink(h.linkname ?? '', target)
+        entry.resume()
+      } else if (h.type === 'link') {
+        await Promise.all(pending)
+        const src = posix.normalize(h.linkname ?? '')
+        if (src.startsWith('/') || src === '..' || src.startsWith('../')) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
+        await ensureParents(dir, src)
+        const st = await lstat(`${dir}/${src}`)
+        if (!st.isFile()) throw invalid('ERR_CONTEXT_ENTRY', `invalid hard link in build context: ${h.name}`)
+        await link(`${dir}/${src}`, target)
+        entry.resume()
+      } else {
+        entry.resume() // devices, fifos: not part of a build context
+      }
+      entryDone = true
     }
-    entryDone = true
-  }
   } catch (err) {
     if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) throw err
   }
