@@ -147,6 +147,16 @@ dockerSuite('img: image list, digests and load (docker CLI, docker-py)', () => {
     assert.match(r.stdout, /^ImageLoadError /, r.stdout + r.stderr)
   })
 
+  it('dockerode: loadImage of bad data resolves to a stream that ends with the error', async () => {
+    const { default: Docker } = (await import('dockerode' as string)) as { default: new (o: { socketPath: string }) => DockerodeLike }
+    const d = new Docker({ socketPath: h.socket })
+    // On a 400 (Berth before) the promise rejected; dockerd answers 200 and streams the error.
+    const stream = await d.loadImage(Buffer.from('not an image archive'.repeat(50)))
+    const out = await new Promise<unknown[]>((resolve, reject) => d.modem.followProgress(stream, (e, o) => (e ? reject(e) : resolve(o))))
+    const last = out.at(-1) as { error?: string } | undefined
+    assert.match(last?.error ?? '', /tar|EOF|manifest/i, JSON.stringify(out))
+  })
+
   it('a pre-1.10 archive (repositories, v1 layer directories) loads: tagged, parent chain, history, runs', async () => {
     const base = await busyboxLayer()
     const top = await makeTar([{ name: 'hello.txt', data: 'hello from a v1 layer\n' }])
@@ -212,3 +222,9 @@ dockerSuite('img: image list, digests and load (docker CLI, docker-py)', () => {
     }
   })
 })
+
+/** The part of dockerode these tests use. */
+interface DockerodeLike {
+  loadImage(file: Buffer): Promise<NodeJS.ReadableStream>
+  modem: { followProgress(stream: NodeJS.ReadableStream, done: (err: unknown, out: unknown[]) => void): void }
+}
