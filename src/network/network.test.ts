@@ -24,7 +24,7 @@ it('ipam: CIDRs, overlap, subnet choice around taken ones, allocation in a range
 
 it('firewall: isolation between active bridges, internal networks drop, ports DNAT, removal undoes the jumps', () => {
   const c = chainsFor('abc123')
-  const rules = rulesFor(c, [net({ bridge: 'bb-a' }), net({ bridge: 'bb-b', subnet: '10.0.1.0/24', internal: true })], [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, proto: 'tcp', containerIp: '10.0.0.2', bridge: 'bb-a' }], 'add')
+  const rules = rulesFor(c, [net({ bridge: 'bb-a' }), net({ bridge: 'bb-b', subnet: '10.0.1.0/24', internal: true })], [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, proto: 'tcp', containerIp: '10.0.0.2', bridge: 'bb-a' }], { filter: [], nat: [] })
   assert.match(rules, /^-A BERTH-abc123-FWD -i bb-a -o bb-b -j DROP$/m)
   assert.match(rules, /^-A BERTH-abc123-FWD -i bb-b -o bb-a -j DROP$/m)
   assert.match(rules, /^-A BERTH-abc123-FWD -i bb-b -j DROP$/m)
@@ -32,9 +32,23 @@ it('firewall: isolation between active bridges, internal networks drop, ports DN
   assert.doesNotMatch(rules, /-s 10\.0\.1\.0\/24 ! -o bb-b -j MASQUERADE/)
   assert.match(rules, /^-A BERTH-abc123-DNAT -p tcp -d 127\.0\.0\.1\/32 --dport 8080 -j DNAT --to-destination 10\.0\.0\.2:80$/m)
   assert.match(rules, /^-I FORWARD -j BERTH-abc123-FWD$/m)
-  assert.doesNotMatch(rulesFor(c, [net({})], [], 'keep'), /^-I /m)
-  assert.match(removalFor(c), /^-D POSTROUTING -j BERTH-abc123-POST$/m)
-  assert.match(removalFor(c), /^-X BERTH-abc123-DNAT$/m)
+  assert.match(rules, /^-A BERTH-abc123-IN -i bb-a -d 127\.0\.0\.0\/8 -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP$/m)
+  assert.match(rules, /^-I INPUT -j BERTH-abc123-IN$/m)
+  assert.doesNotMatch(rulesFor(c, [net({})], []), /^-I /m)
+  const present = {
+    filter: ['-P FORWARD ACCEPT', '-N BERTH-abc123-FWD', '-A FORWARD -j BERTH-abc123-FWD', '-A FORWARD -j BERTH-abc123-FWD', '-A FORWARD -j OTHER', '-A BERTH-abc123-FWD -i x -j ACCEPT'],
+    nat: ['-N BERTH-abc123-DNAT', '-N BERTH-abc123-POST', '-A POSTROUTING -j BERTH-abc123-POST', '-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH-abc123-DNAT', '-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH-abc123-DNAT'],
+  }
+  const again = rulesFor(c, [net({})], [], present)
+  assert.equal(again.match(/^-D FORWARD -j BERTH-abc123-FWD$/gm)?.length, 2, 'each stale jump is deleted as often as it is there')
+  assert.equal(again.match(/^-D PREROUTING -m addrtype --dst-type LOCAL -j BERTH-abc123-DNAT$/gm)?.length, 2)
+  assert.equal(again.match(/^-I FORWARD -j BERTH-abc123-FWD$/gm)?.length, 1)
+  assert.doesNotMatch(again, /OTHER/)
+  const rm = removalFor(c, present)
+  assert.match(rm, /^-D POSTROUTING -j BERTH-abc123-POST$/m)
+  assert.match(rm, /^-X BERTH-abc123-DNAT$/m)
+  assert.doesNotMatch(rm, /-X BERTH-abc123-IN/, 'a chain that is not there is not deleted')
+  assert.equal(removalFor(c, { filter: ['-P INPUT ACCEPT'], nat: [] }), '')
 })
 
 it('ports: bindings, ranges and publish-all as requests; Docker\'s errors', () => {

@@ -5,10 +5,10 @@ import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
+import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
 import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
-import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
+import { anyPresent, chainsFor, removalFor, rulesFor, type ActivePort, type Present } from './firewall.js'
 import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
 import type { ContainerNetworkOps, ContainerNetworkState, ContainerView, EndpointChange, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
@@ -77,6 +77,8 @@ export class NetworkService implements NetworkHooks {
   /** Bridges known to exist. */
   #bridges = new Set<string>()
   #jumps = false
+  /** Berth's chains or jumps may be in the tables though no bridge is active (a crash): remove them at the next write. */
+  #stale = false
   #netLocks = new KeyedLock()
   #ops: ContainerNetworkOps | undefined
   #ports = new PortReservations()
@@ -145,13 +147,10 @@ export class NetworkService implements NetworkHooks {
       const n = this.#nets.get(id)
       if (n) await this.#ensureBridge(n)
     }
-    const filter = await iptablesSave('filter')
-    const spec = jumpSpecs(this.#chains)
-    this.#jumps = spec.filter.every((j) => filter.includes(j))
-    if (!this.#jumps && filter.some((l) => l.includes(this.#chains.fwd))) {
-      // Half there: remove what is left and add it again whole.
-      await iptablesRestore(removalFor(this.#chains)).catch((e) => this.opts.log(`iptables cleanup: ${String(e)}`))
-    }
+    // Whatever a crash left (jumps written twice, chains of containers that died meanwhile) is
+    // replaced whole: the next write deletes every jump to Berth's chains it finds and adds each once.
+    this.#jumps = false
+    this.#stale = anyPresent(this.#chains, await this.#present())
     await this.#syncRules()
     for (const [id, st] of this.#active) await this.#ports.rebind(id, st.ports, this.opts.log)
   }
@@ -460,10 +459,11 @@ export class NetworkService implements NetworkHooks {
       const n = this.#nets.get(id)
       if (n && !used.has(id)) ipSync(['link', 'del', n.bridge])
     }
-    if (!this.#jumps) return
+    if (!this.#jumps && !this.#stale) return
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
-    const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), 'keep') : removalFor(this.#chains)
-    iptablesRestoreSync(input)
+    const present = { filter: iptablesSaveSync('filter'), nat: iptablesSaveSync('nat') }
+    const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), present) : removalFor(this.#chains, present)
+    if (input) iptablesRestoreSync(input)
   }
 
   async #maybeDropBridge(netId: string): Promise<void> {
@@ -595,15 +595,23 @@ export class NetworkService implements NetworkHooks {
     for (const id of this.#idle.keys()) used.add(id)
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
     if (nets.length === 0) {
-      if (this.#jumps) {
-        await iptablesRestore(removalFor(this.#chains))
+      if (this.#jumps || this.#stale) {
+        const input = removalFor(this.#chains, await this.#present())
+        if (input) await iptablesRestore(input)
         this.#jumps = false
+        this.#stale = false
       }
       return
     }
     const ports = this.#activePorts()
-    await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? 'keep' : 'add'))
+    // Adding the jumps: check what is there first, so they are never there twice.
+    await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? undefined : await this.#present()))
     this.#jumps = true
+    this.#stale = false
+  }
+
+  async #present(): Promise<Present> {
+    return { filter: await iptablesSave('filter'), nat: await iptablesSave('nat') }
   }
 
   // ---- live connect / disconnect

@@ -100,6 +100,12 @@ export function ipSync(args: string[]): number | null {
   return spawnSync('ip', args, { stdio: 'ignore' }).status
 }
 
+/** `iptables -S` of a table run synchronously (clean-up at process exit); [] when it fails. */
+export function iptablesSaveSync(table: string): string[] {
+  const r = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : []
+}
+
 /** `iptables-restore --noflush` run synchronously (clean-up at process exit). */
 export function iptablesRestoreSync(input: string): number | null {
   return spawnSync('iptables-restore', ['-w', '--noflush'], { input, stdio: ['pipe', 'ignore', 'ignore'] }).status
