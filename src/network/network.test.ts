@@ -1,6 +1,6 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { allocate, formatCidr, macFor, overlaps, parseCidr, parseIp, pickSubnet } from './ipam.js'
+import { allocate, formatCidr, macFor, overlaps, parseCidr, parseIp, pickSubnet, poolsOf } from './ipam.js'
 import { chainsFor, removalFor, rulesFor } from './firewall.js'
 import { portRequests } from './ports.js'
 import { parsePublish } from '../cli/network-flags.js'
@@ -13,7 +13,11 @@ it('ipam: CIDRs, overlap, subnet choice around taken ones, allocation in a range
   assert.throws(() => parseCidr('10.1.2/16'), /invalid CIDR address/)
   assert.ok(overlaps(parseCidr('10.0.0.0/8'), parseCidr('10.5.0.0/24')))
   assert.ok(!overlaps(parseCidr('10.0.0.0/24'), parseCidr('10.0.1.0/24')))
-  assert.equal(formatCidr(pickSubnet([parseCidr('172.28.0.0/23')])), '172.28.2.0/24')
+  assert.equal(formatCidr(pickSubnet([])), '172.17.0.0/16', 'Docker\'s first default pool')
+  assert.equal(formatCidr(pickSubnet([parseCidr('172.17.0.0/16'), parseCidr('172.18.5.0/24')])), '172.19.0.0/16')
+  const all172 = Array.from({ length: 15 }, (_, i) => parseCidr(`172.${17 + i}.0.0/16`))
+  assert.equal(formatCidr(pickSubnet([...all172, parseCidr('192.168.1.0/24')])), '192.168.16.0/20', 'then 192.168.0.0/16 in /20s')
+  assert.equal(formatCidr(pickSubnet([parseCidr('10.10.0.0/24')], poolsOf([{ base: '10.10.0.0/16', size: 24 }]))), '10.10.1.0/24', 'default-address-pools')
   const s = parseCidr('10.0.0.0/29')
   const used = new Set([parseIp('10.0.0.1')!, parseIp('10.0.0.2')!])
   assert.equal(allocate(s, s, used), parseIp('10.0.0.3'))

@@ -1,15 +1,15 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { access, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib/errors.js'
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
+import { hostAddresses, hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
 import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
 import { anyPresent, chainsFor, removalFor, rulesFor, type ActivePort, type Present } from './firewall.js'
-import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
+import { allocate, contains, DEFAULT_POOLS, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, poolsOf, type Cidr, type Pool } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
 import type { ContainerNetworkOps, ContainerNetworkState, ContainerView, EndpointChange, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
 
@@ -47,6 +47,14 @@ export interface CreateNetworkRequest {
 }
 
 const PREDEFINED = ['bridge', 'host', 'none']
+
+/**
+ * Host-wide: each berthd writes the subnets of its networks here (`<tag>.json`), so another
+ * berthd never takes them, even while their bridges are deleted (an idle berthd has none).
+ * A claim whose data root is gone is stale and ignored (then removed).
+ */
+const CLAIMS_DIR = process.env.BERTH_IPAM_DIR ?? '/run/berth-ipam'
+interface Claim { dataRoot: string; subnets: string[] }
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /** How long an idle network keeps its bridge and rules. */
@@ -88,7 +96,10 @@ export class NetworkService implements NetworkHooks {
   #idle = new Map<string, NodeJS.Timeout>()
   #rulesWaiting: Promise<void> | undefined
 
-  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents }) {
+  readonly #pools: Pool[]
+
+  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents; bip?: string; pools?: Array<{ base: string; size: number }> }) {
+    this.#pools = opts.pools?.length ? poolsOf(opts.pools) : DEFAULT_POOLS
     this.#dir = join(opts.dataRoot, 'networks')
     this.#tag = sha256(opts.dataRoot).slice(7, 13)
     this.#chains = chainsFor(this.#tag)
@@ -117,12 +128,52 @@ export class NetworkService implements NetworkHooks {
     const byName = (name: string) => [...this.#nets.values()].some((n) => n.name === name)
     if (!byName('host')) await this.#save(this.#record('host', 'host', {}))
     if (!byName('none')) await this.#save(this.#record('none', 'null', {}))
+    const bip = this.opts.bip ? { cidr: parseCidr(this.opts.bip, 'bip'), gateway: this.opts.bip.split('/')[0]! } : undefined
+    const def = [...this.#nets.values()].find((n) => n.isDefault)
+    if (def && bip && (def.subnet !== formatCidr(bip.cidr) || def.gateway !== bip.gateway)) {
+      // daemon.json `bip` changed: the default bridge follows it (its bridge is made again at next use).
+      let inUse = false
+      try { inUse = this.#ctrs.all().some((r) => running(r) && !!r.network?.endpoints.some((e) => e.networkId === def.id)) } catch { /* the containers are not loaded yet */ }
+      if (!inUse) {
+        await ip(['link', 'del', def.bridge])
+        await this.#save({ ...def, subnet: formatCidr(bip.cidr), gateway: bip.gateway })
+      } else this.opts.log(`bip ${this.opts.bip}: the default bridge is in use by running containers; it keeps ${def.subnet} until they stop`)
+    }
     if (!byName('bridge')) {
-      const subnet = pickSubnet(await this.#takenSubnets())
-      const rec = this.#record('bridge', 'bridge', { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1), isDefault: true })
+      // Docker: the first free block of the pools (172.17.0.0/16 on a host without docker0), or `bip`.
+      const subnet = bip?.cidr ?? pickSubnet(await this.#takenSubnets(), this.#pools)
+      const rec = this.#record('bridge', 'bridge', { subnet: formatCidr(subnet), gateway: bip?.gateway ?? formatIp(subnet.base + 1), isDefault: true })
       rec.options = { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', 'com.docker.network.bridge.name': rec.bridge, 'com.docker.network.driver.mtu': '1500' }
       await this.#save(rec)
     }
+    await this.#writeClaim()
+  }
+
+  /** Publish this berthd's subnets for the other berthds of the host (see CLAIMS_DIR). */
+  async #writeClaim(): Promise<void> {
+    const claim: Claim = { dataRoot: this.opts.dataRoot, subnets: [...this.#nets.values()].filter((n) => n.subnet).map((n) => n.subnet) }
+    try {
+      await mkdir(CLAIMS_DIR, { recursive: true, mode: 0o755 })
+      await writeJsonAtomic(join(CLAIMS_DIR, `${this.#tag}.json`), claim)
+    } catch (err) {
+      this.opts.log(`subnet claims: ${String(err)}`)
+    }
+  }
+
+  /** The subnets the other berthds of this host hold (stale claims removed). */
+  async #claimedElsewhere(): Promise<Cidr[]> {
+    const out: Cidr[] = []
+    let files: string[] = []
+    try { files = await readdir(CLAIMS_DIR) } catch { return out }
+    for (const f of files) {
+      if (!f.endsWith('.json') || f === `${this.#tag}.json`) continue
+      const c = await readJson<Claim>(join(CLAIMS_DIR, f)).catch(() => undefined)
+      if (!c || typeof c.dataRoot !== 'string' || !Array.isArray(c.subnets)) continue
+      const alive = await access(join(c.dataRoot, 'networks')).then(() => true, () => false)
+      if (!alive) { await rm(join(CLAIMS_DIR, f), { force: true }); continue }
+      for (const sn of c.subnets) { try { out.push(parseCidr(String(sn))) } catch { /* not IPv4 */ } }
+    }
+    return out
   }
 
   /**
@@ -173,12 +224,14 @@ export class NetworkService implements NetworkHooks {
     this.#nets.set(n.id, n)
   }
 
+  /** What a new network's subnet must not overlap: ours, the host's routes and addresses (down links too), other berthds'. */
   async #takenSubnets(): Promise<Cidr[]> {
-    const mine = new Set([...this.#nets.values()].map((n) => n.bridge))
-    const routes = (await hostRoutes()).filter((r) => r !== '' && !r.startsWith('127.'))
     const taken: Cidr[] = [...this.#nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet))
-    for (const r of routes) { try { taken.push(parseCidr(r)) } catch { /* not IPv4 */ } }
-    void mine
+    for (const r of [...await hostRoutes(), ...await hostAddresses()]) {
+      if (r === '' || r.startsWith('127.')) continue
+      try { taken.push(parseCidr(r)) } catch { /* not IPv4 */ }
+    }
+    taken.push(...await this.#claimedElsewhere())
     return taken
   }
 
@@ -231,7 +284,7 @@ export class NetworkService implements NetworkHooks {
         if (taken.some((t) => overlaps(t, subnet))) throw new EngineError('Forbidden', 'ERR_POOL_OVERLAP', 'invalid pool request: Pool overlaps with other one on this address space')
       } else {
         if (c.gateway || c.ipRange) throw invalid('ERR_BAD_CIDR', 'invalid pool request: ip-range and gateway need a subnet')
-        subnet = pickSubnet(await this.#takenSubnets())
+        subnet = pickSubnet(await this.#takenSubnets(), this.#pools)
       }
       let gateway = subnet.base + 1
       if (c.gateway) {
@@ -256,6 +309,7 @@ export class NetworkService implements NetworkHooks {
         rec.bridge = br
       }
       await this.#save(rec)
+      await this.#writeClaim()
       this.#event('create', rec)
       return { id: rec.id, warning: '' }
     } finally {
@@ -280,6 +334,7 @@ export class NetworkService implements NetworkHooks {
     if (this.endpointsOn(n.id).length) throw new EngineError('Forbidden', 'ERR_NETWORK_IN_USE', `error while removing network: network ${n.name} id ${n.id} has active endpoints`)
     await rm(join(this.#dir, `${n.id}.json`), { force: true })
     this.#nets.delete(n.id)
+    await this.#writeClaim()
     this.#event('destroy', n)
   }
 

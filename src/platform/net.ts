@@ -73,6 +73,14 @@ export async function hostRoutes(): Promise<string[]> {
   return list.filter((x) => x.dst && x.dst !== 'default' && (!x.type || x.type === 'unicast')).map((x) => (x.dst!.includes('/') ? x.dst! : `${x.dst}/32`))
 }
 
+/** The IPv4 addresses (with prefix) of every link of the host, down ones included (`ip -j addr`). */
+export async function hostAddresses(): Promise<string[]> {
+  const r = await run('ip', ['-4', '-j', 'addr', 'show'])
+  if (r.code !== 0) return []
+  const list = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number; family?: string }> }>
+  return list.flatMap((l) => (l.addr_info ?? []).filter((a) => a.local && a.family !== 'inet6').map((a) => `${a.local}/${a.prefixlen ?? 32}`))
+}
+
 /** The host's /etc/resolv.conf text ('' when absent). */
 export async function hostResolvConf(): Promise<string> {
   try {
