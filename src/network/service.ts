@@ -190,7 +190,15 @@ export class NetworkService implements NetworkHooks {
     const existing = new Set(await listLinks('bridge'))
     const used = this.#usedNetworks()
     for (const n of this.#nets.values()) {
-      if (n.driver !== 'bridge' || !existing.has(n.bridge)) continue
+      if (n.driver !== 'bridge') continue
+      if (!used.has(n.id)) {
+        // Containers that died while berthd was down were torn down by the containers' start-up
+        // (before this): their networks are not idle, they are gone with their bridges.
+        clearTimeout(this.#idle.get(n.id))
+        this.#idle.delete(n.id)
+        this.#bridges.delete(n.bridge)
+      }
+      if (!existing.has(n.bridge)) continue
       if (used.has(n.id)) this.#bridges.add(n.bridge)
       else await ip(['link', 'del', n.bridge])
     }
@@ -526,10 +534,12 @@ export class NetworkService implements NetworkHooks {
     const n = this.#nets.get(netId)
     clearTimeout(this.#idle.get(netId))
     this.#idle.delete(netId)
-    if (!n || this.#usedNetworks().has(netId) || !this.#bridges.has(n.bridge)) return
+    if (!n || this.#usedNetworks().has(netId)) return
+    // The rules follow the idle set even when the bridge is already gone (never left behind).
+    const had = this.#bridges.delete(n.bridge)
     this.#dns.close(n.gateway)
-    this.#bridges.delete(n.bridge)
     await this.#syncRules()
+    if (!had) return
     const r = await ip(['link', 'del', n.bridge])
     if (r.code !== 0) this.opts.log(`bridge del ${n.bridge}: ${r.stderr.trim()}`)
   }
