@@ -5,7 +5,7 @@ import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostAddresses, hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
+import { hostAddresses, hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsFirewall, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
 import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
 import { anyPresent, chainsFor, removalFor, rulesFor, type ActivePort, type Present } from './firewall.js'
@@ -47,6 +47,8 @@ export interface CreateNetworkRequest {
 }
 
 const PREDEFINED = ['bridge', 'host', 'none']
+/** Docker's embedded DNS address in every container on a user network. */
+const EMBEDDED_DNS = '127.0.0.11'
 
 /**
  * Host-wide: each berthd writes the subnets of its networks here (`<tag>.json`), so another
@@ -463,6 +465,7 @@ export class NetworkService implements NetworkHooks {
         st.ports = await this.#ports.reserve(rec.id, reqs, (r, port) => `failed to set up container networking: driver failed programming external connectivity on endpoint ${rec.name} (${primary.endpointId}): failed to bind host port for ${r.hostIp || '0.0.0.0'}:${port}:${primary.ip}:${r.containerPort}/${r.proto}: `)
       }
       if (fresh || st.ports.length) await this.#syncRules()
+      await this.#embeddedDns(nsName, st.endpoints)
       const state: ContainerNetworkState = { netns: nsName, endpoints: st.endpoints, ports: st.ports, ...(st.detached ? { detached: st.detached } : {}) }
       return { netns: { path: netnsPath(nsName), private: true }, hosts: this.#hostsFile(rec, st.endpoints), resolvConf: await this.#resolvConf(rec, st.endpoints), state }
     } catch (err) {
@@ -714,12 +717,20 @@ export class NetworkService implements NetworkHooks {
     if (probe.network?.detached) probe.network = { ...probe.network, detached: probe.network.detached.filter((d) => d !== n.id) }
     await this.validate(probe)
     const st = this.#active.get(rec.id)
+    let resolvConf: string | undefined
     if (running(rec) && st?.netns) {
       const w = this.#wanted(probe).find((x) => x.net.id === n.id)!
+      const hadDns = !!this.#dnsEndpoint(st.endpoints)
       await this.#attach(rec, st, w, Math.max(-1, ...st.endpoints.map((e) => Number(e.ifname.slice(3)))) + 1)
       await this.#syncRules()
+      if (!hadDns && this.#dnsEndpoint(st.endpoints)) {
+        // Docker: a container that joins its first user network is served by the embedded DNS from then on.
+        await this.#embeddedDns(st.netns, st.endpoints)
+        resolvConf = await this.#resolvConf(rec, st.endpoints)
+      }
     }
     return {
+      ...(resolvConf !== undefined ? { resolvConf } : {}),
       endpointsConfig: probe.endpointsConfig,
       network: { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: rec.network?.endpoints ?? [], ports: rec.network?.ports ?? [] }), ...(probe.network?.detached?.length ? { detached: probe.network.detached } : {}) },
     }
@@ -812,11 +823,31 @@ export class NetworkService implements NetworkHooks {
     const hc = rec.hostConfig
     const host = await hostResolvConf()
     this.#hostNameservers = nameserversOf(host).filter((x) => !x.includes(':'))
-    const primary = eps[0] ? this.#nets.get(eps[0].networkId) : undefined
-    const internalDns = !!primary && !primary.isDefault
     const st = this.#active.get(rec.id)
     if (st) st.upstreams = hc.dns.length ? hc.dns : this.#hostNameservers
-    return generatedResolvConf(host, hc, internalDns ? { internalDns: primary!.gateway } : {})
+    return generatedResolvConf(host, hc, this.#dnsEndpoint(eps) ? { internalDns: EMBEDDED_DNS } : {})
+  }
+
+  /** The endpoint the embedded DNS is reached through: the first on a user network. */
+  #dnsEndpoint(eps: EndpointState[]): EndpointState | undefined {
+    return eps.find((e) => { const n = this.#nets.get(e.networkId); return !!n && !n.isDefault && n.driver === 'bridge' })
+  }
+
+  /**
+   * Docker's embedded DNS address 127.0.0.11 inside the container: DNAT to the DNS socket on the
+   * network's gateway, the source rewritten to the endpoint's address (so the asker is known).
+   * route_localnet on the interface lets the loopback-addressed packets in and out of it.
+   */
+  async #embeddedDns(netns: string | undefined, eps: EndpointState[]): Promise<void> {
+    const ep = this.#dnsEndpoint(eps)
+    if (!netns || !ep) return
+    const input = [
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+      `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p udp --dport 53 -j DNAT --to-destination ${ep.gateway}:53`,
+      `-A POSTROUTING -s 127.0.0.0/8 -d ${ep.gateway}/32 -p udp --dport 53 -j SNAT --to-source ${ep.ip}`,
+      'COMMIT', '',
+    ].join('\n')
+    await netnsFirewall(netns, [`net.ipv4.conf.${ep.ifname}.route_localnet=1`], input)
   }
 }
 

@@ -29,6 +29,16 @@ export async function iptablesRestore(input: string): Promise<void> {
   if (r.code !== 0) throw internal('ERR_IPTABLES', `iptables-restore: ${r.stderr.trim() || `exit status ${r.code}`}\n${input}`)
 }
 
+/**
+ * Inside a named netns: set sysctls (`key=value`, under /proc/sys/net of that namespace) and
+ * load a whole iptables table set with `iptables-restore` (its own tables only). One `ip netns exec`.
+ */
+export async function netnsFirewall(netns: string, sysctls: string[], input: string): Promise<void> {
+  const script = [...sysctls.map((kv) => { const [k = '', v = ''] = kv.split('='); return `echo ${v} > /proc/sys/${k.replace(/\./g, '/')}` }), 'exec iptables-restore -w'].join(' && ')
+  const r = await run('ip', ['netns', 'exec', netns, 'sh', '-c', script], { input })
+  if (r.code !== 0) throw internal('ERR_IPTABLES', `iptables-restore in ${netns}: ${r.stderr.trim() || `exit status ${r.code}`}`)
+}
+
 /** One iptables command; returns its exit code (for -C checks). */
 export async function iptables(args: string[]): Promise<{ code: number; stderr: string }> {
   const r = await run('iptables', ['-w', ...args])

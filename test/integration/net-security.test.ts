@@ -235,4 +235,25 @@ dockerSuite('networks: loopback isolation, firewall recovery, address pools', ()
     await writeFile(join(a.root, 'daemon.json'), JSON.stringify({ bip: 'nonsense' }))
     await assert.rejects(a.restart(), /invalid bip/)
   })
+
+  it('embedded DNS at 127.0.0.11: in every container on a user network, and for a default-bridge container from its network connect on', async () => {
+    await ok(h, 'network', 'create', 'dnsnet')
+    try {
+      await ok(h, 'run', '-d', '--name', 'peer', '--network', 'dnsnet', 'busybox', 'sleep', '300')
+      const peerIp = (await inspect(h, 'peer')).NetworkSettings.Networks.dnsnet.IPAddress as string
+      const onUser = await ok(h, 'run', '--rm', '--network', 'dnsnet', 'busybox', 'sh', '-c', 'grep nameserver /etc/resolv.conf; nslookup peer 127.0.0.11')
+      assert.match(onUser, /^nameserver 127\.0\.0\.11$/m)
+      assert.match(onUser, new RegExp(`Address: ${peerIp.replace(/\./g, '\\.')}`))
+      await ok(h, 'run', '-d', '--name', 'late', 'busybox', 'sleep', '300')
+      assert.doesNotMatch(await ok(h, 'exec', 'late', 'cat', '/etc/resolv.conf'), /127\.0\.0\.11/, 'the default bridge has no embedded DNS')
+      await ok(h, 'network', 'connect', 'dnsnet', 'late')
+      assert.match(await ok(h, 'exec', 'late', 'cat', '/etc/resolv.conf'), /^nameserver 127\.0\.0\.11$/m)
+      const r = await dockerT(h, 30, 'exec', 'late', 'nslookup', 'peer')
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      assert.match(r.stdout, new RegExp(`Address: ${peerIp.replace(/\./g, '\\.')}`))
+    } finally {
+      await dockerT(h, 30, 'rm', '-f', 'peer', 'late')
+      await dockerT(h, 30, 'network', 'rm', 'dnsnet')
+    }
+  })
 })
