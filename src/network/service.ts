@@ -57,7 +57,6 @@ const EMBEDDED_DNS = '127.0.0.11'
  */
 const CLAIMS_DIR = process.env.BERTH_IPAM_DIR ?? '/run/berth-ipam'
 interface Claim { dataRoot: string; subnets: string[] }
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /** How long an idle network keeps its bridge and rules. */
 const IDLE_MS = Number(process.env.BERTH_NET_IDLE_MS ?? 2000)
@@ -262,7 +261,8 @@ export class NetworkService implements NetworkHooks {
 
   async create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
     const driver = req.driver || 'bridge'
-    if (!NAME_RE.test(req.name)) throw invalid('ERR_BAD_NAME', `invalid network name "${req.name}": must match ${NAME_RE.source}`)
+    // Docker checks no pattern: any non-empty name (spaces included) is a network name.
+    if (!req.name) throw invalid('ERR_BAD_NAME', 'network name must not be empty')
     if (PREDEFINED.includes(req.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `operation is not permitted on predefined ${req.name} network `)
     if (driver !== 'bridge') {
       if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `only one instance of "${driver}" network is allowed`)

@@ -256,4 +256,21 @@ dockerSuite('networks: loopback isolation, firewall recovery, address pools', ()
       await dockerT(h, 30, 'network', 'rm', 'dnsnet')
     }
   })
+
+  it('network inspect: names with spaces as Docker allows; endpoint Links kept and shown', async () => {
+    const id = (await ok(h, 'network', 'create', 'my spaced net')).trim()
+    try {
+      assert.equal(JSON.parse(await ok(h, 'network', 'inspect', 'my spaced net'))[0].Id, id)
+      await ok(h, 'run', '-d', '--name', 'lpeer', '--network', 'my spaced net', 'busybox', 'sleep', '300')
+      await ok(h, 'run', '-d', '--name', 'linker', '--network', 'my spaced net', '--link', 'lpeer:al', 'busybox', 'sleep', '300')
+      const ep = (await inspect(h, 'linker')).NetworkSettings.Networks['my spaced net']
+      assert.deepEqual(ep.Links, ['lpeer:al'])
+      assert.ok((ep.DNSNames as string[]).includes('linker'))
+      const r = await dockerT(h, 30, 'exec', 'linker', 'nslookup', 'al')
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+    } finally {
+      await dockerT(h, 30, 'rm', '-f', 'lpeer', 'linker')
+      await dockerT(h, 30, 'network', 'rm', 'my spaced net')
+    }
+  })
 })
