@@ -69,7 +69,7 @@ function wireEndpoints(c: ContainerRecord): Record<string, Wire> {
   const cfg = (name: string) => epc[name] ?? (name === 'bridge' ? epc.default : undefined)
   const withCfg = (name: string): Wire => {
     const e = cfg(name)
-    return { ...blank, ...(e?.ipv4Address ? { IPAMConfig: { IPv4Address: e.ipv4Address } } : {}), ...(e?.aliases.length ? { Aliases: e.aliases } : {}), ...(e?.macAddress ? { MacAddress: e.macAddress } : {}) }
+    return { ...blank, ...(e?.ipv4Address ? { IPAMConfig: { IPv4Address: e.ipv4Address } } : {}), ...(e?.aliases.length ? { Aliases: e.aliases } : {}), ...(e?.links.length ? { Links: e.links } : {}), ...(e?.macAddress ? { MacAddress: e.macAddress } : {}) }
   }
   if (mode === 'host' || mode === 'none') nets[mode] = { ...blank }
   else if (!mode.startsWith('container:')) {

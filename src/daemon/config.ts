@@ -27,6 +27,10 @@ export interface DaemonConfig {
   registryMirrors: string[]
   maxConcurrentDownloads: number
   maxConcurrentUploads: number
+  /** The default bridge's gateway address and prefix (`bip`, e.g. 192.168.1.5/24); '' picks one from the pools. */
+  bip: string
+  /** The pools networks without a subnet take theirs from (`default-address-pools`); [] is Docker's defaults. */
+  defaultAddressPools: Array<{ base: string; size: number }>
 }
 
 export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock'
@@ -52,6 +56,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'registry-mirrors': 'registryMirrors',
   'max-concurrent-downloads': 'maxConcurrentDownloads',
   'max-concurrent-uploads': 'maxConcurrentUploads',
+  bip: 'bip',
+  'default-address-pools': 'defaultAddressPools',
 }
 
 /** Flags as dockerd names them, with the daemon.json key each one conflicts with. */
@@ -178,6 +184,8 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
     registryMirrors: [],
     maxConcurrentDownloads: 3,
     maxConcurrentUploads: 5,
+    bip: '',
+    defaultAddressPools: [],
   }
   for (const [key, v] of Object.entries(merged)) {
     const field = FILE_KEYS[key]!
@@ -209,6 +217,7 @@ export async function loadConfig(argv: string[]): Promise<ParsedArgs> {
     throw invalid('ERR_LOG_OPTS', `failed to set log opts: ${(err as Error).message}`)
   }
   validateRegistryKeys(config, configFile)
+  validateNetworkKeys(config, configFile)
   if (!['crun', 'runc'].includes(config.defaultRuntime)) throw invalid('ERR_RUNTIME', `default runtime ${config.defaultRuntime} does not exist`)
   return { kind: 'run', config }
 }
@@ -232,6 +241,26 @@ function validateRegistryKeys(config: DaemonConfig, configFile: string): void {
     if (n < 0) throw invalid('ERR_CONFIG_FILE', `invalid max concurrent ${key === 'max-concurrent-downloads' ? 'downloads' : 'uploads'}: ${n}`)
     config[field] = n === 0 ? (key === 'max-concurrent-downloads' ? 3 : 5) : n
   }
+}
+
+const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/
+const cidrOk = (s: string) => { const m = CIDR4.exec(s); return !!m && m.slice(1, 5).every((x) => Number(x) <= 255) && Number(m[5]) <= 32 }
+
+/** `bip` and `default-address-pools` as dockerd checks them. */
+function validateNetworkKeys(config: DaemonConfig, configFile: string): void {
+  const bad = (m: string) => invalid('ERR_CONFIG_FILE', `unable to configure the Docker daemon with file ${configFile}: ${m}`)
+  if (typeof config.bip !== 'string') throw bad('bip: must be a string')
+  if (config.bip && !cidrOk(config.bip)) throw invalid('ERR_CONFIG_FILE', `invalid bip: ${config.bip}: invalid CIDR address: ${config.bip}`)
+  const pools = config.defaultAddressPools as unknown
+  if (!Array.isArray(pools)) throw bad('default-address-pools: must be a list')
+  config.defaultAddressPools = pools.map((p: unknown) => {
+    const o = p as { base?: unknown; size?: unknown }
+    if (typeof p !== 'object' || p === null || typeof o.base !== 'string' || typeof o.size !== 'number' || !Number.isInteger(o.size)) throw bad('default-address-pools: each pool needs a "base" (string) and a "size" (integer)')
+    if (!cidrOk(o.base)) throw invalid('ERR_CONFIG_FILE', `invalid base pool "${o.base}": invalid CIDR address: ${o.base}`)
+    const bits = Number(o.base.split('/')[1])
+    if (o.size < bits || o.size > 32) throw invalid('ERR_CONFIG_FILE', `invalid pools size: ${o.size}`)
+    return { base: o.base, size: o.size }
+  })
 }
 
 function fmt(v: unknown): string {

@@ -50,7 +50,7 @@ export class Daemon {
 
   constructor(readonly config: DaemonConfig) {
     this.log = logger(config.logLevel)
-    this.engine = new Engine({ dataRoot: config.dataRoot, execRoot: config.execRoot, log: (m) => this.log.info(m), defaultRuntime: config.defaultRuntime, logDefaults: { type: config.logDriver, config: config.logOpts } })
+    this.engine = new Engine({ dataRoot: config.dataRoot, execRoot: config.execRoot, log: (m) => this.log.info(m), defaultRuntime: config.defaultRuntime, logDefaults: { type: config.logDriver, config: config.logOpts }, network: { bip: config.bip, pools: config.defaultAddressPools } })
   }
 
   async start(): Promise<void> {

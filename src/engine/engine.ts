@@ -21,6 +21,8 @@ export interface EngineOptions {
   log: (msg: string) => void
   defaultRuntime?: string
   logDefaults?: LogDefaults
+  /** daemon.json `bip` and `default-address-pools`. */
+  network?: { bip: string; pools: Array<{ base: string; size: number }> }
 }
 
 /** The first existing path of a binary. */
@@ -70,7 +72,7 @@ export class Engine {
     }
     const initPath = findBinary('catatonit') ?? findBinary('tini-static') ?? findBinary('tini')
     this.volumes = new VolumeService(opts.dataRoot, this.events, opts.log)
-    this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, events: this.events, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
+    this.networks = new NetworkService({ dataRoot: opts.dataRoot, log: opts.log, ...(opts.network ? { bip: opts.network.bip, pools: opts.network.pools } : {}), events: this.events, containers: () => ({ all: () => this.containers.store.all(), resolve: (r) => this.containers.resolve(r), get: (id) => this.containers.store.get(id), save: (r) => this.containers.store.save(r), dir: (id) => this.containers.store.dir(id) }) })
     this.containers = new ContainerService({
       network: this.networks,
       volumes: this.volumes,

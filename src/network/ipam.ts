@@ -33,21 +33,27 @@ export const size = (c: Cidr): number => 2 ** (32 - c.bits)
 export const contains = (c: Cidr, ipn: number): boolean => ((ipn & mask(c.bits)) >>> 0) === c.base
 export const overlaps = (a: Cidr, b: Cidr): boolean => contains(a, b.base) || contains(b, a.base)
 
+/** A pool networks take their subnets from: blocks of `/size` inside `base`. */
+export interface Pool { base: Cidr; size: number }
+
+/** Docker's local default pools: 172.17.0.0/16 ... 172.31.0.0/16, then 192.168.0.0/16 in /20s. */
+export const DEFAULT_POOLS: Pool[] = [
+  ...Array.from({ length: 15 }, (_, i) => ({ base: { base: parseIp(`172.${17 + i}.0.0`)!, bits: 16 }, size: 16 })),
+  { base: { base: parseIp('192.168.0.0')!, bits: 16 }, size: 20 },
+]
+
+/** daemon.json `default-address-pools` as pools (checked by the config already). */
+export const poolsOf = (list: Array<{ base: string; size: number }>): Pool[] => list.map((p) => ({ base: parseCidr(p.base), size: p.size }))
+
 /**
- * The first /24 (or /16 for the default pool's larger blocks) of the pools that overlaps none of
- * `taken` (other networks, the host's routes).
+ * The first block of the pools, in order, that overlaps none of `taken` (this berthd's networks,
+ * the host's routes and interface addresses, other berthds' networks), as Docker's allocator does.
  */
-export function pickSubnet(taken: Cidr[]): Cidr {
-  // Docker's local pools are 172.17-31.0.0/16 then 192.168.0.0/20 blocks; docker0 and other
-  // engines sit at their start. Berth hands out /24s from 172.28-31 first, then 10.89.0.0/16.
-  const pools: Array<{ from: Cidr; bits: number }> = [
-    { from: { base: parseIp('172.28.0.0')!, bits: 14 }, bits: 24 },
-    { from: { base: parseIp('10.89.0.0')!, bits: 16 }, bits: 24 },
-  ]
+export function pickSubnet(taken: Cidr[], pools: Pool[] = DEFAULT_POOLS): Cidr {
   for (const p of pools) {
-    const step = 2 ** (32 - p.bits)
-    for (let b = p.from.base; b < p.from.base + size(p.from); b += step) {
-      const c = { base: b >>> 0, bits: p.bits }
+    const step = 2 ** (32 - p.size)
+    for (let b = p.base.base; b < p.base.base + size(p.base); b += step) {
+      const c = { base: b >>> 0, bits: p.size }
       if (!taken.some((t) => overlaps(t, c))) return c
     }
   }

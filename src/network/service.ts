@@ -1,15 +1,15 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { access, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { conflict, EngineError, invalid, notFound, notImplemented } from '../lib/errors.js'
 import { sha256 } from '../lib/digest.js'
 import { readJson, writeJsonAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
-import { hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, listLinks, listNetns, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
+import { hostAddresses, hostEtcHosts, hostResolvConf, hostRoutes, ip, ipBatch, ipSync, iptablesRestore, iptablesRestoreSync, iptablesSave, iptablesSaveSync, listLinks, listNetns, netnsFirewall, netnsPath, processNetnsPath, setSysctl } from '../platform/net.js'
 import { DnsServer } from './dns.js'
 import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type EtcInput } from './etc-files.js'
-import { chainsFor, jumpSpecs, removalFor, rulesFor, type ActivePort } from './firewall.js'
-import { allocate, contains, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, type Cidr } from './ipam.js'
+import { anyPresent, chainsFor, removalFor, rulesFor, type ActivePort, type Present } from './firewall.js'
+import { allocate, contains, DEFAULT_POOLS, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, poolsOf, type Cidr, type Pool } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
 import type { ContainerNetworkOps, ContainerNetworkState, ContainerView, EndpointChange, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
 
@@ -47,7 +47,16 @@ export interface CreateNetworkRequest {
 }
 
 const PREDEFINED = ['bridge', 'host', 'none']
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+/** Docker's embedded DNS address in every container on a user network. */
+const EMBEDDED_DNS = '127.0.0.11'
+
+/**
+ * Host-wide: each berthd writes the subnets of its networks here (`<tag>.json`), so another
+ * berthd never takes them, even while their bridges are deleted (an idle berthd has none).
+ * A claim whose data root is gone is stale and ignored (then removed).
+ */
+const CLAIMS_DIR = process.env.BERTH_IPAM_DIR ?? '/run/berth-ipam'
+interface Claim { dataRoot: string; subnets: string[] }
 
 /** How long an idle network keeps its bridge and rules. */
 const IDLE_MS = Number(process.env.BERTH_NET_IDLE_MS ?? 2000)
@@ -77,6 +86,8 @@ export class NetworkService implements NetworkHooks {
   /** Bridges known to exist. */
   #bridges = new Set<string>()
   #jumps = false
+  /** Berth's chains or jumps may be in the tables though no bridge is active (a crash): remove them at the next write. */
+  #stale = false
   #netLocks = new KeyedLock()
   #ops: ContainerNetworkOps | undefined
   #ports = new PortReservations()
@@ -86,7 +97,10 @@ export class NetworkService implements NetworkHooks {
   #idle = new Map<string, NodeJS.Timeout>()
   #rulesWaiting: Promise<void> | undefined
 
-  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents }) {
+  readonly #pools: Pool[]
+
+  constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents; bip?: string; pools?: Array<{ base: string; size: number }> }) {
+    this.#pools = opts.pools?.length ? poolsOf(opts.pools) : DEFAULT_POOLS
     this.#dir = join(opts.dataRoot, 'networks')
     this.#tag = sha256(opts.dataRoot).slice(7, 13)
     this.#chains = chainsFor(this.#tag)
@@ -115,12 +129,52 @@ export class NetworkService implements NetworkHooks {
     const byName = (name: string) => [...this.#nets.values()].some((n) => n.name === name)
     if (!byName('host')) await this.#save(this.#record('host', 'host', {}))
     if (!byName('none')) await this.#save(this.#record('none', 'null', {}))
+    const bip = this.opts.bip ? { cidr: parseCidr(this.opts.bip, 'bip'), gateway: this.opts.bip.split('/')[0]! } : undefined
+    const def = [...this.#nets.values()].find((n) => n.isDefault)
+    if (def && bip && (def.subnet !== formatCidr(bip.cidr) || def.gateway !== bip.gateway)) {
+      // daemon.json `bip` changed: the default bridge follows it (its bridge is made again at next use).
+      let inUse = false
+      try { inUse = this.#ctrs.all().some((r) => running(r) && !!r.network?.endpoints.some((e) => e.networkId === def.id)) } catch { /* the containers are not loaded yet */ }
+      if (!inUse) {
+        await ip(['link', 'del', def.bridge])
+        await this.#save({ ...def, subnet: formatCidr(bip.cidr), gateway: bip.gateway })
+      } else this.opts.log(`bip ${this.opts.bip}: the default bridge is in use by running containers; it keeps ${def.subnet} until they stop`)
+    }
     if (!byName('bridge')) {
-      const subnet = pickSubnet(await this.#takenSubnets())
-      const rec = this.#record('bridge', 'bridge', { subnet: formatCidr(subnet), gateway: formatIp(subnet.base + 1), isDefault: true })
+      // Docker: the first free block of the pools (172.17.0.0/16 on a host without docker0), or `bip`.
+      const subnet = bip?.cidr ?? pickSubnet(await this.#takenSubnets(), this.#pools)
+      const rec = this.#record('bridge', 'bridge', { subnet: formatCidr(subnet), gateway: bip?.gateway ?? formatIp(subnet.base + 1), isDefault: true })
       rec.options = { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', 'com.docker.network.bridge.name': rec.bridge, 'com.docker.network.driver.mtu': '1500' }
       await this.#save(rec)
     }
+    await this.#writeClaim()
+  }
+
+  /** Publish this berthd's subnets for the other berthds of the host (see CLAIMS_DIR). */
+  async #writeClaim(): Promise<void> {
+    const claim: Claim = { dataRoot: this.opts.dataRoot, subnets: [...this.#nets.values()].filter((n) => n.subnet).map((n) => n.subnet) }
+    try {
+      await mkdir(CLAIMS_DIR, { recursive: true, mode: 0o755 })
+      await writeJsonAtomic(join(CLAIMS_DIR, `${this.#tag}.json`), claim)
+    } catch (err) {
+      this.opts.log(`subnet claims: ${String(err)}`)
+    }
+  }
+
+  /** The subnets the other berthds of this host hold (stale claims removed). */
+  async #claimedElsewhere(): Promise<Cidr[]> {
+    const out: Cidr[] = []
+    let files: string[] = []
+    try { files = await readdir(CLAIMS_DIR) } catch { return out }
+    for (const f of files) {
+      if (!f.endsWith('.json') || f === `${this.#tag}.json`) continue
+      const c = await readJson<Claim>(join(CLAIMS_DIR, f)).catch(() => undefined)
+      if (!c || typeof c.dataRoot !== 'string' || !Array.isArray(c.subnets)) continue
+      const alive = await access(join(c.dataRoot, 'networks')).then(() => true, () => false)
+      if (!alive) { await rm(join(CLAIMS_DIR, f), { force: true }); continue }
+      for (const sn of c.subnets) { try { out.push(parseCidr(String(sn))) } catch { /* not IPv4 */ } }
+    }
+    return out
   }
 
   /**
@@ -137,7 +191,15 @@ export class NetworkService implements NetworkHooks {
     const existing = new Set(await listLinks('bridge'))
     const used = this.#usedNetworks()
     for (const n of this.#nets.values()) {
-      if (n.driver !== 'bridge' || !existing.has(n.bridge)) continue
+      if (n.driver !== 'bridge') continue
+      if (!used.has(n.id)) {
+        // Containers that died while berthd was down were torn down by the containers' start-up
+        // (before this): their networks are not idle, they are gone with their bridges.
+        clearTimeout(this.#idle.get(n.id))
+        this.#idle.delete(n.id)
+        this.#bridges.delete(n.bridge)
+      }
+      if (!existing.has(n.bridge)) continue
       if (used.has(n.id)) this.#bridges.add(n.bridge)
       else await ip(['link', 'del', n.bridge])
     }
@@ -145,13 +207,10 @@ export class NetworkService implements NetworkHooks {
       const n = this.#nets.get(id)
       if (n) await this.#ensureBridge(n)
     }
-    const filter = await iptablesSave('filter')
-    const spec = jumpSpecs(this.#chains)
-    this.#jumps = spec.filter.every((j) => filter.includes(j))
-    if (!this.#jumps && filter.some((l) => l.includes(this.#chains.fwd))) {
-      // Half there: remove what is left and add it again whole.
-      await iptablesRestore(removalFor(this.#chains)).catch((e) => this.opts.log(`iptables cleanup: ${String(e)}`))
-    }
+    // Whatever a crash left (jumps written twice, chains of containers that died meanwhile) is
+    // replaced whole: the next write deletes every jump to Berth's chains it finds and adds each once.
+    this.#jumps = false
+    this.#stale = anyPresent(this.#chains, await this.#present())
     await this.#syncRules()
     for (const [id, st] of this.#active) await this.#ports.rebind(id, st.ports, this.opts.log)
   }
@@ -174,12 +233,14 @@ export class NetworkService implements NetworkHooks {
     this.#nets.set(n.id, n)
   }
 
+  /** What a new network's subnet must not overlap: ours, the host's routes and addresses (down links too), other berthds'. */
   async #takenSubnets(): Promise<Cidr[]> {
-    const mine = new Set([...this.#nets.values()].map((n) => n.bridge))
-    const routes = (await hostRoutes()).filter((r) => r !== '' && !r.startsWith('127.'))
     const taken: Cidr[] = [...this.#nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet))
-    for (const r of routes) { try { taken.push(parseCidr(r)) } catch { /* not IPv4 */ } }
-    void mine
+    for (const r of [...await hostRoutes(), ...await hostAddresses()]) {
+      if (r === '' || r.startsWith('127.')) continue
+      try { taken.push(parseCidr(r)) } catch { /* not IPv4 */ }
+    }
+    taken.push(...await this.#claimedElsewhere())
     return taken
   }
 
@@ -200,7 +261,8 @@ export class NetworkService implements NetworkHooks {
 
   async create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
     const driver = req.driver || 'bridge'
-    if (!NAME_RE.test(req.name)) throw invalid('ERR_BAD_NAME', `invalid network name "${req.name}": must match ${NAME_RE.source}`)
+    // Docker checks no pattern: any non-empty name (spaces included) is a network name.
+    if (!req.name) throw invalid('ERR_BAD_NAME', 'network name must not be empty')
     if (PREDEFINED.includes(req.name)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `operation is not permitted on predefined ${req.name} network `)
     if (driver !== 'bridge') {
       if (['host', 'null'].includes(driver)) throw new EngineError('Forbidden', 'ERR_PREDEFINED', `only one instance of "${driver}" network is allowed`)
@@ -232,7 +294,7 @@ export class NetworkService implements NetworkHooks {
         if (taken.some((t) => overlaps(t, subnet))) throw new EngineError('Forbidden', 'ERR_POOL_OVERLAP', 'invalid pool request: Pool overlaps with other one on this address space')
       } else {
         if (c.gateway || c.ipRange) throw invalid('ERR_BAD_CIDR', 'invalid pool request: ip-range and gateway need a subnet')
-        subnet = pickSubnet(await this.#takenSubnets())
+        subnet = pickSubnet(await this.#takenSubnets(), this.#pools)
       }
       let gateway = subnet.base + 1
       if (c.gateway) {
@@ -257,6 +319,7 @@ export class NetworkService implements NetworkHooks {
         rec.bridge = br
       }
       await this.#save(rec)
+      await this.#writeClaim()
       this.#event('create', rec)
       return { id: rec.id, warning: '' }
     } finally {
@@ -281,6 +344,7 @@ export class NetworkService implements NetworkHooks {
     if (this.endpointsOn(n.id).length) throw new EngineError('Forbidden', 'ERR_NETWORK_IN_USE', `error while removing network: network ${n.name} id ${n.id} has active endpoints`)
     await rm(join(this.#dir, `${n.id}.json`), { force: true })
     this.#nets.delete(n.id)
+    await this.#writeClaim()
     this.#event('destroy', n)
   }
 
@@ -401,6 +465,7 @@ export class NetworkService implements NetworkHooks {
         st.ports = await this.#ports.reserve(rec.id, reqs, (r, port) => `failed to set up container networking: driver failed programming external connectivity on endpoint ${rec.name} (${primary.endpointId}): failed to bind host port for ${r.hostIp || '0.0.0.0'}:${port}:${primary.ip}:${r.containerPort}/${r.proto}: `)
       }
       if (fresh || st.ports.length) await this.#syncRules()
+      await this.#embeddedDns(nsName, st.endpoints)
       const state: ContainerNetworkState = { netns: nsName, endpoints: st.endpoints, ports: st.ports, ...(st.detached ? { detached: st.detached } : {}) }
       return { netns: { path: netnsPath(nsName), private: true }, hosts: this.#hostsFile(rec, st.endpoints), resolvConf: await this.#resolvConf(rec, st.endpoints), state }
     } catch (err) {
@@ -460,10 +525,11 @@ export class NetworkService implements NetworkHooks {
       const n = this.#nets.get(id)
       if (n && !used.has(id)) ipSync(['link', 'del', n.bridge])
     }
-    if (!this.#jumps) return
+    if (!this.#jumps && !this.#stale) return
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
-    const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), 'keep') : removalFor(this.#chains)
-    iptablesRestoreSync(input)
+    const present = { filter: iptablesSaveSync('filter'), nat: iptablesSaveSync('nat') }
+    const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), present) : removalFor(this.#chains, present)
+    if (input) iptablesRestoreSync(input)
   }
 
   async #maybeDropBridge(netId: string): Promise<void> {
@@ -471,10 +537,12 @@ export class NetworkService implements NetworkHooks {
     const n = this.#nets.get(netId)
     clearTimeout(this.#idle.get(netId))
     this.#idle.delete(netId)
-    if (!n || this.#usedNetworks().has(netId) || !this.#bridges.has(n.bridge)) return
+    if (!n || this.#usedNetworks().has(netId)) return
+    // The rules follow the idle set even when the bridge is already gone (never left behind).
+    const had = this.#bridges.delete(n.bridge)
     this.#dns.close(n.gateway)
-    this.#bridges.delete(n.bridge)
     await this.#syncRules()
+    if (!had) return
     const r = await ip(['link', 'del', n.bridge])
     if (r.code !== 0) this.opts.log(`bridge del ${n.bridge}: ${r.stderr.trim()}`)
   }
@@ -595,15 +663,23 @@ export class NetworkService implements NetworkHooks {
     for (const id of this.#idle.keys()) used.add(id)
     const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
     if (nets.length === 0) {
-      if (this.#jumps) {
-        await iptablesRestore(removalFor(this.#chains))
+      if (this.#jumps || this.#stale) {
+        const input = removalFor(this.#chains, await this.#present())
+        if (input) await iptablesRestore(input)
         this.#jumps = false
+        this.#stale = false
       }
       return
     }
     const ports = this.#activePorts()
-    await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? 'keep' : 'add'))
+    // Adding the jumps: check what is there first, so they are never there twice.
+    await iptablesRestore(rulesFor(this.#chains, nets, ports, this.#jumps ? undefined : await this.#present()))
     this.#jumps = true
+    this.#stale = false
+  }
+
+  async #present(): Promise<Present> {
+    return { filter: await iptablesSave('filter'), nat: await iptablesSave('nat') }
   }
 
   // ---- live connect / disconnect
@@ -641,12 +717,20 @@ export class NetworkService implements NetworkHooks {
     if (probe.network?.detached) probe.network = { ...probe.network, detached: probe.network.detached.filter((d) => d !== n.id) }
     await this.validate(probe)
     const st = this.#active.get(rec.id)
+    let resolvConf: string | undefined
     if (running(rec) && st?.netns) {
       const w = this.#wanted(probe).find((x) => x.net.id === n.id)!
+      const hadDns = !!this.#dnsEndpoint(st.endpoints)
       await this.#attach(rec, st, w, Math.max(-1, ...st.endpoints.map((e) => Number(e.ifname.slice(3)))) + 1)
       await this.#syncRules()
+      if (!hadDns && this.#dnsEndpoint(st.endpoints)) {
+        // Docker: a container that joins its first user network is served by the embedded DNS from then on.
+        await this.#embeddedDns(st.netns, st.endpoints)
+        resolvConf = await this.#resolvConf(rec, st.endpoints)
+      }
     }
     return {
+      ...(resolvConf !== undefined ? { resolvConf } : {}),
       endpointsConfig: probe.endpointsConfig,
       network: { ...(st ? { netns: st.netns, endpoints: st.endpoints, ports: st.ports } : { endpoints: rec.network?.endpoints ?? [], ports: rec.network?.ports ?? [] }), ...(probe.network?.detached?.length ? { detached: probe.network.detached } : {}) },
     }
@@ -739,11 +823,31 @@ export class NetworkService implements NetworkHooks {
     const hc = rec.hostConfig
     const host = await hostResolvConf()
     this.#hostNameservers = nameserversOf(host).filter((x) => !x.includes(':'))
-    const primary = eps[0] ? this.#nets.get(eps[0].networkId) : undefined
-    const internalDns = !!primary && !primary.isDefault
     const st = this.#active.get(rec.id)
     if (st) st.upstreams = hc.dns.length ? hc.dns : this.#hostNameservers
-    return generatedResolvConf(host, hc, internalDns ? { internalDns: primary!.gateway } : {})
+    return generatedResolvConf(host, hc, this.#dnsEndpoint(eps) ? { internalDns: EMBEDDED_DNS } : {})
+  }
+
+  /** The endpoint the embedded DNS is reached through: the first on a user network. */
+  #dnsEndpoint(eps: EndpointState[]): EndpointState | undefined {
+    return eps.find((e) => { const n = this.#nets.get(e.networkId); return !!n && !n.isDefault && n.driver === 'bridge' })
+  }
+
+  /**
+   * Docker's embedded DNS address 127.0.0.11 inside the container: DNAT to the DNS socket on the
+   * network's gateway, the source rewritten to the endpoint's address (so the asker is known).
+   * route_localnet on the interface lets the loopback-addressed packets in and out of it.
+   */
+  async #embeddedDns(netns: string | undefined, eps: EndpointState[]): Promise<void> {
+    const ep = this.#dnsEndpoint(eps)
+    if (!netns || !ep) return
+    const input = [
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+      `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p udp --dport 53 -j DNAT --to-destination ${ep.gateway}:53`,
+      `-A POSTROUTING -s 127.0.0.0/8 -d ${ep.gateway}/32 -p udp --dport 53 -j SNAT --to-source ${ep.ip}`,
+      'COMMIT', '',
+    ].join('\n')
+    await netnsFirewall(netns, [`net.ipv4.conf.${ep.ifname}.route_localnet=1`], input)
   }
 }
 

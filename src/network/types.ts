@@ -108,6 +108,8 @@ export interface NetworkSetUp {
 export interface EndpointChange {
   endpointsConfig: Record<string, EndpointRequest>
   network: ContainerNetworkState
+  /** The container's new resolv.conf when it changed (a default-bridge container joined a user network: the embedded DNS from now on). */
+  resolvConf?: string
 }
 
 /**

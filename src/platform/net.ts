@@ -29,6 +29,16 @@ export async function iptablesRestore(input: string): Promise<void> {
   if (r.code !== 0) throw internal('ERR_IPTABLES', `iptables-restore: ${r.stderr.trim() || `exit status ${r.code}`}\n${input}`)
 }
 
+/**
+ * Inside a named netns: set sysctls (`key=value`, under /proc/sys/net of that namespace) and
+ * load a whole iptables table set with `iptables-restore` (its own tables only). One `ip netns exec`.
+ */
+export async function netnsFirewall(netns: string, sysctls: string[], input: string): Promise<void> {
+  const script = [...sysctls.map((kv) => { const [k = '', v = ''] = kv.split('='); return `echo ${v} > /proc/sys/${k.replace(/\./g, '/')}` }), 'exec iptables-restore -w'].join(' && ')
+  const r = await run('ip', ['netns', 'exec', netns, 'sh', '-c', script], { input })
+  if (r.code !== 0) throw internal('ERR_IPTABLES', `iptables-restore in ${netns}: ${r.stderr.trim() || `exit status ${r.code}`}`)
+}
+
 /** One iptables command; returns its exit code (for -C checks). */
 export async function iptables(args: string[]): Promise<{ code: number; stderr: string }> {
   const r = await run('iptables', ['-w', ...args])
@@ -73,6 +83,14 @@ export async function hostRoutes(): Promise<string[]> {
   return list.filter((x) => x.dst && x.dst !== 'default' && (!x.type || x.type === 'unicast')).map((x) => (x.dst!.includes('/') ? x.dst! : `${x.dst}/32`))
 }
 
+/** The IPv4 addresses (with prefix) of every link of the host, down ones included (`ip -j addr`). */
+export async function hostAddresses(): Promise<string[]> {
+  const r = await run('ip', ['-4', '-j', 'addr', 'show'])
+  if (r.code !== 0) return []
+  const list = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number; family?: string }> }>
+  return list.flatMap((l) => (l.addr_info ?? []).filter((a) => a.local && a.family !== 'inet6').map((a) => `${a.local}/${a.prefixlen ?? 32}`))
+}
+
 /** The host's /etc/resolv.conf text ('' when absent). */
 export async function hostResolvConf(): Promise<string> {
   try {
@@ -98,6 +116,12 @@ export async function hostEtcHosts(): Promise<string> {
 /** One `ip` command run synchronously, output ignored (clean-up at process exit, where nothing async runs). */
 export function ipSync(args: string[]): number | null {
   return spawnSync('ip', args, { stdio: 'ignore' }).status
+}
+
+/** `iptables -S` of a table run synchronously (clean-up at process exit); [] when it fails. */
+export function iptablesSaveSync(table: string): string[] {
+  const r = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : []
 }
 
 /** `iptables-restore --noflush` run synchronously (clean-up at process exit). */

@@ -225,7 +225,7 @@ dockerSuite('docker CLI: networks', () => {
     assert.ok(s.NetworkSettings.Networks.appnet.Aliases.includes('db'))
     const out = await ok('run', '--rm', '--network', 'appnet', 'busybox', 'sh', '-c', 'ip -4 addr show eth0; cat /etc/resolv.conf; nslookup srv; nslookup db; ping -c1 -W2 db; ping -c1 -W2 srv.appnet')
     assert.match(out, /inet 10\.124\.0\.(1[2-9]\d|2[0-5]\d)\//, 'allocated from the ip-range')
-    assert.match(out, /^nameserver 10\.124\.0\.254$/m)
+    assert.match(out, /^nameserver 127\.0\.0\.11$/m, "Docker's embedded DNS address")
     assert.equal([...out.matchAll(/Address: 10\.124\.0\.10/g)].length, 2, out)
     assert.equal([...out.matchAll(/64 bytes from 10\.124\.0\.10/g)].length, 2, out)
     // --link on a user network: a name for the linking container only.

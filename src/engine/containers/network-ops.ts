@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { isKind, notImplemented } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
 
@@ -17,6 +18,8 @@ export async function connectNetwork(ctx: Ctx, ctrRef: string, netRef: string, c
   rec.endpointsConfig = change.endpointsConfig
   rec.network = change.network
   await ctx.store.save(rec)
+  // The file is bind-mounted into the container: rewritten in place, the container sees it now.
+  if (change.resolvConf !== undefined) await writeFile(ctx.layout.etcFile(rec.id, 'resolv.conf'), change.resolvConf)
 }
 
 /** `docker network disconnect` (see connectNetwork); with force, a missing container is not an error. */
