@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module'
+import { invalid } from '../lib/errors.js'
+import { ENGINE_API_BODIES } from './schema/engine-api.js'
+
+/**
+ * Request bodies checked against the Engine API schema (../shared/specs, generated into
+ * schema/engine-api.ts) with ajv, as Go's encoding/json decodes them into moby's structs: a
+ * value of the wrong JSON type, a fraction or an out-of-range number where Go has an integer is
+ * refused with Go's words; null is accepted anywhere and unknown fields are ignored, as Go does.
+ * Each route's validator is compiled on its first request (daemon-side only).
+ */
+
+interface AjvError { instancePath: string; keyword: string; data?: unknown; parentSchema?: Schema }
+type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null }
+interface Schema {
+  type?: string | string[]
+  properties?: Record<string, Schema>
+  additionalProperties?: Schema | boolean
+  items?: Schema
+  'x-go'?: string
+  'x-struct'?: string
+  'x-embed'?: string
+}
+
+type AjvCtor = new (opts: object) => { compile(s: object): Validator }
+let ajv: { compile(s: object): Validator } | undefined
+const compiled = new Map<string, Validator>()
+
+function validatorFor(route: string): Validator | undefined {
+  const schema = ENGINE_API_BODIES[route]
+  if (!schema) return undefined
+  let v = compiled.get(route)
+  if (!v) {
+    if (!ajv) {
+      const req = createRequire(import.meta.url)
+      const mod = req('ajv') as { default?: AjvCtor } & AjvCtor
+      const Ajv = mod.default ?? mod
+      ajv = new Ajv({ strict: false, allErrors: false, verbose: true, allowUnionTypes: true, validateSchema: false })
+    }
+    v = ajv.compile(schema)
+    compiled.set(route, v)
+  }
+  return v
+}
+
+/** The routes whose JSON body has a schema ("POST /containers/create", ...). */
+export function hasBodySchema(route: string): boolean {
+  return route in ENGINE_API_BODIES
+}
+
+/** Go's name of a JSON value's type in an UnmarshalTypeError ("number 1.5" for a number that does not fit). */
+function jsonTypeOf(v: unknown, integerTarget: boolean): string {
+  if (Array.isArray(v)) return 'array'
+  if (v === null) return 'null'
+  if (typeof v === 'number') return integerTarget ? `number ${String(v).replace('e+', 'e')}` : 'number'
+  if (typeof v === 'boolean') return 'bool'
+  return typeof v
+}
+
+/** Go's struct and field path of a JSON pointer, walking the schema (map keys and list indexes are not fields). */
+function goField(root: Schema, pointer: string): { struct: string; field: string } | undefined {
+  const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  let s: Schema | undefined = root
+  let struct = root['x-struct'] ?? ''
+  const path: string[] = []
+  for (const seg of segs) {
+    if (!s) return undefined
+    const prop: Schema | undefined = s.properties?.[seg]
+    if (prop) {
+      struct = s['x-struct'] ?? struct
+      if (prop['x-embed']) path.push(prop['x-embed'])
+      path.push(seg)
+      s = prop
+    } else if (s.items && /^\d+$/.test(seg)) {
+      s = s.items
+    } else if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+      s = s.additionalProperties
+    } else {
+      return undefined
+    }
+  }
+  return path.length ? { struct, field: path.join('.') } : undefined
+}
+
+/**
+ * Check `body` (already parsed) of `route` ("METHOD /template"): throws Docker's 400
+ * `invalid JSON: json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Resources.Memory of type int64`.
+ */
+export function validateBody(route: string, body: unknown): void {
+  const v = validatorFor(route)
+  if (!v || v(body)) return
+  const root = ENGINE_API_BODIES[route] as Schema
+  const e = v.errors?.[0]
+  if (!e) return
+  const target = e.parentSchema ?? {}
+  const goType = target['x-go'] ?? 'interface {}'
+  const types = Array.isArray(target.type) ? target.type : [target.type]
+  const what = jsonTypeOf(e.data, types.includes('integer') && typeof e.data === 'number')
+  const at = goField(root, e.instancePath)
+  const message = at
+    ? `json: cannot unmarshal ${what} into Go struct field ${at.struct}.${at.field} of type ${goType}`
+    : `json: cannot unmarshal ${what} into Go value of type ${e.instancePath === '' ? qualified(root) : goType}`
+  throw invalid('ERR_INVALID_JSON', `invalid JSON: ${message}`)
+}
+
+function qualified(root: Schema): string {
+  const s = root['x-struct']
+  if (!s) return root['x-go'] ?? 'interface {}'
+  return s === 'AuthConfig' ? 'registry.AuthConfig' : s === 'CreateOptions' ? 'volume.CreateOptions' : s.endsWith('Options') && !s.startsWith('Exec') ? `network.${s}` : `container.${s}`
+}
