@@ -24,6 +24,10 @@ const NAMED = { ExposedPorts: 'nat.PortSet', PortBindings: 'nat.PortMap', Ulimit
 
 /** Integer fields that are Go `int`s (the swagger gives no format). */
 const INT_FIELDS = new Set(['MaximumRetryCount', 'OomScoreAdj', 'StopTimeout', 'Retries'])
+/** Integer fields whose Go type the swagger's format does not say. */
+const GO_INT = { ConsoleSize: 'uint', BlkioWeight: 'uint16', Weight: 'uint16', Rate: 'uint64', IOMaximumIOps: 'uint64', IOMaximumBandwidth: 'uint64' }
+/** The Go struct of list entries the swagger describes inline. */
+const ITEM_STRUCT = { Ulimits: 'Ulimit', BlkioWeightDevice: 'WeightDevice' }
 const INT = {
   int64: ['int64', -9223372036854775808, 9223372036854775807],
   int32: ['int32', -2147483648, 2147483647],
@@ -32,6 +36,7 @@ const INT = {
   uint32: ['uint32', 0, 4294967295],
   uint64: ['uint64', 0, 18446744073709551615],
   uint8: ['uint8', 0, 255],
+  uint: ['uint', 0, 18446744073709551615],
 }
 
 function resolve(s) {
@@ -56,7 +61,6 @@ function flatten(s) {
 function goStructName(name, s, field) {
   if (name) return GO_STRUCT[name] ?? name
   if (s.title) return s.title
-  if (field === 'Ulimits') return 'Ulimit'
   return field ?? 'object'
 }
 
@@ -71,7 +75,7 @@ function convert(input, field, depth = 0) {
   const type = s.type ?? (s.properties ? 'object' : undefined)
   if (type === 'integer') {
     // Swagger leaves most of Go's int64 fields without a format; these few are Go ints.
-    const fmt = s.format ?? (INT_FIELDS.has(field) ? 'int' : 'int64')
+    const fmt = GO_INT[field] ?? s.format ?? (INT_FIELDS.has(field) ? 'int' : 'int64')
     const [go, min, max] = INT[fmt] ?? INT.int64
     return { type: ['integer', 'null'], minimum: min, maximum: max, 'x-go': go }
   }
@@ -79,7 +83,7 @@ function convert(input, field, depth = 0) {
   if (type === 'boolean') return { type: ['boolean', 'null'], 'x-go': 'bool' }
   if (type === 'string') return { type: ['string', 'null'], 'x-go': 'string' }
   if (type === 'array') {
-    const items = convert(s.items ?? {}, field === 'Ulimits' ? 'Ulimits' : undefined, depth + 1)
+    const items = convert(s.items ?? {}, ITEM_STRUCT[field] ?? (field === 'ConsoleSize' ? 'ConsoleSize' : undefined), depth + 1)
     return { type: ['array', 'null'], items, 'x-go': NAMED[field] ?? `[]${items['x-go'] ?? 'interface {}'}` }
   }
   if (type === 'object') {

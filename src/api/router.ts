@@ -98,6 +98,11 @@ export class Router {
     return this
   }
 
+  /** Every route (method and path template), the hijacked ones marked: for the request-fuzz test and the API table. */
+  list(): Array<{ method: string; path: string; hijack: boolean }> {
+    return [...this.#routes.map((r) => ({ method: r.method, path: r.path, hijack: false })), ...this.#hijacks.map((r) => ({ method: r.method, path: r.path, hijack: true }))]
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('Api-Version', API_VERSION)
     res.setHeader('Docker-Experimental', 'false')
