@@ -11,12 +11,22 @@ import { posix } from 'node:path'
 import { Readable } from 'node:stream'
 import * as tarStream from 'tar-stream'
 import { decompressed } from '../core/decompress.js'
-import { invalid, isNotFoundErrno } from '../lib/errors.js'
+import { EngineError, invalid, isNotFoundErrno } from '../lib/errors.js'
 
 const MAX_ENTRIES = 1_000_000
 const MAX_PENDING = 16
 const SMALL_FILE = 1 << 20
 const UMASK = (() => { const m = process.umask(0); process.umask(m); return m })()
+
+/** The tar's entries; a body that is not a (complete) tar is the client's error, not berthd's. */
+async function* tarEntries<T>(extract: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    for await (const e of extract) yield e
+  } catch (err) {
+    if (err instanceof EngineError) throw err
+    throw invalid('ERR_BAD_TAR', `invalid tar archive: ${(err as Error)?.message ?? String(err)}`)
+  }
+}
 
 /**
  * Unpack the context into `dir`; returns the number of entries. The sha256 of each regular
@@ -35,7 +45,7 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   const seen = new Set<string>()
   const pending = new Set<Promise<void>>()
   const dirTimes: Array<[string, Date]> = []
-  for await (const entry of extract) {
+  for await (const entry of tarEntries(extract)) {
     const h = entry.header
     if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
     const name = posix.normalize(h.name).replace(/\/+$/, '')
