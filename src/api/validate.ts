@@ -1,16 +1,16 @@
-import { createRequire } from 'node:module'
 import { invalid } from '../lib/errors.js'
 import { ENGINE_API_BODIES } from './schema/engine-api.js'
+import * as validators from './schema/engine-api-validators.js'
 
 /**
  * Request bodies checked against the Engine API schema (../shared/specs, generated into
- * schema/engine-api.ts) with ajv, as Go's encoding/json decodes them into moby's structs: a
- * value of the wrong JSON type, a fraction or an out-of-range number where Go has an integer is
- * refused with Go's words; null is accepted anywhere and unknown fields are ignored, as Go does.
- * Each route's validator is compiled on its first request (daemon-side only).
+ * schema/engine-api.ts, compiled by ajv into schema/engine-api-validators.ts when generated, so
+ * berthd pays no compile) as Go's encoding/json decodes them into moby's structs: a value of the
+ * wrong JSON type, a fraction or an out-of-range number where Go has an integer is refused with
+ * Go's words; null is accepted anywhere and unknown fields are ignored, as Go does.
  */
 
-interface AjvError { instancePath: string; keyword: string; data?: unknown; parentSchema?: Schema }
+interface AjvError { instancePath: string; keyword: string }
 type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null }
 interface Schema {
   type?: string | string[]
@@ -22,25 +22,9 @@ interface Schema {
   'x-embed'?: string
 }
 
-type AjvCtor = new (opts: object) => { compile(s: object): Validator }
-let ajv: { compile(s: object): Validator } | undefined
-const compiled = new Map<string, Validator>()
-
 function validatorFor(route: string): Validator | undefined {
-  const schema = ENGINE_API_BODIES[route]
-  if (!schema) return undefined
-  let v = compiled.get(route)
-  if (!v) {
-    if (!ajv) {
-      const req = createRequire(import.meta.url)
-      const mod = req('ajv') as { default?: AjvCtor } & AjvCtor
-      const Ajv = mod.default ?? mod
-      ajv = new Ajv({ strict: false, allErrors: false, verbose: true, allowUnionTypes: true, validateSchema: false })
-    }
-    v = ajv.compile(schema)
-    compiled.set(route, v)
-  }
-  return v
+  const name = validators.VALIDATOR_OF[route]
+  return name ? (validators as unknown as Record<string, Validator>)[name] : undefined
 }
 
 /** The routes whose JSON body has a schema ("POST /containers/create", ...). */
@@ -57,14 +41,19 @@ function jsonTypeOf(v: unknown, integerTarget: boolean): string {
   return typeof v
 }
 
-/** Go's struct and field path of a JSON pointer, walking the schema (map keys and list indexes are not fields). */
-function goField(root: Schema, pointer: string): { struct: string; field: string } | undefined {
+/**
+ * Go's struct and field path of a JSON pointer, walking the schema and the body (map keys and
+ * list indexes are not fields), with the schema and the value found there.
+ */
+function goField(root: Schema, body: unknown, pointer: string): { struct: string; field: string; schema: Schema; value: unknown } | undefined {
   const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
   let s: Schema | undefined = root
   let struct = root['x-struct'] ?? ''
   const path: string[] = []
+  let value = body
   for (const seg of segs) {
     if (!s) return undefined
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[seg] : undefined
     const prop: Schema | undefined = s.properties?.[seg]
     if (prop) {
       struct = s['x-struct'] ?? struct
@@ -79,7 +68,7 @@ function goField(root: Schema, pointer: string): { struct: string; field: string
       return undefined
     }
   }
-  return path.length ? { struct, field: path.join('.') } : undefined
+  return s ? { struct, field: path.join('.'), schema: s, value } : undefined
 }
 
 /**
@@ -92,12 +81,12 @@ export function validateBody(route: string, body: unknown): void {
   const root = ENGINE_API_BODIES[route] as Schema
   const e = v.errors?.[0]
   if (!e) return
-  const target = e.parentSchema ?? {}
+  const at = goField(root, body, e.instancePath)
+  const target = at?.schema ?? {}
   const goType = target['x-go'] ?? 'interface {}'
   const types = Array.isArray(target.type) ? target.type : [target.type]
-  const what = jsonTypeOf(e.data, types.includes('integer') && typeof e.data === 'number')
-  const at = goField(root, e.instancePath)
-  const message = at
+  const what = jsonTypeOf(at?.value, types.includes('integer') && typeof at?.value === 'number')
+  const message = at?.field
     ? `json: cannot unmarshal ${what} into Go struct field ${at.struct}.${at.field} of type ${goType}`
     : `json: cannot unmarshal ${what} into Go value of type ${e.instancePath === '' ? qualified(root) : goType}`
   throw invalid('ERR_INVALID_JSON', `invalid JSON: ${message}`)
