@@ -136,6 +136,5 @@ export async function readJsonBody<T>(req: IncomingMessage): Promise<T | undefin
     throw new EngineError('InvalidArgument', 'ERR_INVALID_JSON', eof ? 'invalid JSON: unexpected EOF' : `invalid JSON: ${m}`)
   }
   const route = routeOf.get(req)
-  if (route) validateBody(route, value)
-  return value as T
+  return (route ? validateBody(route, value) : value) as T
 }

@@ -72,15 +72,49 @@ function goField(root: Schema, body: unknown, pointer: string): { struct: string
 }
 
 /**
- * Check `body` (already parsed) of `route` ("METHOD /template"): throws Docker's 400
+ * Struct keys as Go matches them: a key that names no field exactly names the field it equals
+ * case-insensitively, and a later key for the same field wins (`{"Privileged": true,
+ * "privileged": false}` is not privileged on Docker, so not here either). Map keys are kept.
+ */
+function canonicalKeys(schema: Schema | undefined, value: unknown): unknown {
+  if (!schema || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return schema.items ? value.map((x) => canonicalKeys(schema.items, x)) : value
+  const o = value as Record<string, unknown>
+  if (schema.properties) {
+    const props = schema.properties
+    let folded: Map<string, string> | undefined
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(o)) {
+      let name = k
+      if (!(k in props)) {
+        folded ??= new Map(Object.keys(props).map((p) => [p.toLowerCase(), p]))
+        name = folded.get(k.toLowerCase()) ?? k
+      }
+      if (name !== k && name in out) delete out[name]
+      out[name] = name in props ? canonicalKeys(props[name], v) : v
+    }
+    return out
+  }
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+    const inner = schema.additionalProperties
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, canonicalKeys(inner, v)]))
+  }
+  return value
+}
+
+/**
+ * Check `body` (already parsed) of `route` ("METHOD /template") and return it with its keys as
+ * Go matches them; throws Docker's 400
  * `invalid JSON: json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Resources.Memory of type int64`.
  */
-export function validateBody(route: string, body: unknown): void {
+export function validateBody(route: string, parsed: unknown): unknown {
   const v = validatorFor(route)
-  if (!v || v(body)) return
+  if (!v) return parsed
   const root = ENGINE_API_BODIES[route] as Schema
+  const body = canonicalKeys(root, parsed)
+  if (v(body)) return body
   const e = v.errors?.[0]
-  if (!e) return
+  if (!e) return body
   const at = goField(root, body, e.instancePath)
   const target = at?.schema ?? {}
   const goType = target['x-go'] ?? 'interface {}'

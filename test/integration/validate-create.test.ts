@@ -32,6 +32,13 @@ dockerSuite('create validation: wrong JSON types (schema)', () => {
   it('"Privileged": "false" (a string) is refused, never a privileged container', async () => {
     await refused({ HostConfig: { Privileged: 'false' } }, G('string', 'HostConfig.HostConfig.Privileged', 'bool'))
     await refused({ HostConfig: { Privileged: 1 } }, G('number', 'HostConfig.HostConfig.Privileged', 'bool'))
+    // Go matches struct keys case-insensitively, the last one winning.
+    await refused({ hostconfig: { privileged: 'false' } }, G('string', 'HostConfig.HostConfig.Privileged', 'bool'))
+    const c = await create({ HostConfig: { Privileged: true, privileged: false }, labels: { a: 'b' } })
+    assert.equal(c.status, 201, c.message)
+    const ins = (await api(daemon.h, 'GET', `/containers/${c.id}/json`)).json() as Json
+    assert.equal(ins.HostConfig.Privileged, false)
+    assert.deepEqual(ins.Config.Labels, { a: 'b' })
   })
 
   it('"User": 5 is refused (Docker never runs it as root)', async () => {
