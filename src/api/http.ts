@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EngineError, findEngineError, type ErrorKind } from '../lib/errors.js'
+import { validateBody } from './validate.js'
 
 export const API_VERSION = '1.50'
 export const MIN_API_VERSION = '1.24'
@@ -86,23 +87,54 @@ export function streamError(err: unknown): { errorDetail: { message: string }; e
   return { errorDetail: { message }, error: message }
 }
 
+/**
+ * The largest JSON request body read: Docker sets no limit on a create (a legitimate one with a
+ * large environment or many labels passes 4 MiB); this only bounds what one request may make
+ * berthd hold in memory.
+ */
+export const JSON_BODY_LIMIT = 256 << 20
+
 export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<Buffer> {
   const chunks: Buffer[] = []
   let n = 0
-  for await (const c of req) {
-    n += (c as Buffer).length
-    if (n > limit) throw new EngineError('InvalidArgument', 'ERR_BODY_TOO_LARGE', 'request body too large')
-    chunks.push(c as Buffer)
+  try {
+    for await (const c of req) {
+      n += (c as Buffer).length
+      if (n > limit) throw new EngineError('InvalidArgument', 'ERR_BODY_TOO_LARGE', 'request body too large')
+      chunks.push(c as Buffer)
+    }
+  } catch (err) {
+    if (err instanceof EngineError) throw err
+    // The client went away in the middle of its body (ECONNRESET, "aborted").
+    throw new EngineError('Canceled', 'ERR_CLIENT_GONE', 'client disconnected', { cause: err })
   }
   return Buffer.concat(chunks)
 }
 
+/** The route ("POST /containers/create") each request was routed to, so its JSON body is checked against the schema. */
+const routeOf = new WeakMap<IncomingMessage, string>()
+
+/** Set by the router: the JSON body of `req` is checked against the Engine API schema of `route`. */
+export function setBodyRoute(req: IncomingMessage, route: string): void {
+  routeOf.set(req, route)
+}
+
+/**
+ * The request's JSON body, or undefined when empty. Malformed JSON, and for the routes the
+ * Engine API describes a value Go would not decode into moby's struct, are Docker's 400
+ * (`invalid JSON: ...`): no handler sees a wrongly typed body.
+ */
 export async function readJsonBody<T>(req: IncomingMessage): Promise<T | undefined> {
-  const buf = await readBody(req)
-  if (buf.length === 0) return undefined
+  const buf = await readBody(req, JSON_BODY_LIMIT)
+  if (buf.length === 0 || buf.toString('utf8').trim() === '') return undefined
+  let value: unknown
   try {
-    return JSON.parse(buf.toString('utf8')) as T
+    value = JSON.parse(buf.toString('utf8'))
   } catch (err) {
-    throw new EngineError('InvalidArgument', 'ERR_INVALID_JSON', `invalid JSON: ${(err as Error).message}`)
+    const m = (err as Error).message
+    const eof = /Unexpected end of JSON input|Unterminated/i.test(m)
+    throw new EngineError('InvalidArgument', 'ERR_INVALID_JSON', eof ? 'invalid JSON: unexpected EOF' : `invalid JSON: ${m}`)
   }
+  const route = routeOf.get(req)
+  return (route ? validateBody(route, value) : value) as T
 }

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { EngineError } from '../lib/errors.js'
-import { API_VERSION, compareVersions, MIN_API_VERSION, sendError, sendJson, statusOf, type Ctx, type Handler } from './http.js'
+import { API_VERSION, compareVersions, MIN_API_VERSION, sendError, sendJson, setBodyRoute, statusOf, type Ctx, type Handler } from './http.js'
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 501: 'Not Implemented' }
 
 interface Route {
   method: string
+  /** The path template (`/containers/{id}/update`): with the method, the key of its body schema. */
+  path: string
   re: RegExp
   handler: Handler
 }
@@ -34,11 +36,11 @@ const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/
  */
 export class Router {
   #routes: Route[] = []
-  #hijacks: Array<{ method: string; re: RegExp; handler: HijackHandler }> = []
+  #hijacks: Array<{ method: string; path: string; re: RegExp; handler: HijackHandler }> = []
 
   /** A route whose connection is taken over (`Upgrade: tcp`). */
   hijack(method: string, path: string, handler: HijackHandler): this {
-    this.#hijacks.push({ method, re: this.#compile(path), handler })
+    this.#hijacks.push({ method, path, re: this.#compile(path), handler })
     return this
   }
 
@@ -62,6 +64,7 @@ export class Router {
       const pm = r.re.exec(path)
       if (!pm || r.method !== req.method) continue
       let upgraded = false
+      setBodyRoute(req, `${r.method} ${r.path}`)
       const ctx: HijackCtx = {
         req, socket, head, version, query: url.searchParams,
         params: pm.slice(1).map((p) => decodeURIComponent(p)),
@@ -91,8 +94,13 @@ export class Router {
   /** `path` uses `{name}` for one segment and `{name*}` for a rest that may contain slashes (image names). */
   add(method: string | string[], path: string, handler: Handler): this {
     const re = this.#compile(path)
-    for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, re, handler })
+    for (const m of Array.isArray(method) ? method : [method]) this.#routes.push({ method: m, path, re, handler })
     return this
+  }
+
+  /** Every route (method and path template), the hijacked ones marked: for the request-fuzz test and the API table. */
+  list(): Array<{ method: string; path: string; hijack: boolean }> {
+    return [...this.#routes.map((r) => ({ method: r.method, path: r.path, hijack: false })), ...this.#hijacks.map((r) => ({ method: r.method, path: r.path, hijack: true }))]
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -124,6 +132,8 @@ export class Router {
       if (!pm) continue
       matchedPath = true
       if (r.method !== req.method) continue
+      // Every JSON body the handler reads is checked against this route's Engine API schema.
+      setBodyRoute(req, `${r.method} ${r.path}`)
       const ctx: Ctx = {
         req,
         res,

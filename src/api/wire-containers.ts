@@ -8,8 +8,13 @@ import { humanDuration } from '../lib/units.js'
 
 type Wire = Record<string, unknown>
 
-const arr = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
-const strOrArr = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : null)
+// The body was checked against the Engine API schema (validate.ts): only Go's null remains to
+// read as Go does (a null list entry or map value is the zero value, a null entry of a pointer list is skipped).
+const arr = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => (x === null ? '' : String(x))) : [])
+/** strslice.StrSlice: a list of strings, or one string. */
+const strOrArr = (v: unknown): string[] | null => (Array.isArray(v) ? arr(v) : typeof v === 'string' && v !== '' ? [v] : null)
+/** A map[string]string: null values are Go's zero value. */
+const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k, typeof x === 'string' ? x : '']))
 const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d)
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const obj = <T = Wire>(v: unknown): T => (v && typeof v === 'object' && !Array.isArray(v) ? (v as T) : ({} as T))
@@ -39,7 +44,7 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
     entrypoint: strOrArr(body.Entrypoint),
     image: str(body.Image),
     workingDir: str(body.WorkingDir),
-    labels: obj<Record<string, string>>(body.Labels),
+    labels: strMap(body.Labels),
     ...(body.StopSignal ? { stopSignal: str(body.StopSignal) } : {}),
     ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     exposedPorts: obj(body.ExposedPorts),
@@ -63,7 +68,7 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
     autoRemove: !!h.AutoRemove,
     binds: arr(h.Binds),
     mounts,
-    tmpfs: obj<Record<string, string>>(h.Tmpfs),
+    tmpfs: strMap(h.Tmpfs),
     volumesFrom: arr(h.VolumesFrom),
     networkMode: net.networkMode,
     portBindings: net.portBindings,
@@ -72,8 +77,8 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
     restartPolicy: { name: rpName, maximumRetryCount: num(rp.MaximumRetryCount) },
     privileged: !!h.Privileged,
     readonlyRootfs: !!h.ReadonlyRootfs,
-    capAdd: arr(h.CapAdd),
-    capDrop: arr(h.CapDrop),
+    capAdd: strOrArr(h.CapAdd) ?? [],
+    capDrop: strOrArr(h.CapDrop) ?? [],
     securityOpt: arr(h.SecurityOpt),
     init: !!h.Init,
     memory: num(h.Memory),
@@ -88,10 +93,10 @@ export function fromWireCreate(body: Wire): { config: ContainerConfig; hostConfi
     pidsLimit: typeof h.PidsLimit === 'number' && h.PidsLimit !== 0 ? h.PidsLimit : null,
     oomKillDisable: !!h.OomKillDisable,
     shmSize: num(h.ShmSize),
-    ulimits: (Array.isArray(h.Ulimits) ? h.Ulimits : []).map((u: Wire) => ({ name: str(u.Name), soft: num(u.Soft), hard: num(u.Hard) })),
-    sysctls: obj(h.Sysctls),
-    devices: (Array.isArray(h.Devices) ? h.Devices : []).map((d: Wire) => ({ pathOnHost: str(d.PathOnHost), pathInContainer: str(d.PathInContainer) || str(d.PathOnHost), cgroupPermissions: str(d.CgroupPermissions) || 'rwm' })),
-    logConfig: { type: logType, config: obj(logCfg.Config) },
+    ulimits: (Array.isArray(h.Ulimits) ? h.Ulimits : []).filter((u) => u !== null).map((u: Wire) => ({ name: str(u.Name), soft: num(u.Soft), hard: num(u.Hard) })),
+    sysctls: strMap(h.Sysctls),
+    devices: (Array.isArray(h.Devices) ? h.Devices : []).filter((d) => d !== null).map((d: Wire) => ({ pathOnHost: str(d.PathOnHost), pathInContainer: str(d.PathInContainer) || str(d.PathOnHost), cgroupPermissions: str(d.CgroupPermissions) || 'rwm' })),
+    logConfig: { type: logType, config: strMap(logCfg.Config) },
     extraHosts: arr(h.ExtraHosts),
     dns: arr(h.Dns),
     dnsSearch: arr(h.DnsSearch),

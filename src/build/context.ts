@@ -11,7 +11,7 @@ import { posix } from 'node:path'
 import { Readable } from 'node:stream'
 import * as tarStream from 'tar-stream'
 import { decompressed } from '../core/decompress.js'
-import { invalid, isNotFoundErrno } from '../lib/errors.js'
+import { EngineError, invalid, isNotFoundErrno } from '../lib/errors.js'
 
 const MAX_ENTRIES = 1_000_000
 const MAX_PENDING = 16
@@ -100,7 +100,11 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
       entryDone = true
     }
   } catch (err) {
-    if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) throw err
+    if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) {
+      // A body that is not a (complete) tar is the client's error, not berthd's.
+      if (err instanceof EngineError) throw err
+      throw invalid('ERR_BAD_TAR', `invalid tar archive: ${(err as Error)?.message ?? String(err)}`)
+    }
   }
   await Promise.all(pending)
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => undefined)

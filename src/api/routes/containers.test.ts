@@ -189,7 +189,7 @@ test('update maps the body and passes the restart policy through to the engine, 
     assert.equal(bad.status, 400)
     assert.equal(bad.json().message, engineWords)
     const type = await h.request('POST', '/containers/x/update', { Memory: '1g' })
-    assert.equal(type.json().message, 'json: cannot unmarshal string into Go struct field UpdateConfig.Memory of type int64')
+    assert.equal(type.json().message, 'invalid JSON: json: cannot unmarshal string into Go struct field UpdateConfig.Resources.Memory of type int64')
   })
 })
 

@@ -60,6 +60,29 @@ export function verifyHostConfig(hc: HostConfig, host: HostInfo, opts: { update?
   return warnings
 }
 
+/** A port or range Go's nat package parses: each number in 0-65535, a range in order. */
+function validPort(p: string, range: boolean): boolean {
+  if (p === '') return true
+  const m = (range ? /^(\d+)(?:-(\d+))?$/ : /^(\d+)$/).exec(p)
+  if (!m) return false
+  const a = Number(m[1]); const b = m[2] === undefined ? a : Number(m[2])
+  return a <= 65535 && b <= 65535 && a <= b
+}
+
+/**
+ * Docker's check of the ports at create (daemon/container.go): every exposed and published
+ * port, and every host port, parses as a port (or a range), else `invalid port specification: "..."`.
+ */
+export function verifyPorts(c: ContainerConfig, hc: HostConfig): void {
+  const bad = (p: string) => invalid('ERR_BAD_PORT', `invalid port specification: ${JSON.stringify(p)}`)
+  const portOf = (k: string) => k.split('/')[0] ?? ''
+  for (const k of Object.keys(c.exposedPorts ?? {})) if (!validPort(portOf(k), true)) throw bad(portOf(k))
+  for (const [k, bindings] of Object.entries(hc.portBindings ?? {})) {
+    if (!validPort(portOf(k), true)) throw bad(portOf(k))
+    for (const b of bindings) if (!validPort(portOf(b.hostPort), true)) throw bad(b.hostPort)
+  }
+}
+
 /** A container config with Docker's empty defaults, for callers inside the engine (the builder). */
 export function newContainerConfig(c: Partial<ContainerConfig> & { image: string }): ContainerConfig {
   return {
@@ -115,6 +138,7 @@ export async function createContainer(ctx: Ctx, req: CreateRequest): Promise<Cre
   const { deps, store, layout } = ctx
   const restartPolicy = validateRestartPolicy(req.hostConfig.restartPolicy, req.hostConfig.autoRemove)
   const warnings = verifyHostConfig(req.hostConfig, ctx.host())
+  verifyPorts(req.config, req.hostConfig)
   const img = deps.images.resolve(req.config.image)
   const c = withImageDefaults(req.config, img.config.config ?? {})
   const hc: HostConfig = { ...req.hostConfig, restartPolicy, logConfig: resolveLogConfig(req.hostConfig.logConfig, deps.logDefaults) }
