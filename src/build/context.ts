@@ -18,6 +18,16 @@ const MAX_PENDING = 16
 const SMALL_FILE = 1 << 20
 const UMASK = (() => { const m = process.umask(0); process.umask(m); return m })()
 
+/** The tar's entries; a body that is not a (complete) tar is the client's error, not berthd's. */
+async function* tarEntries<T>(extract: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    for await (const e of extract) yield e
+  } catch (err) {
+    if (err instanceof EngineError) throw err
+    throw invalid('ERR_BAD_TAR', `invalid tar archive: ${(err as Error)?.message ?? String(err)}`)
+  }
+}
+
 /**
  * Unpack the context into `dir`; returns the number of entries. The sha256 of each regular
  * file's content is recorded in `hashes` (by absolute path) on the way, so COPY need not read
@@ -40,7 +50,7 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
   // dockerd) accepts that, and so does this once the last entry is complete.
   let entryDone = true
   try {
-    for await (const entry of extract) {
+    for await (const entry of tarEntries(extract)) {
       entryDone = false
       const h = entry.header
       if (++n > MAX_ENTRIES) throw invalid('ERR_CONTEXT_TOO_BIG', 'build context has too many entries')
@@ -100,11 +110,7 @@ export async function extractContext(body: AsyncIterable<Buffer>, dir: string, s
       entryDone = true
     }
   } catch (err) {
-    if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) {
-      // A body that is not a (complete) tar is the client's error, not berthd's.
-      if (err instanceof EngineError) throw err
-      throw invalid('ERR_BAD_TAR', `invalid tar archive: ${(err as Error)?.message ?? String(err)}`)
-    }
+    if (!(entryDone && n > 0 && /Unexpected end of data/i.test((err as Error)?.message ?? ''))) throw err
   }
   await Promise.all(pending)
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => undefined)
