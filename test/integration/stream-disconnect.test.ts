@@ -111,6 +111,8 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     await start(runner)
     quiet = await create(['sleep', '3600'])
     await start(quiet)
+    // push streams its progress (then the refused connection) as JSON lines.
+    assert.equal((await api(h, 'POST', '/images/busybox/tag?repo=127.0.0.1:9/busybox&tag=latest')).status, 201)
     await sleep(500)
     for (const ep0 of endpoints()) {
       for (const offset of OFFSETS) {
@@ -130,6 +132,9 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     // After all that, the daemon still works end to end.
     await sleep(500)
     await alive('every cut')
+    assert.doesNotMatch(h.log(), /uncaught|unhandled/i, 'nothing went unhandled')
+    // A producer left waiting for a 'drain' that never comes leaks its files to the GC.
+    assert.doesNotMatch(h.log(), /on garbage collection/, 'no file handle was abandoned by a cut stream')
     const r = await api(h, 'GET', '/images/busybox/get')
     assert.equal(r.status, 200)
     assert.ok(r.body.length > 100_000, 'a full save still streams')
