@@ -8,6 +8,7 @@
 import { after, before, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
+import { readdir } from 'node:fs/promises'
 import { api, fixtureBytes, type DaemonHandle } from './harness.js'
 import { makeTar } from './image-helpers.js'
 import { busyboxDaemon, sleep } from './container-helpers.js'
@@ -114,6 +115,8 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     // push streams its progress (then the refused connection) as JSON lines.
     assert.equal((await api(h, 'POST', '/images/busybox/tag?repo=127.0.0.1:9/busybox&tag=latest')).status, 201)
     await sleep(500)
+    const fds = async () => (await readdir(`/proc/${h.proc.pid}/fd`)).length
+    const fdsBefore = await fds()
     for (const ep0 of endpoints()) {
       for (const offset of OFFSETS) {
         let ep = ep0
@@ -132,6 +135,10 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     // After all that, the daemon still works end to end.
     await sleep(500)
     await alive('every cut')
+    // Every cut connection, file and pipe was let go (a little slack for caches and timers).
+    await sleep(3000)
+    const fdsAfter = await fds()
+    assert.ok(fdsAfter <= fdsBefore + 10, `berthd holds ${fdsAfter} descriptors after the cuts, ${fdsBefore} before`)
     assert.doesNotMatch(h.log(), /uncaught|unhandled/i, 'nothing went unhandled')
     // A producer left waiting for a 'drain' that never comes leaks its files to the GC.
     assert.doesNotMatch(h.log(), /on garbage collection/, 'no file handle was abandoned by a cut stream')
