@@ -136,7 +136,7 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     await sleep(500)
     await alive('every cut')
     // Every cut connection, file and pipe was let go (a little slack for caches and timers).
-    await sleep(3000)
+    await sleep(3000) // the last execs (seq; sleep 2) end first
     const fdsAfter = await fds()
     assert.ok(fdsAfter <= fdsBefore + 10, `berthd holds ${fdsAfter} descriptors after the cuts, ${fdsBefore} before`)
     assert.doesNotMatch(h.log(), /uncaught|unhandled/i, 'nothing went unhandled')
