@@ -95,6 +95,8 @@ dockerSuite('a client disconnecting from any streamed answer', () => {
     { name: 'logs', method: 'GET', path: `/containers/${runner}/logs?stdout=1&stderr=1` },
     { name: 'stats stream', method: 'GET', path: `/containers/${runner}/stats` },
     { name: 'events', method: 'GET', path: '/events' },
+    { name: 'events (replayed)', method: 'GET', path: '/events?since=0' },
+    { name: 'wait (long poll)', method: 'POST', path: `/containers/${quiet}/wait` },
     { name: 'build', method: 'POST', path: '/build?t=cut:latest&rm=1', headers: { 'Content-Type': 'application/x-tar' }, body: () => buildCtx },
     { name: 'pull (unreachable registry)', method: 'POST', path: '/images/create?fromImage=127.0.0.1:9/nothing&tag=latest' },
     { name: 'push (unreachable registry)', method: 'POST', path: '/images/127.0.0.1:9/busybox/push?tag=latest', headers: { 'X-Registry-Auth': 'e30=' } },
