@@ -75,7 +75,10 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
 /** Start a JSON-lines stream (pull, push, load, import, events). */
 export function startJsonStream(res: ServerResponse): (obj: unknown) => void {
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' })
+  // The client may go away at any line: a write into the closed answer is dropped, never uncaught.
+  res.on('error', () => {})
   return (obj) => {
+    if (res.destroyed || res.writableEnded) return
     res.write(`${JSON.stringify(obj)}\r\n`)
   }
 }

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import type { ContainerBackend, ContainerConfigFields, PathStat } from '../backend.js'
 import { invalid } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
+import { pipeToResponse } from '../stream.js'
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat'
 
@@ -14,10 +14,7 @@ function statHeader(s: PathStat): string {
 /** A tar stream to the client, with backpressure; the client going away stops it. */
 async function sendTar(ctx: Ctx, tar: Readable, headers: Record<string, string> = {}): Promise<void> {
   ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar', ...headers })
-  await pipeline(tar, ctx.res, { signal: ctx.signal }).catch((err: Error) => {
-    if (ctx.signal.aborted) return
-    throw err
-  })
+  await pipeToResponse(ctx.res, tar, ctx.signal)
 }
 
 /** cp (archive), diff (changes), export and commit. */

@@ -4,6 +4,7 @@ import { defined } from '../filters.js'
 import { EngineError, invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, startJsonStream, streamError, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
+import { responseGone, responseWriter } from '../stream.js'
 import { pullRoute } from './registry.js'
 import { toWireDeleteItems, toWireHistory, toWireImageInspect, toWireImageSummary } from '../wire.js'
 
@@ -98,9 +99,10 @@ async function saveTo(ctx: Ctx, b: ImageBackend, names: string[]): Promise<void>
   // The backend resolves every name before the first byte, so a bad name is a proper 404.
   await b.save(names, () => {
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' })
-    return (chunk) => {
-      if (!ctx.res.write(chunk)) return new Promise<void>((resolve) => ctx.res.once('drain', resolve))
-    }
-  }, ctx.signal)
+    return responseWriter(ctx.res)
+  }, ctx.signal).catch((err: unknown) => {
+    // The client went away mid-archive: nothing more to answer.
+    if (!ctx.signal.aborted && !responseGone(ctx.res)) throw err
+  })
   ctx.res.end()
 }

@@ -1,5 +1,7 @@
 import { notImplemented } from '../../lib/errors.js'
 import type { Router } from '../router.js'
+import { pluginRoutes } from './plugins.js'
+import { swarmAbsentRoutes } from './swarm-absent.js'
 
 /**
  * Docker Engine API endpoints that later milestones implement. Until then they answer 501
@@ -7,16 +9,13 @@ import type { Router } from '../router.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  [['GET', 'POST'], '/swarm', 'swarm mode'],
-  ['POST', '/swarm/init', 'swarm mode'],
-  ['POST', '/swarm/join', 'swarm mode'],
-  [['GET', 'POST'], '/services', 'swarm mode'],
-  ['GET', '/nodes', 'swarm mode'],
-  ['GET', '/plugins', 'plugins'],
   ['POST', '/session', 'BuildKit sessions'],
 ]
 
 export function unimplementedRoutes(r: Router): void {
+  // Outside swarm mode and with no plugins installed, dockerd answers these itself.
+  swarmAbsentRoutes(r)
+  pluginRoutes(r)
   for (const [method, path, what] of LATER) {
     r.add(method, path, (ctx) => {
       ctx.req.resume()

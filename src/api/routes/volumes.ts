@@ -53,7 +53,7 @@ export function volumeRoutes(r: Router, b: VolumeBackend): void {
   r.add('POST', '/volumes/prune', async (ctx) => {
     // Before API 1.42 prune took every unused volume; since, only anonymous ones unless all=true.
     const out = await b.prune(parseVolumePruneFilters(ctx.query.get('filters')), { allByDefault: !versionAtLeast(ctx, '1.42') })
-    return { VolumesDeleted: out.deleted.length ? out.deleted : null, SpaceReclaimed: out.spaceReclaimed }
+    return { VolumesDeleted: out.deleted, SpaceReclaimed: out.spaceReclaimed }
   })
 
   r.add('GET', '/volumes/{name}', async (ctx) => toWireVolume(await b.inspect(ctx.params[0]!)))

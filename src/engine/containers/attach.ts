@@ -238,8 +238,11 @@ export function attachContainer(svc: AttachServices, ref: string, q: AttachReque
     run: async (client, head) => {
       if (q.logs && rec.hostConfig.logConfig.type !== 'none') {
         for await (const b of readLogFrames(rec.logPath, { stdout: q.stdout, stderr: q.stderr, follow: false }, { raw: tty, timestamps: false })) {
-          if (!client.write(b)) await new Promise<void>((resolve) => client.once('drain', resolve))
+          // A client gone mid-replay never drains: stop (the log files are closed) rather than wait forever.
+          if (client.destroyed) break
+          if (!client.write(b)) await new Promise<void>((resolve) => { client.once('drain', resolve); client.once('close', resolve) })
         }
+        if (client.destroyed) return
       }
       if (!q.stream) { client.end(); return }
       svc.emit(rec, 'attach')

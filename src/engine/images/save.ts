@@ -16,30 +16,37 @@ export async function saveImages(
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<void> {
   const pack = tarStream.pack()
+  // The writer failing (the client went away) stops the packing: every wait below races it.
+  let stop: (err: unknown) => void = () => {}
+  const stopped = new Promise<never>((_, reject) => { stop = reject })
+  stopped.catch(() => {})
   const pump = (async () => {
     for await (const chunk of pack as unknown as AsyncIterable<Buffer>) await out(chunk)
   })()
+  pump.catch((err: unknown) => { stop(err); pack.destroy(err as Error) })
   const mtime = new Date(0)
   const written = new Set<string>()
   const addFile = (name: string, data: Buffer) =>
-    new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mode: 0o644, mtime, uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve())))
+    Promise.race([stopped, new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mode: 0o644, mtime, uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve())))])
   const addBlob = async (digest: Digest, data?: Buffer) => {
     const name = `blobs/sha256/${digestHex(digest)}`
     if (written.has(name)) return
     written.add(name)
     if (data) return addFile(name, data)
     const size = (await deps.content.size(digest))!
-    await new Promise<void>((resolve, reject) => {
+    await Promise.race([stopped, new Promise<void>((resolve, reject) => {
       const entry = pack.entry({ name, size, mode: 0o644, mtime, uid: 0, gid: 0 }, (err) => (err ? reject(err) : resolve()))
       const src = deps.content.createReadStream(digest)
       signal?.addEventListener('abort', () => src.destroy(signal.reason as Error), { once: true })
       src.on('error', reject)
+      // A destroyed pack (the client went away) errors its entry: handled, never uncaught.
+      entry.on('error', reject)
       src.pipe(entry)
-    })
+    })])
   }
   try {
     for (const dir of ['blobs/', 'blobs/sha256/']) {
-      await new Promise<void>((resolve, reject) => pack.entry({ name: dir, type: 'directory', mode: 0o755, mtime, uid: 0, gid: 0 }, (err) => (err ? reject(err) : resolve())))
+      await Promise.race([stopped, new Promise<void>((resolve, reject) => pack.entry({ name: dir, type: 'directory', mode: 0o755, mtime, uid: 0, gid: 0 }, (err) => (err ? reject(err) : resolve())))])
     }
     const manifestJson: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = []
     const index: Array<Record<string, unknown>> = []

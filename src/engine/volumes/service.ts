@@ -111,11 +111,13 @@ export class VolumeService {
   /** Docker's create: an existing volume of that name is returned as it is. */
   async create(opts: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean } = {}): Promise<Volume> {
     const driver = opts.driver || 'local'
-    if (driver !== 'local') throw notFound('ERR_VOLUME_DRIVER', `error looking up volume plugin ${driver}: plugin "${driver}" not found`)
+    // Docker: a volume created without a name is anonymous (random name, the anonymous label).
+    const anonymous = !!opts.anonymous || !opts.name
     const name = opts.name || randomBytes(32).toString('hex')
     if (opts.name) {
       try { validVolumeName(name) } catch (err) { throw invalid('ERR_VOLUME_NAME', `create ${name}: ${(err as Error).message}`) }
     }
+    if (driver !== 'local') throw notFound('ERR_VOLUME_DRIVER', `create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`)
     const options = opts.options ?? {}
     for (const k of Object.keys(options)) if (!LOCAL_OPTIONS.includes(k)) throw invalid('ERR_VOLUME_OPTION', `create ${name}: invalid option key: "${k}"`)
     if (options.type && !options.device) throw invalid('ERR_VOLUME_OPTION', `create ${name}: missing required option: "device"`)
@@ -126,8 +128,8 @@ export class VolumeService {
     await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 })
     const v: Volume = {
       name, driver: 'local',
-      labels: { ...(opts.labels ?? {}), ...(opts.anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) },
-      options, createdAt: new Date().toISOString(), anonymous: !!opts.anonymous,
+      labels: { ...(opts.labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) },
+      options, createdAt: new Date().toISOString(), anonymous,
     }
     await writeJsonAtomic(join(dir, 'volume.json'), v)
     this.#volumes.set(name, v)
@@ -168,7 +170,8 @@ export class VolumeService {
     let reclaimed = 0
     for (const v of this.list()) {
       if (this.#users(v.name).length) continue
-      if (!all && !v.anonymous) continue
+      // As dockerd: without all=true only volumes carrying the anonymous label go.
+      if (!all && !v.anonymous && !(ANONYMOUS_LABEL in v.labels)) continue
       if (!filters.matchLabels('label', v.labels)) continue
       if (filters.has('label!') && filters.get('label!').some((l) => { const [k, val] = l.split('='); return k! in v.labels && (val === undefined || v.labels[k!] === val) })) continue
       const size = await this.size(v.name).catch(() => 0)
