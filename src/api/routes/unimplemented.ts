@@ -9,7 +9,6 @@ import { swarmAbsentRoutes } from './swarm-absent.js'
  * "not supported" matter: `docker inspect NAME` skips a type whose lookup says so.
  */
 const LATER: Array<[string | string[], string, string]> = [
-  ['POST', '/session', 'BuildKit sessions'],
 ]
 
 export function unimplementedRoutes(r: Router): void {
