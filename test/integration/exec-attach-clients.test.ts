@@ -174,6 +174,55 @@ print(json.dumps({'keys': c.exec_inspect(e['Id'])['DetachKeys'], 'got': got.deco
     }
   })
 
+  it('docker CLI: `exec -it` detaches on the detachKeys of its config.json, which the terminal never sees', async () => {
+    await ok('run', '-d', '--name', 'dcli', 'busybox', 'sleep', '1000')
+    const dir = await mkdtemp(join(tmpdir(), 'berth-dk-'))
+    try {
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-x' }))
+      // The CLI needs a terminal: python's pty, keys typed one at a time.
+      const r = await py(h, `
+import os, pty, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('docker', ['docker', 'exec', '-it', 'dcli', 'cat'])
+out = b''
+def pump(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                b = os.read(fd, 4096)
+            except OSError:
+                return
+            if not b:
+                return
+            out += b
+pump(2)
+os.write(fd, b'hi\\n')
+pump(1)
+os.write(fd, b'\\x18')
+pump(3)
+done, status = os.waitpid(pid, os.WNOHANG)
+if not done:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print(json.dumps({'exited': done == pid, 'code': os.waitstatus_to_exitcode(status) if done else None, 'out': out.decode('latin-1')}))
+`, { DOCKER_HOST: h.host, DOCKER_CONFIG: dir })
+      assert.equal(r.exited, true, `docker exec -it still attached: ${JSON.stringify(r.out)}`)
+      // The CLI catches its own keys and ends as docker's does after a detach: "read escape sequence", status 1.
+      assert.ok(r.code === 0 || (r.code === 1 && /read escape sequence/.test(r.out)), `${r.code}: ${JSON.stringify(r.out)}`)
+      assert.match(r.out, /hi/)
+      assert.doesNotMatch(r.out, /\^X|\x18/, JSON.stringify(r.out))
+      // The process runs on.
+      const ps = await ok('exec', 'dcli', 'ps')
+      assert.match(ps, /\bcat\b/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('dockerode: attach without an upgrade is a plain streamed answer; an upgraded attach does not feed its body to stdin', async () => {
     await ok('run', '-d', '--name', 'tick', 'busybox', 'sh', '-c', 'while :; do echo tick; sleep 0.2; done')
     const t = dockerode.getContainer('tick')
