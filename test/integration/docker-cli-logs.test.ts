@@ -69,8 +69,8 @@ dockerSuite('docker CLI: logs', () => {
     const r = await runKilled(h, 90, ['docker', 'logs', '-f', 'fol'])
     assert.equal(r.code, 0, r.stderr)
     const s = seqs(r.stdout)
-    assert.equal(s.length, 5000, `followed ${s.length} lines`)
     assertConsecutive(s, 'logs -f')
+    assert.equal(s.length, 5000, `followed ${s.length} lines`)
     await ok('rm', 'fol')
   })
 

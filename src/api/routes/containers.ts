@@ -4,6 +4,8 @@ import { defined, parsePruneFilters } from '../filters.js'
 import { invalid, notImplemented } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast } from '../http.js'
 import type { Router } from '../router.js'
+import { readUpgradeBody } from './exec.js'
+import type { Duplex } from 'node:stream'
 import { fromWireCreate, toWireInspect, toWireSummary } from '../wire-containers.js'
 
 const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
@@ -102,8 +104,11 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     return { Warnings: out.warnings.length ? out.warnings : null }
   })
 
+  // dockerd answers 200 with an empty body.
   r.add('POST', '/containers/{id}/resize', async (ctx) => {
     await b.resize(ctx.params[0]!, { height: Number(ctx.query.get('h') ?? 0), width: Number(ctx.query.get('w') ?? 0) })
+    ctx.res.writeHead(200, { 'Content-Length': '0' })
+    ctx.res.end()
   })
 
   r.add('POST', '/containers/prune', async (ctx) => {
@@ -116,15 +121,33 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     return { Titles: out.titles, Processes: out.processes }
   })
 
+  const attachQuery = (q: URLSearchParams, stdin: boolean) => ({
+    stdin, stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
+    logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'), detachKeys: q.get('detachKeys') ?? 'ctrl-p,ctrl-q',
+  })
+
   r.hijack('POST', '/containers/{id}/attach', async (ctx) => {
-    const q = ctx.query
-    const session = await b.attach(ctx.params[0]!, {
-      stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
-      logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'), detachKeys: q.get('detachKeys') ?? 'ctrl-p,ctrl-q',
-    })
+    // The options are in the query; a body some clients send too (dockerode: the options as
+    // JSON) is the request's, not the container's input.
+    const { rest } = await readUpgradeBody(ctx, { parse: false })
+    const session = await b.attach(ctx.params[0]!, attachQuery(ctx.query, boolParam(ctx.query, 'stdin')))
     const multiplexed = !session.tty && versionAtLeast(ctx, '1.42')
     ctx.upgrade(multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream')
-    await session.run(ctx.socket, ctx.head)
+    await session.run(ctx.socket, rest)
+  })
+
+  // Without `Upgrade: tcp` dockerd still serves the attach: a 200 answer labelled a raw stream
+  // whose body is the output (framed unless the container has a TTY). Input needs the upgrade.
+  r.add('POST', '/containers/{id}/attach', async (ctx) => {
+    await readJsonBody<unknown>(ctx.req).catch(() => undefined)
+    const session = await b.attach(ctx.params[0]!, attachQuery(ctx.query, false))
+    ctx.res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' })
+    ctx.res.flushHeaders()
+    const { res } = ctx
+    const done = new Promise<void>((resolve) => { res.once('finish', resolve); res.once('close', resolve) })
+    await session.run(res as unknown as Duplex, Buffer.alloc(0))
+    // The stream ends when the container's does (or the client goes): not when joined.
+    if (!res.writableEnded) await done
   })
 }
 

@@ -37,6 +37,9 @@ export function execRoutes(r: Router, b: ContainerBackend): void {
     const w = Number(ctx.query.get('w') ?? 0)
     if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalid('ERR_RESIZE', 'invalid resize parameters')
     await b.execResize(ctx.params[0]!, { height: h, width: w })
+    // dockerd answers 200 with an empty body.
+    ctx.res.writeHead(200, { 'Content-Length': '0' })
+    ctx.res.end()
   })
 
   // Without a connection upgrade: a detached start, or output streamed in the answer's body.
@@ -49,10 +52,10 @@ export function execRoutes(r: Router, b: ContainerBackend): void {
       return
     }
     const s = await b.execStream(ctx.params[0]!, opts)
-    const multiplexed = !s.tty && versionAtLeast(ctx, '1.42')
-    ctx.res.writeHead(200, { 'Content-Type': contentType(s.tty, multiplexed) })
+    // As dockerd: without an upgrade the answer is labelled a raw stream, framed or not by the start's Tty.
+    ctx.res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' })
     ctx.res.flushHeaders()
-    await s.run(responseDuplex(ctx), { stdin: false, multiplexed })
+    await s.run(responseDuplex(ctx), { stdin: false, multiplexed: !opts.tty })
   })
 
   r.hijack('POST', '/exec/{id}/start', async (ctx) => {
@@ -65,20 +68,37 @@ export function execRoutes(r: Router, b: ContainerBackend): void {
     }
     // Errors found before the process is set up answer as plain HTTP errors.
     const s = await b.execStream(ctx.params[0]!, opts)
-    const multiplexed = !s.tty && versionAtLeast(ctx, '1.42')
-    ctx.upgrade(contentType(s.tty, multiplexed))
-    await s.run(ctx.socket, { head: rest, stdin: true, multiplexed })
+    ctx.upgrade(!opts.tty && versionAtLeast(ctx, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream')
+    await s.run(ctx.socket, { head: rest, stdin: true, multiplexed: !opts.tty })
   })
 }
 
-interface StartOptions { detach: boolean; consoleSize?: { height: number; width: number } }
+/**
+ * The start's options. Its `Tty`, not the session's, decides the framing, as in dockerd: a start
+ * without it gets stdcopy frames even from a session with a terminal (docker-py's
+ * `exec_start(id)` of a `tty=True` exec reads frames), and one with it the raw bytes.
+ */
+interface StartOptions { detach: boolean; tty: boolean; consoleSize?: { height: number; width: number } }
 
-const contentType = (tty: boolean, multiplexed: boolean) => (!tty && multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream')
+/**
+ * A body's fields as Go's encoding/json finds them: the exact name, else any spelling of it in
+ * another case (docker-py sends `detachKeys`).
+ */
+function goFields(b: Wire): Wire {
+  const out: Wire = {}
+  for (const [k, v] of Object.entries(b)) {
+    const lower = k.toLowerCase()
+    if (!(lower in out) || k === canonical(lower)) out[lower] = v
+  }
+  return new Proxy(out, { get: (t, k) => (typeof k === 'string' ? t[k.toLowerCase()] : undefined) })
+}
+const CANONICAL = ['Cmd', 'Env', 'User', 'WorkingDir', 'Privileged', 'Tty', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'ConsoleSize', 'Detach']
+const canonical = (lower: string) => CANONICAL.find((c) => c.toLowerCase() === lower)
 
 function startOptions(body: Wire | undefined): StartOptions {
-  const b = body ?? {}
+  const b = goFields(body ?? {})
   const cs = Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as number[]) : undefined
-  return { detach: !!b.Detach, ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}) }
+  return { detach: !!b.Detach, tty: b.Tty === true, ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}) }
 }
 
 /** The answer of a plain request as the write side of a stream: it takes no input. */
@@ -90,7 +110,7 @@ function responseDuplex(ctx: Ctx): Duplex {
  * A hijacked request's JSON body: node hands over the connection right after the headers, so
  * the body (Content-Length bytes) is read from `head` and the socket; what follows is stdin.
  */
-async function readUpgradeBody(ctx: HijackCtx): Promise<{ body: Wire | undefined; rest: Buffer }> {
+export async function readUpgradeBody(ctx: HijackCtx, o: { parse: boolean } = { parse: true }): Promise<{ body: Wire | undefined; rest: Buffer }> {
   const len = Number(ctx.req.headers['content-length'] ?? 0)
   let buf = ctx.head
   if (len > 0 && buf.length < len) {
@@ -111,7 +131,7 @@ async function readUpgradeBody(ctx: HijackCtx): Promise<{ body: Wire | undefined
   }
   const bodyBuf = buf.subarray(0, len)
   const rest = buf.subarray(len)
-  if (bodyBuf.length === 0) return { body: undefined, rest }
+  if (bodyBuf.length === 0 || !o.parse) return { body: undefined, rest }
   try {
     return { body: JSON.parse(bodyBuf.toString('utf8')) as Wire, rest }
   } catch (err) {
@@ -119,7 +139,8 @@ async function readUpgradeBody(ctx: HijackCtx): Promise<{ body: Wire | undefined
   }
 }
 
-export function fromWireExecConfig(b: Wire): ExecConfig {
+export function fromWireExecConfig(body: Wire): ExecConfig {
+  const b = goFields(body)
   const strs = (v: unknown, what: string): string[] => {
     if (v === undefined || v === null) return []
     if (typeof v === 'string') return [v]

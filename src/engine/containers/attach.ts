@@ -19,6 +19,8 @@ export interface JoinOptions {
   /** Bytes of the client's stream already read (after the request). */
   head?: Buffer
   tty: boolean
+  /** Output framing when it differs from `tty`: true for the raw bytes, false for stdcopy frames (an exec start's own Tty). */
+  raw?: boolean
   stdin: boolean
   stdout: boolean
   stderr: boolean
@@ -38,6 +40,8 @@ export interface Joined {
   readonly finished: Promise<void>
   /** The monitor closed its socket: all output has been passed on. */
   readonly remoteEnded: Promise<void>
+  /** The client sent its detach keys (the process runs on). */
+  readonly detached: Promise<void>
 }
 
 /**
@@ -48,6 +52,7 @@ export interface Joined {
  */
 export function joinAttach(o: JoinOptions): Joined {
   const { client, tty } = o
+  const raw = o.raw ?? tty
   let seq: SeqpacketSocket | undefined
   /** Set once the socket accepts writes: until then stdin waits in `pending`. */
   let connected = false
@@ -57,6 +62,8 @@ export function joinAttach(o: JoinOptions): Joined {
   const finishedP = new Promise<void>((r) => { resolveFinished = r })
   let resolveRemote: () => void = () => {}
   const remoteEnded = new Promise<void>((r) => { resolveRemote = r })
+  let resolveDetached: () => void = () => {}
+  const detached = new Promise<void>((r) => { resolveDetached = r })
   const finish = () => {
     if (finished) return
     finished = true
@@ -64,6 +71,9 @@ export function joinAttach(o: JoinOptions): Joined {
     client.end()
     resolveFinished()
   }
+  // The client's detach keys: the client is let go (its side half-closed, as dockerd's
+  // CloseWrite) and the process runs on.
+  const detach = () => { resolveDetached(); finish(); client.resume() }
   const connect = (path: string) => new Promise<void>((resolve, reject) => {
     const s = new SeqpacketSocket()
     seq = s
@@ -71,8 +81,8 @@ export function joinAttach(o: JoinOptions): Joined {
       if (buf.length < 1) return
       const kind = buf[0]
       const payload = buf.subarray(1)
-      if (kind === 2 && o.stdout) client.write(tty ? payload : frame(1, payload))
-      else if (kind === 3 && o.stderr) client.write(tty ? payload : frame(2, payload))
+      if (kind === 2 && o.stdout) client.write(raw ? payload : frame(1, payload))
+      else if (kind === 3 && o.stderr) client.write(raw ? payload : frame(2, payload))
     })
     const remoteEnd = () => { resolveRemote(); if (!o.callerEnds) finish() }
     s.on('end', remoteEnd)
@@ -125,10 +135,19 @@ export function joinAttach(o: JoinOptions): Joined {
       if (inputEnded) endInput()
     }
     client.on('data', (b: Buffer) => {
+      if (finished) return // detached: what the client still sends goes nowhere
       if (tty && o.detachKeys.length) {
-        for (const byte of b) {
-          matched = byte === o.detachKeys[matched] ? matched + 1 : byte === o.detachKeys[0] ? 1 : 0
-          if (matched === o.detachKeys.length) { finish(); return }
+        // As dockerd's escape proxy: a key of the sequence counts when it comes alone (a key
+        // press, not pasted text); the keys matched so far are held back, and passed on
+        // before the next input when the sequence does not complete.
+        if (b.length === 1 && b[0] === o.detachKeys[matched]) {
+          matched++
+          if (matched === o.detachKeys.length) { detach(); return }
+          return
+        }
+        if (matched > 0) {
+          b = Buffer.concat([Buffer.from(o.detachKeys.slice(0, matched)), b])
+          matched = 0
         }
       }
       forward(b)
@@ -137,7 +156,7 @@ export function joinAttach(o: JoinOptions): Joined {
     if (o.head?.length) forward(o.head)
   }
   client.on('close', finish)
-  return { connect, finish, finished: finishedP, remoteEnded }
+  return { connect, finish, finished: finishedP, remoteEnded, detached }
 }
 
 /**
@@ -247,6 +266,9 @@ export function attachContainer(svc: AttachServices, ref: string, q: AttachReque
       if (!q.stream) { client.end(); return }
       svc.emit(rec, 'attach')
       const joined = joinAttach({ client, head, tty, stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, detachKeys, closeStdinOnEnd: rec.config.stdinOnce })
+      // A request body read before the upgrade left the connection paused: it flows again now
+      // that stdin has its reader (and without stdin, so that the client's going away is seen).
+      if (typeof client.resume === 'function') client.resume()
       // Before start, the monitor's socket does not exist yet: connect when it does.
       const unhook = svc.addAttachHook(rec.id, { connect: joined.connect })
       void joined.finished.then(unhook)
@@ -281,6 +303,7 @@ export function execStream(exec: Pick<ExecService, 'get' | 'start'>, id: string,
         client,
         ...(o.head ? { head: o.head } : {}),
         tty: c.tty,
+        raw: !o.multiplexed,
         stdin: o.stdin && c.attachStdin,
         stdout: c.attachStdout,
         stderr: c.attachStderr,
@@ -292,13 +315,14 @@ export function execStream(exec: Pick<ExecService, 'get' | 'start'>, id: string,
       if (o.stdin) client.resume()
       try {
         const { ended } = await exec.start(id, { attach: { connect: joined.connect }, ...(opts.consoleSize ? { consoleSize: opts.consoleSize } : {}) })
-        // The monitor closes its socket once the process ended and its output was passed on.
-        await ended
-        await Promise.race([joined.remoteEnded, joined.finished, sleep(1000)])
+        // The monitor closes its socket once the process ended and its output was passed on;
+        // a client that detached leaves the process running.
+        const gone = await Promise.race([ended.then(() => false), joined.detached.then(() => true)])
+        if (!gone) await Promise.race([joined.remoteEnded, joined.finished, sleep(1000)])
         joined.finish()
       } catch (err) {
         const msg = err instanceof EngineError ? err.message : String(err)
-        client.write(c.tty || !o.multiplexed ? Buffer.from(`${msg}\r\n`) : frame(1, Buffer.from(`${msg}\r\n`)))
+        client.write(!o.multiplexed ? Buffer.from(`${msg}\r\n`) : frame(1, Buffer.from(`${msg}\r\n`)))
         joined.finish()
       }
     },

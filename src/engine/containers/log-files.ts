@@ -39,6 +39,7 @@ export async function openLogSet(logPath: string): Promise<LogFile[]> {
       throw err
     }
     const base = basename(logPath)
+    const listed = logNames(names, base)
     const nums = names.map((n) => (n.startsWith(`${base}.`) ? /^\d+$/.exec(n.slice(base.length + 1))?.[0] : undefined)).filter((n): n is string => !!n).map(Number).sort((a, b) => a - b)
     const newestFirst = [logPath, keepPath(logPath), ...nums.map((n) => rotatedPath(logPath, n))]
     const opened: Array<{ path: string; f: LogFile }> = []
@@ -59,6 +60,13 @@ export async function openLogSet(logPath: string): Promise<LogFile[]> {
         const st = await stat(path).catch((err: unknown) => { if (isNotFoundErrno(err)) return undefined; throw err })
         if (st?.ino !== f.ino) { stable = false; break }
       }
+      // A listing taken in the middle of a rotation's renames can miss a file (`.1` moved to
+      // `.2` before the current one becomes `.1`) although every file opened checks out: the
+      // names must not have changed meanwhile either.
+      if (stable) {
+        const again = await readdir(dirname(logPath)).catch((err: unknown) => { if (isNotFoundErrno(err)) return []; throw err })
+        if (logNames(again, base) !== listed) stable = false
+      }
     } catch (err) {
       await Promise.all(opened.map((o) => o.f.fh.close()))
       throw err
@@ -75,4 +83,9 @@ export async function openLogSet(logPath: string): Promise<LogFile[]> {
     }
     return out
   }
+}
+
+/** The log set's names in a directory listing, as one comparable string. */
+function logNames(names: string[], base: string): string {
+  return names.filter((n) => n === base || n === `.${base}.keep` || (n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1)))).sort().join('/')
 }

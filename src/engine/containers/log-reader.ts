@@ -121,27 +121,38 @@ export async function* readLogLines(logPath: string, q: LogQuery, sink: LineSink
       return
     }
     let pos = curPos
+    // The file followed (also `cur`, which the cleanup closes).
+    let file: LogFile = cur
     for (;;) {
       if (q.signal?.aborted) return
       if (q.untilNano !== undefined && BigInt(Date.now()) * 1_000_000n > q.untilNano) return
       const stopped = q.stopped?.() ?? false
       await waker!.wait(stopped ? 0 : 1000, q.signal)
-      pos = yield* drain(cur, pos)
+      pos = yield* drain(file, pos)
       if (stop) return
       // Rotated? conmon has moved on once container.log names another file: finish ours, then
       // continue with the file that came after it.
       const st = await stat(logPath).catch((err: unknown) => { if (isNotFoundErrno(err)) return undefined; throw err })
-      if (st && st.ino !== cur.ino) {
-        pos = yield* drain(cur, pos)
+      if (st && st.ino !== file.ino) {
+        pos = yield* drain(file, pos)
         const set = await openLogSet(logPath)
-        const idx = set.findIndex((f) => f.ino === cur!.ino)
-        // Not in the set any more: every file left is newer than ours, the oldest comes next.
-        const next = idx >= 0 ? set[idx + 1] : set[0]
+        const idx = set.findIndex((f) => f.ino === file.ino)
+        // Not in the set: when our file is gone (shifted out), every file left is newer than
+        // ours and the oldest comes next. While it still has a name, the set was listed in the
+        // middle of a rotation's renames: look again rather than start over from its oldest
+        // file (which was read already: lines came twice).
+        const gone = idx < 0 && (await file.fh.stat()).nlink === 0
+        const next = idx >= 0 ? set[idx + 1] : gone ? set[0] : undefined
         for (const f of set) if (f !== next) await f.fh.close()
         if (next) {
-          await cur.fh.close()
+          await file.fh.close()
+          file = next
           cur = next
           pos = 0
+          continue
+        }
+        if (idx < 0 && !gone) {
+          await new Promise((r) => setTimeout(r, 5))
           continue
         }
       }

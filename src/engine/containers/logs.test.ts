@@ -109,12 +109,22 @@ describe('container logs: --since binary search on a big file', () => {
     assert.equal(all[0], 1)
     assert.equal(all.readUInt32BE(4), all.length - 8)
     assert.equal(all.subarray(8).toString(), `2024-02-29T22:03:19.000999000Z a=b line ${N - 1}\n`)
-    // Lines of one stream share frames; every byte is framed.
+    // One frame per line, as dockerd; every byte is framed.
     const many: Buffer[] = []
     for await (const b of readLogFrames(log, { stdout: true, stderr: true, follow: false, tail: 3000 }, { raw: false, timestamps: false })) many.push(b)
     const m = Buffer.concat(many)
     let text = ''
-    for (let i = 0; i < m.length; ) { assert.equal(m[i], 1); const n = m.readUInt32BE(i + 4); text += m.subarray(i + 8, i + 8 + n).toString(); i += 8 + n }
+    let frames = 0
+    for (let i = 0; i < m.length; ) {
+      assert.equal(m[i], 1)
+      const n = m.readUInt32BE(i + 4)
+      const payload = m.subarray(i + 8, i + 8 + n).toString()
+      assert.equal(payload.indexOf('\n'), payload.length - 1, `one line per frame: ${JSON.stringify(payload)}`)
+      text += payload
+      frames++
+      i += 8 + n
+    }
+    assert.equal(frames, 3000)
     assert.equal(text.split('\n').length - 1, 3000)
     assert.ok(text.endsWith(`line ${N - 1}\n`))
   })

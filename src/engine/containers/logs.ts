@@ -27,8 +27,8 @@ export interface FrameFormat {
 const OUT_CHUNK = 256 << 10
 
 /**
- * Docker's logs stream, encoded: stdcopy frames (or raw bytes with a TTY), with timestamps and
- * details as asked, gathered into large buffers so a 100 MB log costs few writes.
+ * Docker's logs stream, encoded: one stdcopy frame per line (or raw bytes with a TTY), with
+ * timestamps and details as asked, gathered into large buffers so a 100 MB log costs few writes.
  */
 export async function* readLogFrames(logPath: string, q: LogQuery, fmt: FrameFormat): AsyncGenerator<Buffer> {
   const times = new TimeCache()
@@ -37,10 +37,9 @@ export async function* readLogFrames(logPath: string, q: LogQuery, fmt: FrameFor
   let o = 0
   const ready: Buffer[] = []
   const until = q.untilNano
-  // Consecutive lines of one stream share a stdcopy frame (a frame is a piece of a stream, not a
-  // line): the client then makes one write per frame instead of one per line.
+  // One stdcopy frame per line, as dockerd writes them (clients such as docker-py's
+  // `logs(stream=True)` hand out a frame as a line); many frames share a write.
   let frameAt = -1
-  let frameStream = 0
   const sink: LineSink = {
     line(stream, tb, ts, te, p, ps, pe) {
       if (until !== undefined && times.nano(tb, ts, te) > until) return false
@@ -49,11 +48,9 @@ export async function* readLogFrames(logPath: string, q: LogQuery, fmt: FrameFor
         if (o > 0) ready.push(out.subarray(0, o))
         out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, need))
         o = 0
-        frameAt = -1
       }
-      if (!fmt.raw && (frameAt < 0 || frameStream !== stream)) {
+      if (!fmt.raw) {
         frameAt = o
-        frameStream = stream
         out[o] = stream
         out[o + 1] = 0
         out[o + 2] = 0
@@ -68,7 +65,6 @@ export async function* readLogFrames(logPath: string, q: LogQuery, fmt: FrameFor
     },
   }
   const gathered = () => {
-    frameAt = -1
     if (o > 0) {
       ready.push(out.subarray(0, o))
       out = out.length - o >= 64 << 10 ? out.subarray(o) : Buffer.allocUnsafe(OUT_CHUNK)
