@@ -3,6 +3,7 @@ import type { ContainerBackend, ExecConfig } from '../backend.js'
 import { invalid } from '../../lib/errors.js'
 import { readJsonBody, versionAtLeast, type Ctx } from '../http.js'
 import type { HijackCtx, Router } from '../router.js'
+import { validateBody } from '../validate.js'
 
 type Wire = Record<string, unknown>
 
@@ -60,7 +61,8 @@ export function execRoutes(r: Router, b: ContainerBackend): void {
 
   r.hijack('POST', '/exec/{id}/start', async (ctx) => {
     const { body, rest } = await readUpgradeBody(ctx)
-    const opts = startOptions(body)
+    // The upgraded path reads its own body: the same schema check as readJsonBody's.
+    const opts = startOptions(body === undefined ? undefined : validateBody('POST /exec/{id}/start', body) as Wire)
     if (opts.detach) {
       await b.execStartDetached(ctx.params[0]!, opts)
       ctx.socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\nApi-Version: ${ctx.version}\r\n\r\n`)
