@@ -85,6 +85,7 @@ export function containerBackend(d: ContainerBackendDeps) {
     prune: (f: PruneValues) => pruneContainers({
       all: () => svc.store.all(),
       remove: (id) => svc.remove(id),
+      size: (id) => svc.writableSize(svc.resolve(id)),
       emit: (action, attrs) => d.events.emit('container', action, '', attrs),
     }, f),
 
