@@ -6,8 +6,11 @@
 import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
-import { dockerSuite } from './image-helpers.js'
-import { dockerT, forceCleanup, listedContainerIds } from './container-helpers.js'
+import { dockerSuite, waitFor } from './image-helpers.js'
+import { dockerIn, dockerT, forceCleanup, listedContainerIds, mountsOf } from './container-helpers.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -54,5 +57,31 @@ dockerSuite('docker CLI: containers, issue 12 misc', () => {
     assert.equal(out.ContainersDeleted.length, 2)
     assert.ok(out.SpaceReclaimed >= 2048 * 1024, `SpaceReclaimed ${out.SpaceReclaimed}`)
     assert.ok(out.SpaceReclaimed < 4 * 1024 * 1024, `SpaceReclaimed ${out.SpaceReclaimed}`)
+  })
+
+  it('docker cp into, out of and HEAD on the volumes of a never-started container; nothing stays mounted', async () => {
+    const before = await mountsOf(h)
+    await ok('create', '--name', 'fresh', '-v', 'cpvol:/vol1', '-v', '/vol2', 'busybox', 'true')
+    const dir = await mkdtemp(join(tmpdir(), 'ctr-cp-'))
+    try {
+      await writeFile(join(dir, 'hello.txt'), 'into the volume\n')
+      await ok('cp', join(dir, 'hello.txt'), 'fresh:/vol1/hello.txt')
+      await ok('cp', join(dir, 'hello.txt'), 'fresh:/vol2/')
+      const head = await api(h, 'HEAD', '/containers/fresh/archive?path=/vol1/hello.txt')
+      assert.equal(head.status, 200)
+      const get = await api(h, 'GET', '/containers/fresh/archive?path=/vol1')
+      assert.equal(get.status, 200)
+      assert.ok(get.body.includes(Buffer.from('into the volume')), 'the tar of /vol1 has the file')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    // The mounts go once the last copy has finished (just after its answer).
+    await waitFor('the copy mounts to go', async () => (await mountsOf(h)).length === before.length, 5000)
+    assert.deepEqual(await mountsOf(h), before, 'the copy mounts are gone')
+    // The file is in the volume itself, not in the container's layer.
+    assert.equal((await ok('run', '--rm', '-v', 'cpvol:/data', 'busybox', 'cat', '/data/hello.txt')).trim(), 'into the volume')
+    assert.equal((await ok('start', '-a', 'fresh')).trim(), '')
+    const r = await dockerIn(h, 30, '', 'run', '--rm', '--volumes-from', 'fresh', 'busybox', 'cat', '/vol2/hello.txt')
+    assert.equal(r.stdout.trim(), 'into the volume', r.stderr)
   })
 })

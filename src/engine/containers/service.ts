@@ -66,7 +66,7 @@ export class ContainerService {
   /** Bytes in the writable layer now (no cache): what removing the container frees. */
   writableSize(rec: ContainerRecord): Promise<number> { return this.#ctx.mounts.diskUsage(this.#ctx.layout.upper(rec.id)).catch(() => 0) }
   layerPaths(rec: ContainerRecord): { upper: string; lower: string[] } { return layerPaths(this.#ctx, rec) }
-  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>): Promise<T> { return withRootfs(this.#ctx, ref, fn) }
+  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>, opts: { volumes?: boolean } = {}): Promise<T> { return withRootfs(this.#ctx, ref, fn, opts) }
 
   // ---- verbs
 
