@@ -84,4 +84,27 @@ dockerSuite('docker CLI: containers, issue 12 misc', () => {
     const r = await dockerIn(h, 30, '', 'run', '--rm', '--volumes-from', 'fresh', 'busybox', 'cat', '/vol2/hello.txt')
     assert.equal(r.stdout.trim(), 'into the volume', r.stderr)
   })
+
+  it('--link name:alias gives Docker\'s link variables; docker rm --link removes the link', async () => {
+    await ok('run', '-d', '--name', 'db', '-e', 'DBPASS=secret', '--expose', '5432', '--expose', '53/udp', 'busybox', 'sleep', '1000')
+    const ip = (JSON.parse(await ok('inspect', 'db')) as Json[])[0].NetworkSettings.IPAddress as string
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/)
+    const env = (await ok('run', '--name', 'web', '--link', 'db:my-db', 'busybox', 'env')).split('\n')
+    for (const want of [
+      'MY_DB_NAME=/web/my-db',
+      `MY_DB_PORT=udp://${ip}:53`,
+      `MY_DB_PORT_5432_TCP=tcp://${ip}:5432`,
+      `MY_DB_PORT_5432_TCP_ADDR=${ip}`,
+      'MY_DB_PORT_5432_TCP_PORT=5432',
+      'MY_DB_PORT_5432_TCP_PROTO=tcp',
+      `MY_DB_PORT_53_UDP=udp://${ip}:53`,
+      'MY_DB_ENV_DBPASS=secret',
+    ]) assert.ok(env.includes(want), `${want} in ${env.join(' ')}`)
+    assert.ok(!env.some((e) => e.startsWith('MY_DB_ENV_PATH=')), 'PATH is not passed on')
+    assert.equal((await dockerT(h, 30, 'rm', '--link', '/web/my-db')).code, 0)
+    assert.equal((JSON.parse(await ok('inspect', 'web')) as Json[])[0].HostConfig.Links, null)
+    const again = await dockerT(h, 30, 'rm', '--link', '/web/my-db')
+    assert.notEqual(again.code, 0)
+    assert.match(again.stderr, /No such container/)
+  })
 })

@@ -4,6 +4,7 @@ import { parseDeviceCgroupRule, type SpecInput } from '../../runtime/spec.js'
 import type { Ctx } from './deps.js'
 import { writeEtcFiles } from './etc-files.js'
 import { cgroupPathOf } from './layout.js'
+import { linkEnv } from './links.js'
 import { specMount } from './mount-points.js'
 import type { ContainerRecord, HostConfig } from './types.js'
 import { resolveGroups, resolveUser } from './user.js'
@@ -84,7 +85,9 @@ export async function specInput(ctx: Ctx, rec: ContainerRecord, rootfs: string, 
   const user = await resolveUser(rootfs, c.user)
   // `--group-add`: after the user's own supplementary groups, as Docker appends them.
   for (const gid of await resolveGroups(rootfs, hc.groupAdd ?? [])) if (!user.additionalGids.includes(gid)) user.additionalGids.push(gid)
-  const env = [...c.env]
+  // As Docker: the links' variables come first, the container's own override them.
+  const own = new Set(c.env.map((e) => e.split('=')[0]))
+  const env = [...linkEnv(ctx, rec, net).filter((e) => !own.has(e.split('=')[0])), ...c.env]
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH)
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.hostname}`)
   if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
