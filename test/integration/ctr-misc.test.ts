@@ -5,7 +5,7 @@
  */
 import { after, before, beforeEach, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { api, fixture, startDaemon, type DaemonHandle } from './harness.js'
+import { api, berth, fixture, startDaemon, type DaemonHandle } from './harness.js'
 import { dockerSuite, waitFor } from './image-helpers.js'
 import { dockerIn, dockerT, forceCleanup, listedContainerIds, mountsOf } from './container-helpers.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -106,5 +106,15 @@ dockerSuite('docker CLI: containers, issue 12 misc', () => {
     const again = await dockerT(h, 30, 'rm', '--link', '/web/my-db')
     assert.notEqual(again.code, 0)
     assert.match(again.stderr, /No such container/)
+  })
+
+  it('berth create / run print a daemon error as docker 28.2.2 does (create: plain, exit 1; run: docker: ..., exit 125)', async () => {
+    for (const args of [['create', '--restart', 'bogus', 'busybox'], ['run', '--restart', 'bogus', 'busybox'], ['create', '--name', 'x/y', 'busybox'], ['run', '--rm', 'busybox', 'nosuchcmd']]) {
+      const d = await dockerT(h, 30, ...args)
+      const b = await berth(h, ...args)
+      assert.notEqual(d.code, 0)
+      assert.equal(b.code, d.code, `${args.join(' ')}: exit status`)
+      assert.equal(b.stderr.replaceAll('berth', 'docker'), d.stderr, `${args.join(' ')}: stderr`)
+    }
   })
 })

@@ -169,6 +169,8 @@ export async function commitContainer(containers: ContainerService, images: Imag
       await containers.pause(rec.id, true)
       paused = true
     } catch (err) {
+      // The runtime may see the process gone before its exit is recorded: give that a moment.
+      for (let i = 0; i < 100 && rec.state.status === 'running'; i++) await new Promise((r) => setTimeout(r, 20))
       if (rec.state.status === 'running' || rec.state.status === 'paused') throw err
     }
   }
