@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { api, fixture, runCmd, startDaemon, type DaemonHandle } from './harness.js'
+import { api, berth, fixture, runCmd, startDaemon, type DaemonHandle } from './harness.js'
 import { dockerSuite } from './image-helpers.js'
 import { cgroupDir, cgroupV1, dockerT, forceCleanup, listedContainerIds } from './container-helpers.js'
 
@@ -132,5 +132,20 @@ dockerSuite('docker CLI: HostConfig fields that take effect (issue 12)', () => {
     const hv = await create({ Isolation: 'hyperv' })
     assert.equal(hv.status, 400)
     assert.match(hv.json.message, /Invalid isolation: "hyperv" - linux only supports 'default'/)
+  })
+
+  it('the berth CLI has the same flags: --pid, --uts, --group-add, --cgroupns, --memory-swappiness, --device-cgroup-rule', async () => {
+    const r = await berth(h, 'run', '--name', 'berthflags', '--pid', 'host', '--uts', 'host', '--group-add', '4321', '--cgroupns', 'host', '--device-cgroup-rule', 'c 42:* rmw', 'busybox', 'sh', '-c', 'hostname; id -G; readlink /proc/self/ns/pid')
+    assert.equal(r.code, 0, r.stderr)
+    const [host, gids, pidNs] = r.stdout.trim().split('\n')
+    assert.equal(host, hostname())
+    assert.ok(gids!.split(' ').includes('4321'), gids)
+    assert.equal(pidNs, readlinkSync('/proc/self/ns/pid'))
+    const c = await inspect('berthflags')
+    assert.equal(c.HostConfig.PidMode, 'host')
+    assert.equal(c.HostConfig.UTSMode, 'host')
+    assert.equal(c.HostConfig.CgroupnsMode, 'host')
+    assert.deepEqual(c.HostConfig.GroupAdd, ['4321'])
+    assert.deepEqual(c.HostConfig.DeviceCgroupRules, ['c 42:* rmw'])
   })
 })
