@@ -151,6 +151,7 @@ export const ERROR_CODES = {
   ERR_LABEL: { kind: 'InvalidArgument', description: 'bad attribute format: <…>' },
   ERR_LINK: { kind: 'InvalidArgument', description: 'invalid link format: <…>' },
   ERR_LINKS: { kind: 'NotImplemented', description: 'links are not implemented in this berthd yet' },
+  ERR_LINK_DEFAULT_NAME: { kind: 'Conflict', description: 'Conflict, cannot remove the default link name of the container' }, // src/engine/containers/links.ts:57
   ERR_LISTEN: { kind: 'Unavailable', description: 'failed to listen on <…>:<…>: <…>' },
   ERR_LOGIN: { kind: 'Unavailable', alsoKinds: ['Unauthorized'], description: 'Get "<endpoint>": the registry\'s message (Unauthorized for a 401, Unavailable otherwise)' },
   ERR_LOGS: { kind: 'InvalidArgument', description: 'Bad parameters: you must choose at least one stream' },

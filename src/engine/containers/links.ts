@@ -54,7 +54,7 @@ export async function removeLink(ctx: Ctx, name: string): Promise<void> {
   const cut = full.lastIndexOf('/')
   const parentName = full.slice(1, cut)
   const alias = full.slice(cut + 1)
-  if (parentName === '') throw conflict('ERR_LINK', 'Conflict, cannot remove the default link name of the container')
+  if (parentName === '') throw conflict('ERR_LINK_DEFAULT_NAME', 'Conflict, cannot remove the default link name of the container')
   let parent: ContainerRecord
   try { parent = ctx.store.resolve(parentName) } catch { throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${full}`) }
   await using _ = await ctx.state.locks.acquire(parent.id)
