@@ -179,7 +179,8 @@ export function toWireInspect(c: ContainerRecord, version: string, execIds: stri
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: execIds.length ? execIds : null,
-    HostConfig: toWireHostConfig(c.hostConfig),
+    // Links as Docker shows them: `/<target>:/<this container>/<alias>`.
+    HostConfig: { ...toWireHostConfig(c.hostConfig), ...(c.hostConfig.links?.length ? { Links: c.hostConfig.links.map((l) => { const [n = '', a] = l.split(':'); return `/${n.replace(/^\//, '')}:/${c.name}/${(a ?? n).replace(/^.*\//, '')}` }) } : {}) },
     GraphDriver: { Name: 'overlay2', Data: { UpperDir: `${c.logPath.replace(/container\.log$/, '')}upper`, WorkDir: `${c.logPath.replace(/container\.log$/, '')}work`, MergedDir: `${c.logPath.replace(/container\.log$/, '')}merged` } },
     Mounts: (c.mountPoints ?? []).map(toWireMountPoint),
     Config: toWireConfig(c.config),

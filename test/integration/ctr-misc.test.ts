@@ -101,6 +101,7 @@ dockerSuite('docker CLI: containers, issue 12 misc', () => {
       'MY_DB_ENV_DBPASS=secret',
     ]) assert.ok(env.includes(want), `${want} in ${env.join(' ')}`)
     assert.ok(!env.some((e) => e.startsWith('MY_DB_ENV_PATH=')), 'PATH is not passed on')
+    assert.deepEqual((JSON.parse(await ok('inspect', 'web')) as Json[])[0].HostConfig.Links, ['/db:/web/my-db'])
     assert.equal((await dockerT(h, 30, 'rm', '--link', '/web/my-db')).code, 0)
     assert.equal((JSON.parse(await ok('inspect', 'web')) as Json[])[0].HostConfig.Links, null)
     const again = await dockerT(h, 30, 'rm', '--link', '/web/my-db')
