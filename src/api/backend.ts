@@ -235,6 +235,8 @@ export interface ContainerBackend {
    */
   wait(ref: string, opts: { condition: string; signal: AbortSignal }): Promise<{ done: Promise<WaitResult> }>
   remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void>
+  /** `docker rm --link <container>/<alias>`: that container's legacy link goes. */
+  removeLink(name: string): Promise<void>
   rename(ref: string, name: string): Promise<void>
   update(ref: string, update: ContainerUpdate): Promise<{ warnings: string[] }>
   /** Resize a running container's terminal (Conflict when it is not running). */

@@ -117,17 +117,21 @@ export const ERROR_CODES = {
   ERR_IMAGE_NOT_FOUND: { kind: 'NotFound', description: 'No such image: <…> (the image of container <…> was removed)' },
   ERR_IMPORT_URL: { kind: 'NotImplemented', description: 'importing from a URL is not implemented in this berthd yet; pipe the archive to `import -` instead' },
   ERR_INGRESS: { kind: 'InvalidArgument', description: 'ingress networks need swarm mode, which this berthd does not support' },
+  ERR_INVALID_CGROUPNS_MODE: { kind: 'InvalidArgument', description: 'invalid cgroup namespace mode: <…>' }, // src/engine/containers/spec-input.ts:43
   ERR_INVALID_CHANGE: { kind: 'InvalidArgument', description: '<…> is not a valid change command' },
   ERR_INVALID_CONDITION: { kind: 'InvalidArgument', description: 'invalid condition: "<…>"' },
   ERR_INVALID_DEVICE: { kind: 'InvalidArgument', description: 'error gathering device information while adding custom device <…>: <…>' },
+  ERR_INVALID_DEVICE_CGROUP_RULE: { kind: 'InvalidArgument', description: 'invalid device cgroup rule format: \'<…>\'' }, // src/runtime/spec.ts:355
   ERR_INVALID_DIGEST: { kind: 'InvalidArgument', description: 'invalid digest: <…>' },
   ERR_INVALID_ENV: { kind: 'InvalidArgument', description: 'invalid environment variable: <…>' },
   ERR_INVALID_FILTER: { kind: 'InvalidArgument', description: 'invalid filter \'status=<…>\'' },
   ERR_INVALID_HOST: { kind: 'InvalidArgument', description: 'invalid bind address (<…>): unsupported proto' },
+  ERR_INVALID_ISOLATION: { kind: 'InvalidArgument', description: 'Invalid isolation: "<…>" - linux only supports \'default\'' }, // src/engine/containers/spec-input.ts:41
   ERR_INVALID_JSON: { kind: 'InvalidArgument', description: 'invalid JSON: <…>' },
   ERR_INVALID_NAME: { kind: 'InvalidArgument', description: 'Neither old nor new names may be empty' },
   ERR_INVALID_NAMESPACE: { kind: 'InvalidArgument', description: 'invalid <…> namespace path: <…>' },
   ERR_INVALID_OOM_SCORE_ADJ: { kind: 'InvalidArgument', description: 'Invalid value <…>, range for oom score adj is [-1000, 1000]' },
+  ERR_INVALID_PID_MODE: { kind: 'InvalidArgument', description: 'invalid PID mode: <…>' }, // src/engine/containers/spec-input.ts:37
   ERR_INVALID_PLATFORM: { kind: 'InvalidArgument', description: '"<…>": unknown operating system or architecture: invalid argument' },
   ERR_INVALID_REFERENCE: { kind: 'InvalidArgument', description: 'invalid reference format' },
   ERR_INVALID_RESOURCES: { kind: 'InvalidArgument', description: 'a resource limit Docker refuses (memory below 6MB, swap below memory, bad CPU or block I/O values), in Docker\'s words' },
@@ -140,6 +144,7 @@ export const ERROR_CODES = {
   ERR_INVALID_TIMESTAMP: { kind: 'InvalidArgument', description: 'failed to parse value as time or duration: "<…>"' },
   ERR_INVALID_TYPE: { kind: 'InvalidArgument', description: 'unknown object type: <…>' },
   ERR_INVALID_ULIMIT: { kind: 'InvalidArgument', description: 'invalid ulimit type: <…>' },
+  ERR_INVALID_UTS_MODE: { kind: 'InvalidArgument', description: 'invalid UTS mode: <…>' }, // src/engine/containers/spec-input.ts:39
   ERR_IP: { kind: 'Internal', description: 'ip: <…>' },
   ERR_IPAM: { kind: 'NotImplemented', description: 'plugin "<…>" not found' },
   ERR_IPTABLES: { kind: 'Internal', description: 'iptables-restore: <…> (followed by the rules fed to it)' },
@@ -147,6 +152,7 @@ export const ERROR_CODES = {
   ERR_LABEL: { kind: 'InvalidArgument', description: 'bad attribute format: <…>' },
   ERR_LINK: { kind: 'InvalidArgument', description: 'invalid link format: <…>' },
   ERR_LINKS: { kind: 'NotImplemented', description: 'links are not implemented in this berthd yet' },
+  ERR_LINK_DEFAULT_NAME: { kind: 'Conflict', description: 'Conflict, cannot remove the default link name of the container' }, // src/engine/containers/links.ts:57
   ERR_LISTEN: { kind: 'Unavailable', description: 'failed to listen on <…>:<…>: <…>' },
   ERR_LOGIN: { kind: 'Unavailable', alsoKinds: ['Unauthorized'], description: 'Get "<endpoint>": the registry\'s message (Unauthorized for a 401, Unavailable otherwise)' },
   ERR_LOGS: { kind: 'InvalidArgument', description: 'Bad parameters: you must choose at least one stream' },

@@ -102,6 +102,8 @@ export interface SpecInput {
   mounts: SpecMount[]
   /** `--device`. */
   devices: SpecDevice[]
+  /** `--device-cgroup-rule` (`c 1:3 rwm`): allow rules after the defaults. */
+  deviceCgroupRules?: string[]
   resources: SpecResources
   /** `--cpus` in billionths of a CPU: period 100000 and the matching quota. */
   nanoCpus?: number
@@ -342,6 +344,17 @@ const rule = (allow: boolean, type: string | undefined, major: number | undefine
   if (minor !== undefined) r.minor = minor
   r.access = access
   return r
+}
+
+/**
+ * A `--device-cgroup-rule` as Docker reads it: `<a|b|c> <major|*>:<minor|*> <r|w|m...>`, an
+ * allow rule (`*` is any number).
+ */
+export function parseDeviceCgroupRule(text: string): OciDeviceCgroup {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(text)
+  if (!m) throw bad('ERR_INVALID_DEVICE_CGROUP_RULE', `invalid device cgroup rule format: '${text}'`)
+  const n = (s: string) => (s === '*' ? undefined : Number(s))
+  return rule(true, m[1] === 'a' ? 'a' : m[1], n(m[2]!), n(m[3]!), m[4]!)
 }
 
 /**
@@ -1086,6 +1099,7 @@ export function buildSpec(input: SpecInput, host: HostInfo = hostInfo()): OciSpe
       devices.push(...found.devices)
       deviceRules.push(...found.rules)
     }
+    for (const r of input.deviceCgroupRules ?? []) deviceRules.push(parseDeviceCgroupRule(r))
   }
   resources.devices = deviceRules
 

@@ -1,7 +1,7 @@
 import type { ContainerBackend, ContainerListFilters, ContainerUpdate, ContainerView, HostConfig } from '../backend.js'
 import { Filters } from '../../lib/filters.js'
 import { defined, parsePruneFilters } from '../filters.js'
-import { invalid, notImplemented } from '../../lib/errors.js'
+import { invalid, notFound, notImplemented } from '../../lib/errors.js'
 import { boolParam, readJsonBody, versionAtLeast } from '../http.js'
 import type { Router } from '../router.js'
 import { readUpgradeBody } from './exec.js'
@@ -88,8 +88,15 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   })
 
   r.add('DELETE', '/containers/{id}', async (ctx) => {
-    if (boolParam(ctx.query, 'link')) throw notImplemented('ERR_LINKS', 'links are not implemented in this berthd yet')
+    if (boolParam(ctx.query, 'link')) { await b.removeLink(ctx.params[0]!); return }
     await b.remove(ctx.params[0]!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') })
+  })
+
+  // A link's name is `<container>/<alias>` (`docker rm --link /web/db`).
+  r.add('DELETE', '/containers/{name*}', async (ctx) => {
+    const name = ctx.params[0]!
+    if (!boolParam(ctx.query, 'link')) throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${name}`)
+    await b.removeLink(name)
   })
 
   r.add('POST', '/containers/{id}/rename', async (ctx) => {

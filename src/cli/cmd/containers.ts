@@ -124,6 +124,15 @@ export function createBody(ctx: CliContext, image: string, cmd: string[]): Wire 
       DnsSearch: list(f['dns-search']),
       DnsOptions: list(f['dns-option']),
       Runtime: (f.runtime as string) ?? '',
+      ...(f.pid ? { PidMode: f.pid as string } : {}),
+      ...(f.uts ? { UTSMode: f.uts as string } : {}),
+      ...(f.cgroupns ? { CgroupnsMode: f.cgroupns as string } : {}),
+      ...(f.isolation ? { Isolation: f.isolation as string } : {}),
+      ...(list(f['group-add']).length ? { GroupAdd: list(f['group-add']) } : {}),
+      ...(list(f['device-cgroup-rule']).length ? { DeviceCgroupRules: list(f['device-cgroup-rule']) } : {}),
+      ...(f['memory-swappiness'] !== undefined ? { MemorySwappiness: f['memory-swappiness'] as number } : {}),
+      ...(f['cpu-rt-period'] !== undefined ? { CpuRealtimePeriod: f['cpu-rt-period'] as number } : {}),
+      ...(f['cpu-rt-runtime'] !== undefined ? { CpuRealtimeRuntime: f['cpu-rt-runtime'] as number } : {}),
       Binds: list(f.volume),
       Mounts: list(f.mount).map((m) => ({ raw: m })),
       Tmpfs: tmpfs,
@@ -174,14 +183,24 @@ function runFailure(ctx: CliContext, err: unknown): never {
   throw new CliExit(status, `berth: ${msg}\n\nRun '${ctx.commandPath} --help' for more information`)
 }
 
-async function createContainer(ctx: CliContext, image: string, cmd: string[]): Promise<string> {
+/**
+ * As docker 28's `create`: an error from the daemon (or the pull) is printed as it comes,
+ * `Error response from daemon: ...`, with exit status 1 (no `docker:` prefix, no help hint,
+ * which are `run`'s; flag errors stay 125).
+ */
+function createFailure(err: unknown): never {
+  if (err instanceof CliExit) throw err
+  throw new CliExit(1, err instanceof ApiError ? `Error response from daemon: ${err.message}` : (err as Error).message)
+}
+
+async function createContainer(ctx: CliContext, image: string, cmd: string[], fail: (err: unknown) => never = (e) => runFailure(ctx, e)): Promise<string> {
   const client = ctx.client()
   const pull = (ctx.flags.pull as string | undefined) ?? 'missing'
   if (!['always', 'missing', 'never'].includes(pull)) throw new CliExit(125, `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`)
   const body = createBody(ctx, image, cmd)
   const query = { ...(ctx.flags.name ? { name: ctx.flags.name as string } : {}), ...(ctx.flags.platform ? { platform: ctx.flags.platform as string } : {}) }
   const pullOpts = { platform: ctx.flags.platform as string | undefined, quiet: !!ctx.flags.quiet }
-  if (pull === 'always') await pullForRun(ctx, image, pullOpts).catch((e) => runFailure(ctx, e))
+  if (pull === 'always') await pullForRun(ctx, image, pullOpts).catch(fail)
   const createIt = async () => {
     const out = await client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query, body })
     for (const w of out.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`)
@@ -195,16 +214,16 @@ async function createContainer(ctx: CliContext, image: string, cmd: string[]): P
       let shown = image
       try { shown = familiarString(tagNameOnly(parseNormalizedNamed(image))) } catch { /* the daemon names the problem */ }
       ctx.err.write(`Unable to find image '${shown}' locally\n`)
-      await pullForRun(ctx, image, pullOpts).catch((e) => runFailure(ctx, e))
-      return createIt().catch((e) => runFailure(ctx, e))
+      await pullForRun(ctx, image, pullOpts).catch(fail)
+      return createIt().catch(fail)
     }
-    return runFailure(ctx, err)
+    return fail(err)
   }
 }
 
 export async function create(ctx: CliContext): Promise<void> {
   const [image, ...cmd] = ctx.args as [string, ...string[]]
-  ctx.out.write(`${await createContainer(ctx, image, cmd)}\n`)
+  ctx.out.write(`${await createContainer(ctx, image, cmd, createFailure)}\n`)
 }
 
 export async function run(ctx: CliContext): Promise<number> {

@@ -78,6 +78,7 @@ export function containerBackend(d: ContainerBackendDeps) {
     },
 
     remove: (ref: string, opts: { force: boolean; volumes: boolean }) => svc.remove(ref, opts),
+    removeLink: (name: string) => svc.removeLink(name),
     rename: (ref: string, name: string) => svc.rename(ref, name),
     update: (ref: string, u: UpdateRequest) => svc.update(ref, u),
     resize: (ref: string, size: ConsoleSize) => resizeContainer(svc, ref, size.height, size.width),
@@ -85,6 +86,7 @@ export function containerBackend(d: ContainerBackendDeps) {
     prune: (f: PruneValues) => pruneContainers({
       all: () => svc.store.all(),
       remove: (id) => svc.remove(id),
+      size: (id) => svc.writableSize(svc.resolve(id)),
       emit: (action, attrs) => d.events.emit('container', action, '', attrs),
     }, f),
 

@@ -18,9 +18,12 @@ import type { EventBus } from '../events/bus.js'
 import type { ContainerRecord } from './types.js'
 import { resolveUser } from './user.js'
 
+/** cp (stat, get, put) sees the volumes and binds of a container that does not run, as Docker mounts them for it. */
+const VOLUMES = { volumes: true }
+
 /** What `containers.withRootfs` and friends give the archive functions. */
 export interface RootfsProvider {
-  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>): Promise<T>
+  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>, opts?: { volumes?: boolean }): Promise<T>
   readonly deps: { events: EventBus }
 }
 
@@ -164,7 +167,7 @@ async function statIn(root: string, path: string, ref: string): Promise<{ stat: 
 
 /** HEAD /containers/{id}/archive. */
 export function statContainerPath(containers: RootfsProvider, ref: string, path: string): Promise<PathStat> {
-  return containers.withRootfs(ref, async (root) => (await statIn(root, path, ref)).stat)
+  return containers.withRootfs(ref, async (root) => (await statIn(root, path, ref)).stat, VOLUMES)
 }
 
 /**
@@ -227,7 +230,7 @@ export function archiveContainerPath(containers: RootfsProvider, ref: string, pa
       await dir.close()
     }
     emitContainer(containers, rec, 'archive-path')
-  })
+  }, VOLUMES)
 }
 
 /** GET /containers/{id}/export: the whole root filesystem as a tar stream. */
@@ -277,7 +280,7 @@ export function extractToContainer(containers: RootfsProvider, ref: string, path
     }
     await extractTar(root, dest, body, { ...opts, owner })
     emitContainer(containers, rec, 'extract-to-dir')
-  })
+  }, VOLUMES)
 }
 
 function emitContainer(containers: RootfsProvider, rec: ContainerRecord, action: string): void {

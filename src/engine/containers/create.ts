@@ -8,7 +8,7 @@ import { resolveLogConfig } from './log-rotate.js'
 import { resolveMounts } from './mount-points.js'
 import { generateName } from './names.js'
 import { parseSignal } from './signals.js'
-import { specResources } from './spec-input.js'
+import { specResources, verifyModes } from './spec-input.js'
 import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type RestartPolicy } from './types.js'
 
 export interface CreateRequest {
@@ -139,6 +139,7 @@ export async function createContainer(ctx: Ctx, req: CreateRequest): Promise<Cre
   const restartPolicy = validateRestartPolicy(req.hostConfig.restartPolicy, req.hostConfig.autoRemove)
   const warnings = verifyHostConfig(req.hostConfig, ctx.host())
   verifyPorts(req.config, req.hostConfig)
+  verifyModes(req.hostConfig)
   const img = deps.images.resolve(req.config.image)
   const c = withImageDefaults(req.config, img.config.config ?? {})
   const hc: HostConfig = { ...req.hostConfig, restartPolicy, logConfig: resolveLogConfig(req.hostConfig.logConfig, deps.logDefaults) }
@@ -148,7 +149,9 @@ export async function createContainer(ctx: Ctx, req: CreateRequest): Promise<Cre
   if (argv.length === 0) throw invalid('ERR_NO_COMMAND', 'No command specified')
   if (c.stopSignal) parseSignal(c.stopSignal)
   const id = newId()
-  if (!c.hostname) c.hostname = hc.networkMode === 'host' ? ctx.hostname() : id.slice(0, 12)
+  if (!c.hostname) c.hostname = hc.networkMode === 'host' || hc.utsMode === 'host' ? ctx.hostname() : id.slice(0, 12)
+  // As Docker: the daemon's default cgroup namespace mode is recorded (private on cgroup v2).
+  if (!hc.cgroupnsMode) hc.cgroupnsMode = ctx.host().cgroup2 ? 'private' : 'host'
   const name = req.name ? req.name.replace(/^\//, '') : generateName((n) => store.hasName(n))
   store.reserveName(name, id)
   const rb = new Rollback((e) => deps.log(`create rollback: ${String(e)}`))

@@ -36,6 +36,7 @@ export function platformMounts(platform: Platform): ContainerMounts {
       if (r.code !== 0) throw internal('ERR_VOLUME_COPY', r.stderr.trim())
     },
     diskUsage: duBytes,
+    bind: (source, target, opts) => platform.mounts.bind(source, target, opts),
   }
 }
 

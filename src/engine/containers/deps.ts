@@ -58,6 +58,8 @@ export interface ContainerMounts {
   copyTree(src: string, dst: string): Promise<void>
   /** Bytes used under a directory (`du`). */
   diskUsage(dir: string): Promise<number>
+  /** Bind `source` at `target` (the volumes of a stopped container, for cp). */
+  bind?(source: string, target: string, opts: { readonly?: boolean; recursive?: boolean }): Promise<void>
 }
 
 /** Time, so restart back-off and stop timeouts can be driven by tests. */

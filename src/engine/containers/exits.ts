@@ -50,8 +50,9 @@ export async function initContainers(ctx: Ctx): Promise<void> {
   }
   for (const rec of store.all()) {
     const p = rec.hostConfig.restartPolicy.name
-    if (rec.state.status === 'exited' && (pendingRestart.has(rec.id) || p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser))) {
-      void startContainer(ctx, rec.id).catch((e) => deps.log(`restart of ${rec.id}: ${String(e)}`))
+    // A container its user stopped stays stopped until started again, whatever the policy.
+    if (rec.state.status === 'exited' && !rec.state.stoppedByUser && (pendingRestart.has(rec.id) || p === 'always' || p === 'unless-stopped')) {
+      void startContainer(ctx, rec.id, { policy: true }).catch((e) => deps.log(`restart of ${rec.id}: ${String(e)}`))
     }
   }
 }
@@ -89,8 +90,8 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
   const rec = store.get(rec0.id)
   if (!rec || !isActive(rec)) return
   // The exit watcher can report one exit file twice: an exit already recorded (the policy's
-  // back-off under way) is not recorded again.
-  if (rec.state.status === 'restarting' && state.restartTimers.has(rec.id)) return
+  // back-off under way, or its start waiting for this lock) is not recorded again.
+  if (rec.state.status === 'restarting') return
   const oomKilled = await exists(layout.oomFile(rec.id))
   let finishedAt = new Date(ctx.clock.now()).toISOString()
   try { finishedAt = (await stat(layout.exitFile(rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
@@ -107,6 +108,16 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
   await rm(layout.exitFile(rec.id), { force: true })
   await rm(layout.bundle(rec.id), { recursive: true, force: true })
   rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
+  // The policy's decision is recorded with the exit: a container it restarts is `restarting`
+  // from its exit on (never `exited` in between, where a stop or kill would miss it).
+  const delay = rec.hostConfig.autoRemove ? undefined : restartDue(rec)
+  if (delay !== undefined) {
+    // As Docker: the count goes up when the restart is decided.
+    rec.restartCount++
+    rec.state.status = 'restarting'
+    // Its start waits for this exit's lock.
+    scheduleRestart(ctx, rec, delay)
+  }
   await store.save(rec)
   if (oomKilled) state.emit(rec, 'oom')
   const started = Date.parse(rec.state.startedAt)
@@ -116,7 +127,6 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
     void removeContainer(ctx, rec.id, { force: true, internal: true }).catch((e) => deps.log(`auto-remove ${rec.id}: ${String(e)}`))
     return
   }
-  maybeRestart(ctx, rec)
 }
 
 /** Docker's restart back-off: 100 ms doubling, reset after 10 s of running, at most 1 minute. */
@@ -124,35 +134,48 @@ export function restartDelay(restartCount: number, ranForMs: number): number {
   return ranForMs > 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(restartCount, 10))
 }
 
-/** Apply the restart policy to an exit: schedule a start after the back-off, or nothing. */
-export function maybeRestart(ctx: Ctx, rec: ContainerRecord): void {
+/** The restart policy's answer to an exit: the back-off before the restart, or undefined for none. */
+function restartDue(rec: ContainerRecord): number | undefined {
   const p = rec.hostConfig.restartPolicy
-  if (rec.state.stoppedByUser || p.name === '' || p.name === 'no') return
-  if (p.name === 'on-failure' && (rec.state.exitCode === 0 || (p.maximumRetryCount > 0 && rec.restartCount >= p.maximumRetryCount))) return
-  const delay = restartDelay(rec.restartCount, Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt))
-  // As Docker: the count goes up when the restart is decided, and a policy restart is a plain
-  // `start` event (`restart` is for `docker restart`).
-  rec.restartCount++
-  rec.state.status = 'restarting'
-  void ctx.store.save(rec).catch((e) => ctx.deps.log(`save ${rec.id}: ${String(e)}`))
+  if (rec.state.stoppedByUser || p.name === '' || p.name === 'no') return undefined
+  if (p.name === 'on-failure' && (rec.state.exitCode === 0 || (p.maximumRetryCount > 0 && rec.restartCount >= p.maximumRetryCount))) return undefined
+  return restartDelay(rec.restartCount, Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt))
+}
+
+/** The policy's start after the back-off; a policy restart is a plain `start` event (`restart` is for `docker restart`). */
+function scheduleRestart(ctx: Ctx, rec: ContainerRecord, delay: number): void {
   ctx.state.restartTimers.set(rec.id, ctx.clock.setTimeout(() => {
     ctx.state.restartTimers.delete(rec.id)
     // As Docker: the container stays `restarting` until the start is done (ps lists it, rm
     // without force refuses it); a start that fails leaves it exited.
-    void startContainer(ctx, rec.id).catch((e) => ctx.deps.log(`restart ${rec.id}: ${String(e)}`))
+    void startContainer(ctx, rec.id, { policy: true }).catch((e) => ctx.deps.log(`restart ${rec.id}: ${String(e)}`))
   }, delay))
 }
 
-/** A user stop or remove during a policy's back-off: no restart, and none after a berthd restart. */
-export async function cancelRestart(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+/**
+ * A user stop, kill or remove: the restart policy stops here. Under the container's lock (so
+ * no policy start is half-way): the container is marked stopped by the user (persisted, as
+ * Docker's HasBeenManuallyStopped), a pending back-off is cancelled and a container caught
+ * between two runs is left exited. A policy start that was already waiting for the lock sees
+ * the mark and does nothing; the exit of a run that had started is not restarted either.
+ * Returns whether the container was between two runs.
+ */
+export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord): Promise<boolean> {
+  await using _ = await ctx.state.locks.acquire(rec0.id)
+  const rec = ctx.store.get(rec0.id)
+  if (!rec) return false
   const t = ctx.state.restartTimers.get(rec.id)
   if (t) {
     ctx.clock.clearTimeout(t)
     ctx.state.restartTimers.delete(rec.id)
-    rec.state.status = 'exited'
+  }
+  const between = rec.state.status === 'restarting'
+  if (between) rec.state.status = 'exited'
+  if (between || isRunning(rec) || !rec.state.stoppedByUser) {
     rec.state.stoppedByUser = true
     await ctx.store.save(rec)
   }
+  return between
 }
 
 /**

@@ -1,7 +1,8 @@
 import { conflict } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
+import { cancelRestart } from './exits.js'
 import { parseSignal, signalNumber } from './signals.js'
-import { isRunning } from './state.js'
+import { isActive, isRunning } from './state.js'
 
 /**
  * As Docker: SIGKILL (the default) returns once the container has stopped; other signals
@@ -12,10 +13,18 @@ export async function killContainer(ctx: Ctx, ref: string, signal = 'SIGKILL'): 
   const { state } = ctx
   const rec = ctx.store.resolve(ref)
   const sig = parseSignal(signal)
-  if (!isRunning(rec)) throw conflict('ERR_NOT_RUNNING', `cannot kill container: ${ref}: container ${rec.id} is not running`)
   const isKill = signalNumber(sig) === 9
   const stopping = isKill || !rec.config.stopSignal || signalNumber(parseSignal(rec.config.stopSignal)) === signalNumber(sig)
-  if (stopping) rec.state.stoppedByUser = true
+  // As Docker: a container between two runs of its policy counts as running; a signal meant
+  // to stop it ends the policy there and then (also when the run ends meanwhile).
+  if (stopping && isActive(rec)) {
+    const between = await cancelRestart(ctx, rec)
+    if (between && !isRunning(rec)) {
+      state.emit(rec, 'kill', { signal: String(signalNumber(sig)) })
+      return
+    }
+  }
+  if (!isRunning(rec)) throw conflict('ERR_NOT_RUNNING', `cannot kill container: ${ref}: container ${rec.id} is not running`)
   const exited = isKill ? state.nextExit(rec.id) : undefined
   const rt = state.runtimeOf(rec)
   state.emit(rec, 'kill', { signal: String(signalNumber(sig)) })

@@ -1,4 +1,7 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { conflict, internal } from '../../lib/errors.js'
+import { followInScope } from './archive.js'
 import type { Ctx } from './deps.js'
 import type { ContainerRecord } from './types.js'
 
@@ -22,7 +25,7 @@ export async function mountRootfs(ctx: Ctx, rec: ContainerRecord): Promise<boole
  * container's own mount, or for a stopped one a mount made for the call and undone after the
  * last user, unless the container started meanwhile.
  */
-export async function withRootfs<T>(ctx: Ctx, ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>): Promise<T> {
+export async function withRootfs<T>(ctx: Ctx, ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>, opts: { volumes?: boolean } = {}): Promise<T> {
   const rec = ctx.store.resolve(ref)
   const users = ctx.state.rootfsUsers
   {
@@ -31,6 +34,9 @@ export async function withRootfs<T>(ctx: Ctx, ref: string, fn: (rootfs: string, 
     users.set(rec.id, (users.get(rec.id) ?? 0) + 1)
     try {
       await mountRootfs(ctx, rec)
+      // As Docker: cp into or out of a container that does not run sees its volumes and binds,
+      // mounted for the copy (a running one's are in its own mount namespace).
+      if (opts.volumes && !ctx.state.copyMounts.has(rec.id) && !['running', 'paused', 'restarting'].includes(rec.state.status)) await mountForCopy(ctx, rec)
     } catch (err) {
       await releaseRootfs(ctx, rec)
       throw err
@@ -49,6 +55,40 @@ async function releaseRootfs(ctx: Ctx, rec: ContainerRecord): Promise<void> {
   const n = (users.get(rec.id) ?? 1) - 1
   if (n > 0) { users.set(rec.id, n); return }
   users.delete(rec.id)
+  await unmountForCopy(ctx, rec)
   const s = ctx.store.get(rec.id)?.state.status
   if (s !== 'running' && s !== 'paused' && s !== 'restarting') await ctx.mounts.unmount(ctx.layout.merged(rec.id)).catch((e) => ctx.deps.log(`unmount ${rec.id}: ${String(e)}`))
+}
+
+async function mountForCopy(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+  const bind = ctx.mounts.bind?.bind(ctx.mounts)
+  if (!bind) return
+  const merged = ctx.layout.merged(rec.id)
+  const done: Array<{ target: string; volume?: string }> = []
+  ctx.state.copyMounts.set(rec.id, done)
+  const points = [...(rec.mountPoints ?? [])].filter((m) => m.type !== 'tmpfs').sort((a, b) => a.destination.split('/').length - b.destination.split('/').length)
+  for (const m of points) {
+    if (m.type === 'volume' && m.name) await ctx.deps.volumes?.mountFor(m.name, rec.id)
+    const entry: { target: string; volume?: string } = { target: '', ...(m.type === 'volume' && m.name ? { volume: m.name } : {}) }
+    done.push(entry)
+    const target = join(merged, await followInScope(merged, m.destination))
+    const isDir = (await stat(m.source)).isDirectory()
+    if (isDir) await mkdir(target, { recursive: true })
+    else {
+      await mkdir(dirname(target), { recursive: true })
+      await writeFile(target, '', { flag: 'a' })
+    }
+    await bind(m.source, target, { readonly: m.readOnly, recursive: true })
+    entry.target = target
+  }
+}
+
+async function unmountForCopy(ctx: Ctx, rec: ContainerRecord): Promise<void> {
+  const done = ctx.state.copyMounts.get(rec.id)
+  if (!done) return
+  ctx.state.copyMounts.delete(rec.id)
+  for (const e of done.reverse()) {
+    if (e.target) await ctx.mounts.unmount(e.target).catch((err) => ctx.deps.log(`unmount ${e.target}: ${String(err)}`))
+    if (e.volume) await ctx.deps.volumes?.unmountFor(e.volume, rec.id)
+  }
 }

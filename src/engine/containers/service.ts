@@ -12,6 +12,7 @@ import { pauseContainer } from './pause.js'
 import { removeContainer, type RemoveOptions } from './remove.js'
 import { renameContainer } from './rename.js'
 import { restartContainer } from './restart.js'
+import { removeLink } from './links.js'
 import { layerPaths, withRootfs } from './rootfs.js'
 import { startContainer, type StartResult } from './start.js'
 import { isRunning, type AttachHook, type ExitResult, type LifecycleListener } from './state.js'
@@ -63,8 +64,10 @@ export class ContainerService {
   }
 
   sizes(rec: ContainerRecord): Promise<{ sizeRw: number; sizeRootFs: number }> { return this.#sizes.sizes(this.#ctx, rec) }
+  /** Bytes in the writable layer now (no cache): what removing the container frees. */
+  writableSize(rec: ContainerRecord): Promise<number> { return this.#ctx.mounts.diskUsage(this.#ctx.layout.upper(rec.id)).catch(() => 0) }
   layerPaths(rec: ContainerRecord): { upper: string; lower: string[] } { return layerPaths(this.#ctx, rec) }
-  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>): Promise<T> { return withRootfs(this.#ctx, ref, fn) }
+  withRootfs<T>(ref: string, fn: (rootfs: string, rec: ContainerRecord) => Promise<T>, opts: { volumes?: boolean } = {}): Promise<T> { return withRootfs(this.#ctx, ref, fn, opts) }
 
   // ---- verbs
 
@@ -79,6 +82,7 @@ export class ContainerService {
   update(ref: string, u: UpdateRequest): Promise<{ warnings: string[] }> { return updateContainer(this.#ctx, ref, u) }
   remove(ref: string, opts: RemoveOptions = {}): Promise<void> { return removeContainer(this.#ctx, ref, opts) }
   rename(ref: string, newName: string): Promise<void> { return renameContainer(this.#ctx, ref, newName) }
+  removeLink(name: string): Promise<void> { return removeLink(this.#ctx, name) }
   connectNetwork(ctrRef: string, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void> { return connectNetwork(this.#ctx, ctrRef, netRef, cfg) }
   disconnectNetwork(ctrRef: string, netRef: string, force: boolean): Promise<void> { return disconnectNetwork(this.#ctx, ctrRef, netRef, force) }
 

@@ -23,7 +23,7 @@ export type StartResult = 'started' | 'already'
  * mounted, attached or created) and the error is recorded in the container's state. As Docker,
  * an auto-remove container that cannot start is removed.
  */
-export async function startContainer(ctx: Ctx, ref: string, opts: { signal?: AbortSignal } = {}): Promise<StartResult> {
+export async function startContainer(ctx: Ctx, ref: string, opts: { signal?: AbortSignal; policy?: boolean } = {}): Promise<StartResult> {
   try {
     return await start(ctx, ref, opts)
   } catch (err) {
@@ -35,13 +35,22 @@ export async function startContainer(ctx: Ctx, ref: string, opts: { signal?: Abo
   }
 }
 
-async function start(ctx: Ctx, ref: string, { signal }: { signal?: AbortSignal }): Promise<StartResult> {
+async function start(ctx: Ctx, ref: string, { signal, policy = false }: { signal?: AbortSignal; policy?: boolean }): Promise<StartResult> {
   const { deps, layout, state, store } = ctx
   const rec0 = store.resolve(ref)
   await using _ = await state.locks.acquire(rec0.id, signal)
   const rec = store.get(rec0.id)
   if (!rec) throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
   if (rec.state.status === 'running') return 'already'
+  // A restart policy's start: not after a user's stop, kill or remove (which took the lock
+  // before this start got it), nor over a start the user asked for meanwhile.
+  if (policy && (rec.state.stoppedByUser || rec.state.status === 'created')) return 'already'
+  const pending = state.restartTimers.get(rec.id)
+  if (pending) {
+    // A user's start during the back-off: the policy's own start is no longer owed.
+    ctx.clock.clearTimeout(pending)
+    state.restartTimers.delete(rec.id)
+  }
   if (rec.state.status === 'paused') throw conflict('ERR_CONTAINER_PAUSED', 'cannot start a paused container, try unpause instead')
   if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict('ERR_CONTAINER_REMOVING', `container is marked for removal and cannot be started`)
   const rt = state.runtimeOf(rec)

@@ -41,6 +41,8 @@ export class SharedState {
   readonly listeners: LifecycleListener[] = []
   /** Users of a stopped container's temporarily mounted rootfs (cp, export, commit). */
   readonly rootfsUsers = new Map<string, number>()
+  /** The volumes and binds mounted into such a rootfs for cp, deepest last, with their volume names. */
+  readonly copyMounts = new Map<string, Array<{ target: string; volume?: string }>>()
   watcher?: FSWatcher
 
   constructor(readonly events: EventBus, readonly log: (msg: string) => void, readonly runtimes: Record<string, RuntimeRef>) {}

@@ -75,6 +75,22 @@ export interface HostConfig {
   portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>
   publishAllPorts: boolean
   links: string[]
+  /** `--pid`: '' (private), `host`, `container:<name|id>`. */
+  pidMode?: string
+  /** `--uts`: '' (private) or `host`. */
+  utsMode?: string
+  /** '' or `default` (Linux has no other). */
+  isolation?: string
+  /** `private` or `host`; the daemon's default is filled in at create. */
+  cgroupnsMode?: string
+  /** `--device-cgroup-rule`: `c 1:3 rwm`, `b 8:* r`, `a *:* m`. */
+  deviceCgroupRules?: string[]
+  /** `--memory-swappiness` 0-100; unset or -1: the kernel's. */
+  memorySwappiness?: number
+  /** `--group-add`: group names (the image's /etc/group) or numbers. */
+  groupAdd?: string[]
+  cpuRealtimePeriod?: number
+  cpuRealtimeRuntime?: number
 }
 
 /** A resolved mount: a volume's `_data`, a host path, or a tmpfs. */

@@ -60,3 +60,26 @@ export async function resolveUser(rootfs: string, spec: string): Promise<ExecUse
   const additionalGids = name ? groups.filter((e) => e.members.includes(name) && e.gid !== gid).map((e) => e.gid) : []
   return { uid, gid, additionalGids, home }
 }
+
+/**
+ * `--group-add` as Docker resolves it: a number as it is, a name in the container's
+ * /etc/group (libcontainer's GetAdditionalGroups, its words when missing).
+ */
+export async function resolveGroups(rootfs: string, wanted: string[]): Promise<number[]> {
+  if (wanted.length === 0) return []
+  const groups: GroupEntry[] = (await readLines(join(rootfs, await followInScope(rootfs, '/etc/group')))).map((l) => {
+    const f = l.split(':')
+    return { name: f[0] ?? '', gid: Number(f[2]), members: [] }
+  })
+  const out: number[] = []
+  for (const g of wanted) {
+    const e = groups.find((x) => x.name === g)
+    let gid: number
+    if (e) gid = e.gid
+    else if (/^\d+$/.test(g)) gid = Number(g)
+    else throw invalid('ERR_NO_GROUP', `Unable to find group ${g}: no matching entries in group file`)
+    if (gid > 2147483647) throw invalid('ERR_NO_GROUP', `Invalid group ${g}: out of range`)
+    if (!out.includes(gid)) out.push(gid)
+  }
+  return out
+}

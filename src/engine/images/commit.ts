@@ -163,8 +163,16 @@ export async function commitContainer(containers: ContainerService, images: Imag
   const newConfig = mergeConfig(applyChanges(opts.config ?? containerConfig, opts.changes ?? []), containerConfig)
   let paused = false
   if (opts.pause !== false && rec.state.status === 'running') {
-    await containers.pause(rec.id, true)
-    paused = true
+    // As Docker: only a running container is paused; one that has just exited (between the
+    // look and the pause) is committed as it is, like any stopped container.
+    try {
+      await containers.pause(rec.id, true)
+      paused = true
+    } catch (err) {
+      // The runtime may see the process gone before its exit is recorded: give that a moment.
+      for (let i = 0; i < 100 && rec.state.status === 'running'; i++) await new Promise((r) => setTimeout(r, 20))
+      if (rec.state.status === 'running' || rec.state.status === 'paused') throw err
+    }
   }
   const { deps } = images
   const rb = new Rollback((e) => deps.log(`commit rollback: ${String(e)}`))
