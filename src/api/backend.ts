@@ -403,7 +403,7 @@ export interface NetworkBackend {
   inspect(ref: string): Promise<NetworkView>
   create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }>
   remove(ref: string): Promise<void>
-  connect(network: string, container: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<void>
+  connect(network: string, container: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string; links?: string[]; linkLocalIps?: string[]; driverOpts?: Record<string, string> }): Promise<void>
   disconnect(network: string, container: string, force: boolean): Promise<void>
   /** Remove unused custom networks matching the filters; returns their names. */
   prune(filters: PruneFilters): Promise<string[]>

@@ -192,6 +192,14 @@ export function toWireInspect(c: ContainerRecord, version: string, execIds: stri
     NetworkSettings: toWireNetworkSettings(c),
   }
   if (compareVersions(version, '1.44') < 0) (out.NetworkSettings as Wire).SecondaryIPAddresses = null
+  // API < 1.45: user-defined networks' Aliases also carry the short ID and the hostname (as moby's inspect does).
+  if (compareVersions(version, '1.45') < 0) {
+    const nets = (out.NetworkSettings as Wire).Networks as Record<string, Wire>
+    for (const [name, ep] of Object.entries(nets)) {
+      if (['bridge', 'host', 'none', 'default'].includes(name) || name.startsWith('container:')) continue
+      ep.Aliases = [...new Set([...((ep.Aliases as string[] | null) ?? []), c.id.slice(0, 12), c.config.hostname].filter(Boolean))]
+    }
+  }
   return out
 }
 

@@ -34,6 +34,7 @@ export function fromWireNetwork(body: Wire, h: Wire): Pick<HostConfig, 'networkM
       ipv6Address: str(obj(ep.IPAMConfig).IPv6Address),
       macAddress: str(ep.MacAddress),
       links: arr(ep.Links),
+      ...endpointExtras(ep),
     }
     if (endpointsConfig[name]!.ipv6Address) throw invalid('ERR_IPV6', 'IPv6 addresses are not supported by this berthd')
   }
@@ -44,6 +45,17 @@ export function fromWireNetwork(body: Wire, h: Wire): Pick<HostConfig, 'networkM
     endpointsConfig[key] = { ...cur, macAddress: cur.macAddress || str(body.MacAddress) }
   }
   return { networkMode, portBindings, publishAllPorts: !!h.PublishAllPorts, links, ...(Object.keys(endpointsConfig).length ? { endpointsConfig } : {}) }
+}
+
+/** LinkLocalIPs and DriverOpts of an EndpointSettings body, kept as sent. */
+export function endpointExtras(ep: Record<string, unknown>): { linkLocalIps?: string[]; driverOpts?: Record<string, string> } {
+  const ipam = obj(ep.IPAMConfig)
+  const lli = arr(ipam.LinkLocalIPs)
+  const opts = ep.DriverOpts
+  return {
+    ...(lli.length ? { linkLocalIps: lli } : {}),
+    ...(opts && typeof opts === 'object' && !Array.isArray(opts) ? { driverOpts: Object.fromEntries(Object.entries(opts as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')])) } : {}),
+  }
 }
 
 function wirePorts(c: ContainerRecord): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
@@ -69,7 +81,8 @@ function wireEndpoints(c: ContainerRecord): Record<string, Wire> {
   const cfg = (name: string) => epc[name] ?? (name === 'bridge' ? epc.default : undefined)
   const withCfg = (name: string): Wire => {
     const e = cfg(name)
-    return { ...blank, ...(e?.ipv4Address ? { IPAMConfig: { IPv4Address: e.ipv4Address } } : {}), ...(e?.aliases.length ? { Aliases: e.aliases } : {}), ...(e?.links.length ? { Links: e.links } : {}), ...(e?.macAddress ? { MacAddress: e.macAddress } : {}) }
+    const ipam = { ...(e?.ipv4Address ? { IPv4Address: e.ipv4Address } : {}), ...(e?.linkLocalIps?.length ? { LinkLocalIPs: e.linkLocalIps } : {}) }
+    return { ...blank, ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}), ...(e?.driverOpts ? { DriverOpts: e.driverOpts } : {}), ...(e?.aliases.length ? { Aliases: e.aliases } : {}), ...(e?.links.length ? { Links: e.links } : {}), ...(e?.macAddress ? { MacAddress: e.macAddress } : {}) }
   }
   if (mode === 'host' || mode === 'none') nets[mode] = { ...blank }
   else if (!mode.startsWith('container:')) {

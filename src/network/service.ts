@@ -704,7 +704,7 @@ export class NetworkService implements NetworkHooks {
   }
 
   /** Join a network (live when the container runs); returns its new networks to record. The caller holds the container's lock. */
-  async connectEndpoint(rec: ContainerRecord, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string }): Promise<EndpointChange> {
+  async connectEndpoint(rec: ContainerRecord, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string; links?: string[]; linkLocalIps?: string[]; driverOpts?: Record<string, string> }): Promise<EndpointChange> {
     const n = this.resolveNetwork(netRef)
     if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
     const mode = rec.hostConfig.networkMode
@@ -713,7 +713,7 @@ export class NetworkService implements NetworkHooks {
     if (current.some((w) => w.net.id === n.id) && (!running(rec) || this.#active.get(rec.id)?.endpoints.some((e) => e.networkId === n.id))) {
       throw new EngineError('Forbidden', 'ERR_ALREADY_CONNECTED', `endpoint with name ${rec.name} already exists in network ${n.name}`)
     }
-    const probe = { ...rec, endpointsConfig: { ...(rec.endpointsConfig ?? {}), [n.name]: { aliases: cfg.aliases, ipv4Address: cfg.ipv4Address, ipv6Address: '', macAddress: cfg.macAddress, links: [] } } }
+    const probe = { ...rec, endpointsConfig: { ...(rec.endpointsConfig ?? {}), [n.name]: { aliases: cfg.aliases, ipv4Address: cfg.ipv4Address, ipv6Address: '', macAddress: cfg.macAddress, links: cfg.links ?? [], ...(cfg.linkLocalIps?.length ? { linkLocalIps: cfg.linkLocalIps } : {}), ...(cfg.driverOpts ? { driverOpts: cfg.driverOpts } : {}) } } }
     if (probe.network?.detached) probe.network = { ...probe.network, detached: probe.network.detached.filter((d) => d !== n.id) }
     await this.validate(probe)
     const st = this.#active.get(rec.id)

@@ -4,7 +4,7 @@ import { defined, parsePruneFilters } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
 import { readJsonBody } from '../http.js'
 import type { Router } from '../router.js'
-import { toWireNetwork } from '../wire-network.js'
+import { endpointExtras, toWireNetwork } from '../wire-network.js'
 
 type Wire = Record<string, unknown>
 const obj = (v: unknown): Wire => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Wire) : {})
@@ -69,6 +69,8 @@ export function networkRoutes(r: Router, b: NetworkBackend): void {
       aliases: Array.isArray(ep.Aliases) ? ep.Aliases.map(String) : [],
       ipv4Address: typeof ipamCfg.IPv4Address === 'string' ? ipamCfg.IPv4Address : '',
       macAddress: typeof ep.MacAddress === 'string' ? ep.MacAddress : '',
+      links: Array.isArray(ep.Links) ? ep.Links.map(String) : [],
+      ...endpointExtras(ep),
     })
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' })
     ctx.res.end()

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { isKind, notImplemented } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
 
-type ConnectConfig = { aliases: string[]; ipv4Address: string; macAddress: string }
+type ConnectConfig = { aliases: string[]; ipv4Address: string; macAddress: string; links?: string[]; linkLocalIps?: string[]; driverOpts?: Record<string, string> }
 
 /**
  * `docker network connect`: a container-domain operation. Under the container's lock the

@@ -159,7 +159,20 @@ export interface ContainerRecord {
   /** The container's networks and what was set up for them (src/network). */
   network?: ContainerNetworkState
   /** Per-network settings asked at create (NetworkingConfig.EndpointsConfig), by network name. */
-  endpointsConfig?: Record<string, { aliases: string[]; ipv4Address: string; ipv6Address: string; macAddress: string; links: string[] }>
+  endpointsConfig?: Record<string, EndpointSettings>
+}
+
+/** What a client asked for one network of a container (create's EndpointsConfig, or connect). */
+export interface EndpointSettings {
+  aliases: string[]
+  ipv4Address: string
+  ipv6Address: string
+  macAddress: string
+  links: string[]
+  /** IPAMConfig.LinkLocalIPs, kept and shown as asked. */
+  linkLocalIps?: string[]
+  /** DriverOpts as sent: absent is null in inspect, `{}` stays `{}`. */
+  driverOpts?: Record<string, string>
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z'
