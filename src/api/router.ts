@@ -130,7 +130,9 @@ export class Router {
     for (const r of this.#routes) {
       const pm = r.re.exec(path)
       if (!pm) continue
-      matchedPath = true
+      // A rest wildcard that took several segments (`DELETE /containers/{name*}` for links) does not
+      // make another method's path a 405: `POST /containers/x/frobnicate` is dockerd's 404.
+      if (!(r.path.endsWith('*}') && pm[pm.length - 1]?.includes('/'))) matchedPath = true
       if (r.method !== req.method) continue
       // Every JSON body the handler reads is checked against this route's Engine API schema.
       setBodyRoute(req, `${r.method} ${r.path}`)

@@ -124,8 +124,10 @@ it('kill -9 during pushes leaves no corrupt blob and no manifest pointing at a m
       await new Promise((r) => child.once('exit', r))
       await pushing
     }
-    // Every blob file matches its name; every tag's manifest and its blobs are there.
+    // Every blob file matches its name (the temp files of writes the kill cut short are swept when
+    // the storage opens); every tag's manifest and its blobs are there.
     const s = new Storage(join(dir, 'data'))
+    await s.init()
     for (const pre of await readdir(join(dir, 'data', 'blobs', 'sha256'))) {
       for (const hex of await readdir(join(dir, 'data', 'blobs', 'sha256', pre))) {
         assert.equal(await hashFile(join(dir, 'data', 'blobs', 'sha256', pre, hex), 'sha256'), `sha256:${hex}`)

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { errno, isNotFoundErrno } from '../lib/errors.js'
-import { fsyncDir, writeFileAtomic } from '../lib/fs.js'
+import { fsyncDir, TMP_MARK, writeFileAtomic } from '../lib/fs.js'
 import { KeyedLock } from '../lib/lock.js'
 import { regErr } from './errors.js'
 import { MAX_MANIFEST, parseManifest, referrerDescriptor, type Descriptor, type ParsedManifest } from './manifest.js'
@@ -30,6 +30,8 @@ export class Storage {
 
   async init(): Promise<void> {
     for (const d of ['blobs', 'uploads', 'repositories', 'gc-holds', 'gc-trash']) await mkdir(join(this.root, d), { recursive: true })
+    // Temp files of atomic writes a killed server left (it serves this root alone): never blobs, never links.
+    for (const d of ['blobs', 'repositories']) await removeTempFiles(join(this.root, d))
   }
 
   blobPath(digest: string): string {
@@ -431,3 +433,17 @@ export async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Pr
   return `${algorithm}:${h.digest('hex')}`
 }
 
+
+async function removeTempFiles(dir: string): Promise<void> {
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    if (isNotFoundErrno(err)) return
+    throw err
+  }
+  for (const e of entries) {
+    if (e.name.startsWith(TMP_MARK)) await rm(join(dir, e.name), { force: true, recursive: true })
+    else if (e.isDirectory()) await removeTempFiles(join(dir, e.name))
+  }
+}
