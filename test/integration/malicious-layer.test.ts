@@ -1,6 +1,6 @@
 /**
  * Layers are untrusted: tar entries must never write outside the layer root. Each archive is
- * loaded through the API; the outcome must be either a clean 400 that left nothing behind, or a
+ * loaded through the API; the outcome must be either a clean refusal (200 with the error last in the stream, as dockerd answers) that left nothing behind, or a
  * load whose files all live inside `<dataRoot>/layers/<chain>/diff`. Then OCI whiteouts become
  * overlay whiteouts, checked on a real overlay mount.
  */
