@@ -1,5 +1,5 @@
 import type { Duplex, Readable } from 'node:stream'
-import type { BuildOptions } from '../build/builder.js'
+import type { BuildOptions, CachePruneFilters } from '../build/builder.js'
 import type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig } from '../engine/containers/types.js'
 import type { ContainerConfigFields, Image } from '../engine/images/types.js'
 import type { EngineEvent } from '../engine/events/types.js'
@@ -557,16 +557,7 @@ export interface BuildBackend {
  * before it); the BuildKit record fields compared with `==` (`id` as a pattern); an empty value
  * is the field given alone (`inuse`). `label`/`label!` are accepted and ignored, as by dockerd.
  */
-export interface BuildCachePruneFilters {
-  until?: number
-  id?: string
-  parent?: string
-  type?: string
-  description?: string
-  inuse?: string
-  shared?: string
-  private?: string
-}
+export type BuildCachePruneFilters = CachePruneFilters
 
 /** Every backend a router is built over. */
 export interface Backends {

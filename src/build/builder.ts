@@ -24,6 +24,7 @@ import { MEDIA_TYPE_LAYER, type ContainerConfigFields, type ImageConfigFile, typ
 import { chainIds, sha256, shortId, type Digest } from '../lib/digest.js'
 import { EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
 import { BuildCache } from './cache.js'
+export type { CachePruneFilters } from './cache.js'
 import { extractContext } from './context.js'
 import { parseDockerignore, type IgnorePattern } from './dockerignore.js'
 import { fakeStat, fileHash, globSources, looksLikeArchive, missingDirs, packEntries, walkDir, type TarEntry } from './files.js'
