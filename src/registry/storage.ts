@@ -379,13 +379,7 @@ export class Storage {
   async listRepositories(): Promise<string[]> {
     const out: string[] = []
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      let entries
-      try {
-        entries = await readdir(dir, { withFileTypes: true })
-      } catch (err) {
-        if (isNotFoundErrno(err)) return
-        throw err
-      }
+      const entries = await dirEntries(dir)
       if (entries.some((e) => e.name === '_manifests')) out.push(prefix)
       for (const e of entries) {
         if (e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')) await walk(join(dir, e.name), prefix ? `${prefix}/${e.name}` : e.name)
@@ -433,16 +427,18 @@ export async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Pr
   return `${algorithm}:${h.digest('hex')}`
 }
 
-
-async function removeTempFiles(dir: string): Promise<void> {
-  let entries
+/** A directory's entries; none when it does not exist. */
+async function dirEntries(dir: string) {
   try {
-    entries = await readdir(dir, { withFileTypes: true })
+    return await readdir(dir, { withFileTypes: true })
   } catch (err) {
-    if (isNotFoundErrno(err)) return
+    if (isNotFoundErrno(err)) return []
     throw err
   }
-  for (const e of entries) {
+}
+
+async function removeTempFiles(dir: string): Promise<void> {
+  for (const e of await dirEntries(dir)) {
     if (e.name.startsWith(TMP_MARK)) await rm(join(dir, e.name), { force: true, recursive: true })
     else if (e.isDirectory()) await removeTempFiles(join(dir, e.name))
   }
