@@ -204,7 +204,12 @@ os.write(fd, b'hi\\n')
 pump(1)
 os.write(fd, b'\\x18')
 pump(3)
+# The terminal closing (EIO) comes just before the CLI exits: give its exit a moment.
+end = time.time() + 3
 done, status = os.waitpid(pid, os.WNOHANG)
+while not done and time.time() < end:
+    time.sleep(0.05)
+    done, status = os.waitpid(pid, os.WNOHANG)
 if not done:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
