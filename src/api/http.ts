@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EngineError, findEngineError, type ErrorKind } from '../lib/errors.js'
+import { responseGone } from './stream.js'
 import { validateBody } from './validate.js'
 
 export const API_VERSION = '1.50'
@@ -78,7 +79,7 @@ export function startJsonStream(res: ServerResponse): (obj: unknown) => void {
   // The client may go away at any line: a write into the closed answer is dropped, never uncaught.
   res.on('error', () => {})
   return (obj) => {
-    if (res.destroyed || res.writableEnded) return
+    if (responseGone(res)) return
     res.write(`${JSON.stringify(obj)}\r\n`)
   }
 }
@@ -128,11 +129,11 @@ export function setBodyRoute(req: IncomingMessage, route: string): void {
  * (`invalid JSON: ...`): no handler sees a wrongly typed body.
  */
 export async function readJsonBody<T>(req: IncomingMessage): Promise<T | undefined> {
-  const buf = await readBody(req, JSON_BODY_LIMIT)
-  if (buf.length === 0 || buf.toString('utf8').trim() === '') return undefined
+  const text = (await readBody(req, JSON_BODY_LIMIT)).toString('utf8')
+  if (text.trim() === '') return undefined
   let value: unknown
   try {
-    value = JSON.parse(buf.toString('utf8'))
+    value = JSON.parse(text)
   } catch (err) {
     const m = (err as Error).message
     const eof = /Unexpected end of JSON input|Unterminated/i.test(m)

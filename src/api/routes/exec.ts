@@ -82,23 +82,9 @@ export function execRoutes(r: Router, b: ContainerBackend): void {
  */
 interface StartOptions { detach: boolean; tty: boolean; consoleSize?: { height: number; width: number } }
 
-/**
- * A body's fields as Go's encoding/json finds them: the exact name, else any spelling of it in
- * another case (docker-py sends `detachKeys`).
- */
-function goFields(b: Wire): Wire {
-  const out: Wire = {}
-  for (const [k, v] of Object.entries(b)) {
-    const lower = k.toLowerCase()
-    if (!(lower in out) || k === canonical(lower)) out[lower] = v
-  }
-  return new Proxy(out, { get: (t, k) => (typeof k === 'string' ? t[k.toLowerCase()] : undefined) })
-}
-const CANONICAL = ['Cmd', 'Env', 'User', 'WorkingDir', 'Privileged', 'Tty', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'ConsoleSize', 'Detach']
-const canonical = (lower: string) => CANONICAL.find((c) => c.toLowerCase() === lower)
-
 function startOptions(body: Wire | undefined): StartOptions {
-  const b = goFields(body ?? {})
+  // The body's keys are Go's already (validateBody folds `detachKeys` to `DetachKeys`, as encoding/json matches).
+  const b = body ?? {}
   const cs = Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as number[]) : undefined
   return { detach: !!b.Detach, tty: b.Tty === true, ...(cs && cs.length === 2 ? { consoleSize: { height: Number(cs[0]), width: Number(cs[1]) } } : {}) }
 }
@@ -141,8 +127,7 @@ export async function readUpgradeBody(ctx: HijackCtx, o: { parse: boolean } = { 
   }
 }
 
-export function fromWireExecConfig(body: Wire): ExecConfig {
-  const b = goFields(body)
+export function fromWireExecConfig(b: Wire): ExecConfig {
   const strs = (v: unknown, what: string): string[] => {
     if (v === undefined || v === null) return []
     if (typeof v === 'string') return [v]
