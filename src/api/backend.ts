@@ -4,6 +4,7 @@ import type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig } fr
 import type { ContainerConfigFields, Image } from '../engine/images/types.js'
 import type { EngineEvent } from '../engine/events/types.js'
 import type { EndpointState, NetworkRecord } from '../network/types.js'
+import type { Cluster, Config, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
 
 /**
  * The seam between the HTTP edge and the engine: one role interface per resource, owned by the
@@ -569,3 +570,146 @@ export interface Backends {
   system: SystemBackend
   build: BuildBackend
 }
+
+// ---- swarm (cluster)
+//
+// Implemented by src/cluster (composed in src/daemon): SwarmLifecycle by cluster/node.ts,
+// SwarmObjects by cluster/objects.ts, SwarmNetworks by the overlay code, SwarmLogs by
+// cluster/logs.ts. Every manager-only method throws ERR_SWARM_NOT_MANAGER (503, Docker's words)
+// outside swarm mode, and ERR_SWARM_WORKER (503) on a worker. Domain types are cluster/types.ts's.
+
+export type { Cluster, Config, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeRole, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
+
+export interface SwarmInitRequest {
+  /** host:port to listen on for the swarm (default 0.0.0.0:2377). */
+  listenAddr: string
+  /** ip, interface name, or ip:port; empty: chosen as dockerd does (the only non-loopback address, else an error). */
+  advertiseAddr?: string
+  dataPathAddr?: string
+  dataPathPort?: number
+  defaultAddrPool?: string[]
+  subnetSize?: number
+  forceNewCluster?: boolean
+  spec?: Partial<SwarmSpec>
+  availability?: NodeAvailability
+}
+
+export interface SwarmJoinRequest {
+  listenAddr: string
+  advertiseAddr?: string
+  dataPathAddr?: string
+  /** Managers' swarm addresses (host:port). */
+  remoteAddrs: string[]
+  joinToken: string
+  availability?: NodeAvailability
+}
+
+export interface SwarmUpdateFlags {
+  /** The cluster object's version.index (required by the API). */
+  version: number
+  rotateWorkerToken: boolean
+  rotateManagerToken: boolean
+  rotateManagerUnlockKey: boolean
+}
+
+/** GET /swarm: the cluster object and the join tokens (managers only). */
+export interface SwarmView {
+  cluster: Cluster
+  joinTokens: { worker: string; manager: string }
+}
+
+export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked'
+
+/** `Swarm` of GET /info; never throws. */
+export interface SwarmInfo {
+  nodeId: string
+  nodeAddr: string
+  localNodeState: LocalNodeState
+  controlAvailable: boolean
+  error: string
+  remoteManagers: { nodeId: string; addr: string }[]
+  /** Managers only: */
+  nodes?: number
+  managers?: number
+  cluster?: Cluster
+}
+
+export interface SwarmLifecycle {
+  info(): Promise<SwarmInfo>
+  inspect(): Promise<SwarmView>
+  /** Returns the new node's ID. */
+  init(req: SwarmInitRequest): Promise<string>
+  join(req: SwarmJoinRequest): Promise<void>
+  leave(force: boolean): Promise<void>
+  update(spec: SwarmSpec, flags: SwarmUpdateFlags): Promise<void>
+  unlockKey(): Promise<string>
+  unlock(key: string): Promise<void>
+}
+
+/** Filters of the list endpoints, parsed by the API (a key left out does not filter). */
+export interface NodeListFilters { id?: string[]; label?: string[]; 'node.label'?: string[]; membership?: string[]; name?: string[]; role?: string[] }
+export interface ServiceListFilters { id?: string[]; label?: string[]; mode?: string[]; name?: string[] }
+export interface TaskListFilters { id?: string[]; label?: string[]; name?: string[]; node?: string[]; service?: string[]; 'desired-state'?: string[] }
+export interface SecretListFilters { id?: string[]; label?: string[]; name?: string[]; names?: string[] }
+
+/** A service as listed or inspected, with ServiceStatus when `status=true` was asked. */
+export interface ServiceView {
+  service: Service
+  serviceStatus?: { runningTasks: number; desiredTasks: number; completedTasks: number }
+}
+
+export interface ServiceWriteOptions {
+  /** X-Registry-Auth of the request, decoded; kept with the spec so workers can pull. */
+  registryAuth?: RegistryAuth
+}
+export interface ServiceUpdateOptions extends ServiceWriteOptions {
+  version: number
+  /** `rollback=previous`: spec := previousSpec. */
+  rollback?: boolean
+  registryAuthFrom?: 'spec' | 'previous-spec'
+}
+
+export interface SwarmObjects {
+  listNodes(f: NodeListFilters): Promise<Node[]>
+  inspectNode(idOrName: string): Promise<Node>
+  updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void>
+  removeNode(idOrName: string, force: boolean): Promise<void>
+
+  listServices(f: ServiceListFilters, status: boolean): Promise<ServiceView[]>
+  inspectService(idOrName: string): Promise<ServiceView>
+  /** Returns the new service's ID and Docker's warnings (e.g. an image without a digest). */
+  createService(spec: ServiceSpec, o: ServiceWriteOptions): Promise<{ id: string; warnings: string[] }>
+  updateService(idOrName: string, spec: ServiceSpec, o: ServiceUpdateOptions): Promise<{ warnings: string[] }>
+  removeService(idOrName: string): Promise<void>
+
+  listTasks(f: TaskListFilters): Promise<Task[]>
+  inspectTask(id: string): Promise<Task>
+
+  listSecrets(f: SecretListFilters): Promise<Secret[]>
+  inspectSecret(idOrName: string): Promise<Secret>
+  createSecret(spec: SecretSpec): Promise<string>
+  updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void>
+  removeSecret(idOrName: string): Promise<void>
+
+  listConfigs(f: SecretListFilters): Promise<Config[]>
+  inspectConfig(idOrName: string): Promise<Config>
+  createConfig(spec: ConfigSpec): Promise<string>
+  updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void>
+  removeConfig(idOrName: string): Promise<void>
+}
+
+/** Overlay networks of the swarm (the network routes call these for driver overlay / swarm scope). */
+export interface SwarmNetworks {
+  listSwarmNetworks(): Promise<SwarmNetwork[]>
+  inspectSwarmNetwork(idOrName: string): Promise<SwarmNetwork>
+  createSwarmNetwork(spec: SwarmNetworkSpec): Promise<string>
+  removeSwarmNetwork(idOrName: string): Promise<void>
+}
+
+export interface SwarmLogs {
+  /** Merged from every node running one of the service's tasks. */
+  serviceLogs(idOrName: string, o: LogsOptions): Promise<LogStream>
+  taskLogs(id: string, o: LogsOptions): Promise<LogStream>
+}
+
+export type ClusterBackend = SwarmLifecycle & SwarmObjects & SwarmNetworks & SwarmLogs
