@@ -165,9 +165,26 @@ function tlsConnector(host: string, t: TlsOptions): (() => Duplex) | undefined {
 function sshConnector(host: string, debug: boolean): () => Duplex {
   let factory: Promise<() => Promise<Duplex>> | undefined
   return () => {
-    factory ??= import('../client/ssh-transport.js').then((m) => m.sshConnectionFactory(host, { debug }))
+    factory ??= sshFactory(host, debug)
     return deferredDuplex(factory.then((f) => f()))
   }
+}
+
+/**
+ * Commands to one ssh:// host share one SSH connection through a mux process (client/ssh-mux.ts)
+ * that the first of them starts; BERTH_SSH_MUX=0 (or --debug, to see the handshake) connects
+ * per command.
+ */
+async function sshFactory(host: string, debug: boolean): Promise<() => Promise<Duplex>> {
+  const mux = await import('../client/ssh-mux.js')
+  if (debug || !mux.muxEnabled()) return (await import('../client/ssh-transport.js')).sshConnectionFactory(host, { debug })
+  const script = process.argv[1]
+  return mux.sharedSshConnectionFactory(host, {
+    startMux: (url) => {
+      if (!script) return
+      void import('../platform/detached.js').then((d) => d.spawnDetached(process.execPath, [script, 'system', 'ssh-mux', url]))
+    },
+  })
 }
 
 /** A Duplex usable at once that forwards to one that arrives later. */

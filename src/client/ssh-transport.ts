@@ -1,7 +1,10 @@
 /**
  * ssh:// engine hosts, as the docker CLI reaches them: one SSH connection per command, and per
- * HTTP connection one exec channel running `berth system dial-stdio` on the far side, which
- * relays the channel to the remote daemon's socket.
+ * HTTP connection one channel to the remote daemon: a direct stream to its unix socket (OpenSSH's
+ * streamlocal forwarding: no process on the far side), or, where the server refuses that or the
+ * socket is elsewhere, an exec channel running `berth system dial-stdio` there, which relays the
+ * channel to the remote daemon's socket. Commands share one connection across processes through
+ * ssh-mux.ts.
  *
  * Authentication honours the ssh-agent (SSH_AUTH_SOCK), ~/.ssh/config (Host blocks: HostName,
  * User, Port, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking) and the default keys
@@ -159,9 +162,14 @@ export interface SshConnectOptions {
   debug?: boolean
   /** The remote command; default `berth system dial-stdio` (with `--host unix://PATH` for a URL path). */
   command?: string
+  /** The remote socket tried first by streamlocal forwarding (default: the URL's path, else berthd's default); `false`: exec only. */
+  socketPath?: string | false
 }
 
-interface Conn {
+/** berthd's default socket on the far side when an ssh:// URL names none. */
+export const REMOTE_DEFAULT_SOCKET = '/run/berth/berth.sock'
+
+export interface Conn {
   client: import('ssh2').Client
   sock: Socket
   open: number
@@ -174,13 +182,46 @@ interface Conn {
  */
 export function sshConnectionFactory(url: string, opts: SshConnectOptions = {}): () => Promise<Duplex> {
   const target = parseSshUrl(url)
-  const command = opts.command ?? (target.socketPath ? `berth --host unix://${target.socketPath} system dial-stdio` : 'berth system dial-stdio')
   let conn: Promise<Conn> | undefined
+  const open = channelOpener(url, target, opts)
   return async () => {
     conn ??= connectSsh(target, opts)
-    const c = await conn
+    return open(await conn)
+  }
+}
+
+/**
+ * Opens daemon channels on a connection: streamlocal to the remote socket first; once that is
+ * refused (forwarding disabled, socket elsewhere), exec `berth system dial-stdio` from then on.
+ */
+export function channelOpener(url: string, target: SshUrl, opts: SshConnectOptions = {}): (c: Conn) => Promise<Duplex> {
+  const command = opts.command ?? (target.socketPath ? `berth --host unix://${target.socketPath} system dial-stdio` : 'berth system dial-stdio')
+  let socketPath: string | false = opts.command ? false : opts.socketPath ?? target.socketPath ?? REMOTE_DEFAULT_SOCKET
+  return async (c) => {
+    if (socketPath) {
+      try {
+        return await openStreamLocal(c, socketPath)
+      } catch {
+        socketPath = false
+      }
+    }
     return openChannel(c, command, url)
   }
+}
+
+function openStreamLocal(c: Conn, path: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    c.open++
+    c.sock.ref()
+    c.client.openssh_forwardOutStreamLocal(path, (err, ch) => {
+      if (err) {
+        release(c)
+        return reject(err)
+      }
+      ch.on('close', () => release(c))
+      resolve(ch as unknown as Duplex)
+    })
+  })
 }
 
 function openChannel(c: Conn, command: string, url: string): Promise<Duplex> {

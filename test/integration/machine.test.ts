@@ -1,11 +1,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, writeFile, readFile, readdir, stat, lstat, chmod, copyFile } from 'node:fs/promises'
+import { mkdir, writeFile, readFile, readdir, stat, lstat, chmod, copyFile, rename } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { BERTH, fixture, runCmd, type RunResult } from './harness.js'
 import { HostLab, labPrerequisite, type LabHost } from './machine-hosts.js'
+import { muxSocketPath } from '../../src/client/ssh-mux.js'
 
 // `berth machine` against SSH hosts made on this machine (network + mount namespaces running
 // Debian's sshd), then the real docker CLI against what it provisioned: over TLS with
@@ -52,6 +53,7 @@ before(async () => {
 
 after(async () => {
   if (missing) return
+  if (home) await stopMuxes(home)
   await lab.down()
 })
 
@@ -74,6 +76,22 @@ async function present(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw err
   }
+}
+
+/** End the ssh muxes the CLI started for this test's HOME (by PID), so hosts can be removed cleanly. */
+async function stopMuxes(home: string): Promise<void> {
+  const pids: number[] = []
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const cmd = await readFile(`/proc/${e}/cmdline`, 'utf8')
+      if (!cmd.includes('\0ssh-mux\0')) continue
+      const environ = await readFile(`/proc/${e}/environ`, 'utf8')
+      if (environ.split('\0').includes(`HOME=${home}`)) pids.push(Number(e))
+    } catch { /* exited */ }
+  }
+  for (const pid of pids) process.kill(pid, 'SIGTERM')
+  for (let i = 0; i < 50 && pids.some((p) => existsSync(`/proc/${p}`)); i++) await new Promise((r) => setTimeout(r, 100))
 }
 
 async function assertClean(h: LabHost): Promise<void> {
@@ -178,6 +196,22 @@ test('machine create provisions two hosts; docker reaches them over TLS and over
   const runSsh = await berth(['-H', `ssh://root@${h2.ip}`, 'info', '--format', '{{.Name}}'])
   ok(runSsh, 'berth -H ssh://root@IP info')
   assert.equal(runSsh.stdout, 'h2\n')
+  // Commands to one ssh:// host share one SSH connection: the first started a mux holding it,
+  // so a later one needs no key at all (the mux authenticated), and one with sharing off does.
+  const muxSock = muxSocketPath('ssh://root@h2', home)
+  for (let i = 0; i < 100 && !existsSync(muxSock); i++) await new Promise((r) => setTimeout(r, 100))
+  assert.ok(existsSync(muxSock), `no ssh mux socket at ${muxSock}`)
+  await rename(join(home, '.ssh'), join(home, '.ssh.off'))
+  try {
+    const viaMux = await berth(['--context', 'h2', 'ps', '-a', '--format', '{{.Names}}'])
+    ok(viaMux, 'berth --context h2 ps through the shared connection, without keys')
+    assert.equal(viaMux.stdout, sshPs.stdout)
+    const unshared = await berth(['--context', 'h2', 'ps'], { BERTH_SSH_MUX: '0' })
+    assert.equal(unshared.code, 1, 'without keys and without sharing the command connected anyway')
+  } finally {
+    await rename(join(home, '.ssh.off'), join(home, '.ssh'))
+  }
+  await stopMuxes(home)
   const overTls = await berth(['--context', 'h1', 'ps', '-a', '--format', '{{.Names}}'])
   ok(overTls, 'berth --context h1 ps')
   assert.equal(overTls.stdout, 'tls-ctr\n')

@@ -378,6 +378,18 @@ export async function importCmd(ctx: CliContext): Promise<number> {
   })
 }
 
+/** `berth system ssh-mux URL`: the detached holder of a shared SSH connection (client/ssh-mux.ts). */
+export async function sshMux(ctx: CliContext): Promise<number> {
+  const { runMux } = await import('../../client/ssh-mux.js')
+  try {
+    await runMux(ctx.args[0]!)
+    return 0
+  } catch (err) {
+    ctx.err.write(`ssh-mux: ${(err as Error).message}\n`)
+    return 1
+  }
+}
+
 /** `berth system dial-stdio`: relay stdin/stdout to the daemon's socket (what ssh:// clients run remotely). */
 export async function dialStdio(ctx: CliContext): Promise<number> {
   const { resolveEndpoint } = await import('../context.js')

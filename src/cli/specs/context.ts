@@ -58,6 +58,7 @@ export const TOP_LEVEL: CommandSpec[] = [
     description: 'Manage Berth',
     subcommands: [
       { name: 'dial-stdio', description: 'Proxy the stdio stream to the daemon connection. Should not be invoked manually.', usage: '', args: { exact: 0 }, hidden: true, run: () => context().then((m) => m.dialStdio) },
+      { name: 'ssh-mux', description: 'Hold one SSH connection for the commands to an ssh:// host. Should not be invoked manually.', usage: 'URL', args: { exact: 1 }, hidden: true, run: () => context().then((m) => m.sshMux) },
     ],
   },
 ]
