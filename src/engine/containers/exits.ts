@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { isNotFoundErrno } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
 import { removeContainer } from './remove.js'
+import { restartInDependencyOrder } from './boot-order.js'
 import { startContainer } from './start.js'
 import { isActive, isRunning } from './state.js'
 import type { ContainerRecord } from './types.js'
@@ -24,6 +25,10 @@ export async function initContainers(ctx: Ctx): Promise<void> {
     if (file && /^[a-f0-9]{64}$/.test(file)) void onExitFile(ctx, file)
   })
   const pendingRestart = new Set<string>()
+  // Exits recorded now (containers that died while berthd was away) owe their policy's restart
+  // too: collected here and started below in dependency order, not each on its own timer.
+  const owed = new Set<string>()
+  booting.set(ctx, owed)
   for (const rec of store.all()) {
     if (rec.state.status === 'restarting' && !ctx.runtime.alive(rec.state.monitorPid)) {
       // berthd stopped during a restart policy's back-off: the restart is still owed.
@@ -48,13 +53,20 @@ export async function initContainers(ctx: Ctx): Promise<void> {
     else if (!ctx.runtime.alive(rec.state.monitorPid)) await recordExit(ctx, rec, 255, 'container monitor exited unexpectedly')
     else state.running(rec)
   }
-  for (const rec of store.all()) {
+  booting.delete(ctx)
+  // A container its user stopped stays stopped until started again, whatever the policy.
+  const due = store.all().filter((rec) => {
     const p = rec.hostConfig.restartPolicy.name
-    // A container its user stopped stays stopped until started again, whatever the policy.
-    if (rec.state.status === 'exited' && !rec.state.stoppedByUser && (pendingRestart.has(rec.id) || p === 'always' || p === 'unless-stopped')) {
-      void startContainer(ctx, rec.id, { policy: true }).catch((e) => deps.log(`restart of ${rec.id}: ${String(e)}`))
-    }
-  }
+    if (owed.has(rec.id)) return rec.state.status === 'restarting'
+    return rec.state.status === 'exited' && !rec.state.stoppedByUser && (pendingRestart.has(rec.id) || p === 'always' || p === 'unless-stopped')
+  })
+  void restartInDependencyOrder(due, {
+    start: async (id) => { await startContainer(ctx, id, { policy: true }) },
+    get: (id) => store.get(id),
+    sleep: (ms) => new Promise((resolve) => ctx.clock.setTimeout(resolve, ms)),
+    now: () => ctx.clock.now(),
+    log: deps.log,
+  })
 }
 
 /** berthd stopping: no more exit events or restarts; the running containers' listeners stop. */
@@ -129,6 +141,9 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
   }
 }
 
+/** Per container service while initContainers runs: the restarts owed by exits recorded at start-up. */
+const booting = new WeakMap<Ctx, Set<string>>()
+
 /** Docker's restart back-off: 100 ms doubling, reset after 10 s of running, at most 1 minute. */
 export function restartDelay(restartCount: number, ranForMs: number): number {
   return ranForMs > 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(restartCount, 10))
@@ -144,6 +159,11 @@ function restartDue(rec: ContainerRecord): number | undefined {
 
 /** The policy's start after the back-off; a policy restart is a plain `start` event (`restart` is for `docker restart`). */
 function scheduleRestart(ctx: Ctx, rec: ContainerRecord, delay: number): void {
+  const owed = booting.get(ctx)
+  if (owed) {
+    owed.add(rec.id)
+    return
+  }
   ctx.state.restartTimers.set(rec.id, ctx.clock.setTimeout(() => {
     ctx.state.restartTimers.delete(rec.id)
     // As Docker: the container stays `restarting` until the start is done (ps lists it, rm
