@@ -318,10 +318,48 @@ const RUNNERS: Record<string, Runner> = {
     const label = (x: ContainerSummary) => nameOf(x).replace(`${p?.name ?? x.Labels[L.project]}-`, '')
     for (const x of list) pre.add(label(x))
     const tail = c.f.tail as string
-    await Promise.all(list.map((x) => streamLogs(c, x, label(x), pre, {
+    const opts = {
       follow: !!c.f.follow, ...(c.f.since ? { since: c.f.since as string } : {}), ...(c.f.until ? { until: c.f.until as string } : {}),
       ...(tail && tail !== 'all' ? { tail } : {}), timestamps: !!c.f.timestamps,
-    })))
+    }
+    if (!c.f.follow) {
+      await Promise.all(list.map((x) => streamLogs(c, x, label(x), pre, opts)))
+      return 0
+    }
+    // As compose v2: following also picks up the project's containers that start later (scale
+    // up, recreate, a restart), from their start on; it ends once no followed stream is left.
+    const project = p?.name ?? list[0]?.Labels[L.project]
+    const wanted = (x: { Labels: Record<string, string> }) => (!c.args.length || c.args.includes(x.Labels[L.service] ?? '')) && x.Labels[L.oneoff] !== 'True' && (c.f.index === undefined || Number(x.Labels[L.number]) === c.f.index)
+    const ac = new AbortController()
+    const following = new Set<string>()
+    let live = 0
+    const follow = (x: ContainerSummary, o: typeof opts & { since?: string }) => {
+      following.add(x.Id)
+      live++
+      pre.add(label(x))
+      return streamLogs(c, x, label(x), pre, { ...o, signal: ac.signal }).catch((err) => { if (!ac.signal.aborted) throw err }).finally(() => {
+        following.delete(x.Id)
+        if (--live === 0) ac.abort()
+      })
+    }
+    const streams: Promise<void>[] = list.map((x) => follow(x, opts))
+    if (!streams.length) return 0
+    const watch = project ? (async () => {
+      try {
+        for await (const e of c.docker.system.events({ since: String(Math.floor(Date.now() / 1000)), filters: { label: [`${L.project}=${project}`], type: ['container'], event: ['start'] }, signal: ac.signal })) {
+          if (following.has(e.Actor.ID) || !wanted({ Labels: e.Actor.Attributes })) continue
+          const x = (await c.docker.containers.list({ all: true, filters: { id: [e.Actor.ID] } }))[0]
+          if (!x || following.has(x.Id)) continue
+          const { tail: _all, ...fromStart } = opts
+          streams.push(follow(x, { ...fromStart, since: String(Math.floor(e.timeNano / 1e9) - 1) }))
+        }
+      } catch (err) {
+        if (!ac.signal.aborted) throw err
+      }
+    })() : Promise.resolve()
+    while (streams.length) await streams.shift()
+    ac.abort()
+    await watch
     return 0
   },
   start: simple('Starting', 'Started', (c, x) => c.docker.containers.start(x.Id)),
