@@ -125,6 +125,12 @@ export class Accounts {
     return user
   }
 
+  /** A fingerprint of the user's stored credentials (undefined: no such user): refresh tokens carry it. */
+  credentialStamp(user: string): string | undefined {
+    const u = this.#data.users[user]
+    return u ? createHash('sha256').update(`${user}\0${u.password}`).digest('hex').slice(0, 32) : undefined
+  }
+
   hasUser(user: string): boolean {
     return user in this.#data.users
   }

@@ -89,6 +89,7 @@ async function route(o: HandlerOptions, c: Ctx): Promise<void> {
   const method = req.method ?? 'GET'
   if (path === '/health' || path === '/healthz') return json(c, 200, { status: 'ok' })
   if (path === '/token') {
+    if (method === 'POST') return oauthToken(o, c)
     if (method !== 'GET') throw regErr('UNSUPPORTED')
     return token(o, c)
   }
@@ -212,8 +213,60 @@ async function token(o: HandlerOptions, c: Ctx): Promise<void> {
   }
   c.id = user ? { kind: 'basic', user } : { kind: 'anonymous' }
   await o.accounts.refresh()
+  const grants = grantsFor(o, user, url.searchParams.getAll('scope'))
+  const t = await o.tokens.issue(user, grants)
+  // An offline grant (docker login asks one) also gets a refresh token: docker's identity token.
+  const stamp = user && url.searchParams.get('offline_token') === 'true' ? o.accounts.credentialStamp(user) : undefined
+  return json(c, 200, { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, ...(user && stamp ? { refresh_token: await o.tokens.issueRefresh(user, stamp) } : {}) })
+}
+
+/**
+ * POST /token, the OAuth2 form of the token endpoint (distribution's token spec): grant_type
+ * `password` (username, password; `access_type=offline` adds a refresh token) or `refresh_token`
+ * (a refresh token of ours, still matching the user's credentials). Answers an access token for
+ * the granted part of `scope`; bad credentials or a stale refresh token are 401 `invalid_grant`.
+ */
+async function oauthToken(o: HandlerOptions, c: Ctx): Promise<void> {
+  const type = String(c.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  const body = await readBody(c, 64 * 1024)
+  if (type !== 'application/x-www-form-urlencoded') return json(c, 400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' })
+  const form = new URLSearchParams(body.toString('utf8'))
+  const service = form.get('service')
+  if (service && service !== o.tokens.service) return json(c, 400, { error: 'invalid_request', error_description: `unknown service ${JSON.stringify(service)}` })
+  if (!form.get('client_id')) return json(c, 400, { error: 'invalid_request', error_description: 'missing client_id' })
+  await o.accounts.refresh()
+  const grant = form.get('grant_type')
+  let user: string | undefined
+  let refresh: string | undefined
+  if (grant === 'password') {
+    user = await o.accounts.authenticate(form.get('username') ?? '', form.get('password') ?? '')
+    if (!user) return json(c, 401, { error: 'invalid_grant', error_description: 'incorrect username or password' })
+    const stamp = form.get('access_type') === 'offline' ? o.accounts.credentialStamp(user) : undefined
+    if (stamp) refresh = await o.tokens.issueRefresh(user, stamp)
+  } else if (grant === 'refresh_token') {
+    const given = form.get('refresh_token') ?? ''
+    const r = await o.tokens.verifyRefresh(given)
+    if (!r || o.accounts.credentialStamp(r.sub) !== r.stamp) return json(c, 401, { error: 'invalid_grant', error_description: 'invalid or expired refresh token' })
+    user = r.sub
+    refresh = given
+  } else {
+    return json(c, 400, { error: 'unsupported_grant_type', error_description: `unsupported grant type ${JSON.stringify(grant ?? '')}` })
+  }
+  c.id = { kind: 'basic', user }
+  const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean)
+  const grants = grantsFor(o, user, scopes)
+  const t = await o.tokens.issue(user, grants)
+  return json(c, 200, {
+    access_token: t.token, token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt,
+    scope: grants.map((g) => `${g.type}:${g.name}:${g.actions.join(',')}`).join(' '),
+    ...(refresh ? { refresh_token: refresh } : {}),
+  })
+}
+
+/** What `user` (undefined: anonymous) is granted of the requested scopes. */
+function grantsFor(o: HandlerOptions, user: string | undefined, scopes: string[]): Access[] {
   const grants: Access[] = []
-  for (const s of url.searchParams.getAll('scope').flatMap((v) => v.split(' '))) {
+  for (const s of scopes.flatMap((v) => v.split(' '))) {
     const a = parseScope(s)
     if (!a) continue
     if (a.type === 'repository') {
@@ -226,8 +279,7 @@ async function token(o: HandlerOptions, c: Ctx): Promise<void> {
       grants.push({ type: 'registry', name: 'catalog', actions: a.actions.filter((x) => x === '*') })
     }
   }
-  const t = await o.tokens.issue(user, grants)
-  return json(c, 200, { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt })
+  return grants
 }
 
 // ---- responses ----

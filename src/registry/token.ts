@@ -28,6 +28,9 @@ export function parseScope(s: string): Access | undefined {
  * Signs and verifies the registry's bearer tokens (JWT, ES256 or RS256). The key is read
  * from `keyFile` (PKCS#8 PEM), generated there (ES256) on first start when missing.
  */
+/** How long a refresh token (docker's identity token) lasts: 90 days. */
+export const REFRESH_TTL_S = 90 * 24 * 3600
+
 export class TokenService {
   readonly issuer: string
   readonly service: string
@@ -80,6 +83,35 @@ export class TokenService {
     return { token: await jwt.sign(this.#priv), expiresIn: this.ttl, issuedAt: new Date(now * 1000).toISOString() }
   }
 
+  /**
+   * A refresh token (the `refresh_token` of an offline grant, which docker keeps as its
+   * `identitytoken`): a JWT of ours with `typ: refresh` naming the user and a stamp of their
+   * stored credentials, so that a password change or a removed user ends it. Never a bearer.
+   */
+  async issueRefresh(sub: string, stamp: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000)
+    return new SignJWT({ typ: 'refresh', pwh: stamp })
+      .setProtectedHeader({ alg: this.#alg, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(this.service)
+      .setSubject(sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + REFRESH_TTL_S)
+      .setJti(randomBytes(16).toString('hex'))
+      .sign(this.#priv)
+  }
+
+  /** The user and credential stamp of a valid refresh token of ours, or undefined. */
+  async verifyRefresh(token: string): Promise<{ sub: string; stamp: string } | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.#pub, { issuer: this.issuer, audience: this.service, algorithms: [this.#alg] })
+      if (payload.typ !== 'refresh' || typeof payload.sub !== 'string' || typeof payload.pwh !== 'string') return undefined
+      return { sub: payload.sub, stamp: payload.pwh }
+    } catch {
+      return undefined
+    }
+  }
+
   /** The claims of a valid token of ours, or undefined (bad signature, other audience, expired). */
   async verify(token: string): Promise<TokenClaims | undefined> {
     const hit = this.#cache.get(token)
@@ -90,6 +122,7 @@ export class TokenService {
     }
     try {
       const { payload } = await jwtVerify(token, this.#pub, { issuer: this.issuer, audience: this.service, algorithms: [this.#alg] })
+      if (payload.typ === 'refresh') return undefined
       const access = Array.isArray(payload.access) ? (payload.access as Access[]) : []
       const claims: TokenClaims = { access, exp: payload.exp ?? 0, ...(payload.sub ? { sub: payload.sub } : {}) }
       if (this.#cache.size > 10_000) this.#cache.clear()

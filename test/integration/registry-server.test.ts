@@ -6,7 +6,7 @@
 import { after, before, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -113,6 +113,49 @@ dockerSuite('berth registry serve: docker, skopeo and berth against a registry w
     // The layer is mounted from alice/app (alice may read it) or found already there.
     assert.match(orgPush, /(Mounted from alice\/app|Layer already exists|Pushed)/)
     assert.match(reg.log(), /"user":"alice","method":"PUT","path":"\/v2\/acme\/app\/manifests\/1","repository":"acme\/app","action":"push","status":201/)
+  })
+
+  it('offline grants: GET /token?offline_token=true and POST /token (password, refresh_token) as the token spec; an identity token pulls through berthd', async () => {
+    const base = `http://${reg.host}`
+    const basic = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`
+    const scope = 'repository:alice/app:pull'
+    const offline = await fetch(`${base}/token?scope=${scope}&offline_token=true&client_id=docker`, { headers: { authorization: basic } })
+    const off = await offline.json() as Record<string, string>
+    assert.equal(offline.status, 200, JSON.stringify(off))
+    assert.ok(off.refresh_token && off.access_token)
+    const noOffline = await (await fetch(`${base}/token?scope=${scope}`, { headers: { authorization: basic } })).json() as Record<string, string>
+    assert.equal(noOffline.refresh_token, undefined)
+    // A refresh token is never a bearer token.
+    assert.equal((await fetch(`${base}/v2/alice/app/tags/list`, { headers: { authorization: `Bearer ${off.refresh_token}` } })).status, 401)
+    const post = (form: Record<string, string>, type = 'application/x-www-form-urlencoded') => fetch(`${base}/token`, { method: 'POST', headers: { 'content-type': type }, body: new URLSearchParams(form).toString() })
+    const refreshed = await post({ grant_type: 'refresh_token', refresh_token: off.refresh_token!, client_id: 'docker', scope })
+    const r = await refreshed.json() as Record<string, string>
+    assert.equal(refreshed.status, 200, JSON.stringify(r))
+    assert.equal(r.scope, scope)
+    assert.equal(r.refresh_token, off.refresh_token)
+    const tags = await fetch(`${base}/v2/alice/app/tags/list`, { headers: { authorization: `Bearer ${r.access_token}` } })
+    assert.equal(tags.status, 200)
+    const pw = await post({ grant_type: 'password', username: 'alice', password: 'alice-pw', client_id: 'docker', access_type: 'offline', scope: 'repository:bob/app:push' })
+    const p = await pw.json() as Record<string, string>
+    assert.equal(pw.status, 200)
+    assert.ok(p.refresh_token)
+    assert.equal(p.scope, 'repository:bob/app:', 'alice was granted push on bob/app')
+    assert.equal((await post({ grant_type: 'password', username: 'alice', password: 'wrong', client_id: 'docker' })).status, 401)
+    assert.deepEqual(await (await post({ grant_type: 'refresh_token', refresh_token: 'x.y.z', client_id: 'docker' })).json(), { error: 'invalid_grant', error_description: 'invalid or expired refresh token' })
+    assert.equal((await post({ grant_type: 'client_credentials', client_id: 'docker' })).status, 400)
+    assert.equal((await post({ grant_type: 'password', username: 'alice', password: 'alice-pw' })).status, 400, 'no client_id')
+    assert.equal((await post({ grant_type: 'password' }, 'application/json')).status, 400)
+    // The docker CLI keeps a refresh token as `identitytoken`: berthd pulls with it (POST refresh_token).
+    const idCfg = join(work, 'config-identity')
+    await mkdir(idCfg, { recursive: true })
+    await writeFile(join(idCfg, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('alice:').toString('base64'), identitytoken: off.refresh_token } } }))
+    const pulled = await runCmd('docker', ['pull', `${reg.host}/alice/app:1`], { host: h.host, env: { DOCKER_CONFIG: idCfg } })
+    assert.equal(pulled.code, 0, pulled.stderr)
+    assert.match(reg.log(), /"user":"alice","method":"(GET|HEAD)","path":"\/v2\/alice\/app\/manifests\/1"/)
+    // A password change ends every refresh token of the user.
+    const change = await berthCli(['registry', 'user', 'passwd', 'alice', '--password-stdin', '--data-root', dataRoot()], 'alice-pw\n')
+    assert.equal(change.code, 0, change.stderr)
+    assert.equal((await post({ grant_type: 'refresh_token', refresh_token: off.refresh_token!, client_id: 'docker' })).status, 401, 'a refresh token outlived a password change')
   })
 
   it('bob pulls alice/app only once it is public', async () => {
