@@ -4,6 +4,7 @@
 #   bench/registry.sh [--runs N] [--small N] [--clients N] [--requests N] [--keep-tmp]
 # Rows (median of N runs, wall clock; the registries take turns run by run):
 #   push/pull of the ~212 MB bench image (.cache/fixtures/bench-big.tar) with skopeo
+#   push/pull of the same image with the docker CLI through a private berthd
 #   push/pull of an image of 200 x 1 MiB layers with skopeo (the small-blob row)
 #   the same 200 x 1 MiB blobs pushed (POST then PUT) and pulled over plain HTTP, 8 parallel clients
 #   50 concurrent clients fetching one manifest by tag over keep-alive: p50/p99 latency and req/s
@@ -130,6 +131,44 @@ for ((r = 1; r <= RUNS; r++)); do
   for reg in $REGS; do time_copy small "$reg" "oci:$BENCH_TMP/small:small" "docker://${HOST[$reg]}/REPO:1" push "$r"; done
   for reg in $REGS; do time_copy small "$reg" "docker://${HOST[$reg]}/REPO:1" "" pull "$r"; done
 done
+
+# ---- the docker CLI through a private berthd (the engine is the registry client): push of the
+# bench image to a fresh repository, then pull with no layer of it left locally.
+bench_start_berthd
+bench_docker_env
+DH=unix://$BERTH_SOCK
+IMG=$(docker -H "$DH" load -i "$FIXTURE" | sed -n 's/^Loaded image: //p' | head -1)
+[[ -n $IMG ]] || { bench_log "could not load $FIXTURE into berthd"; exit 1; }
+echo bench-pw | docker -H "$DH" login -u bench --password-stdin "${HOST[berth]}" >/dev/null
+# A first push compresses the layers (berthd keeps the compressed blobs): done once to a
+# throwaway docker-registry, so neither timed registry pays it nor can mount from it.
+WARM_PORT=$(freeport)
+sed -e "s|addr: 127.0.0.1:$DR_PORT|addr: 127.0.0.1:$WARM_PORT|" -e "s|rootdirectory: $BENCH_TMP/dr|rootdirectory: $BENCH_TMP/warm|" "$BENCH_TMP/dr.yml" >"$BENCH_TMP/warm.yml"
+docker-registry serve "$BENCH_TMP/warm.yml" </dev/null >"$BENCH_TMP/warm.log" 2>&1 &
+WARM_PID=$!
+echo $WARM_PID >>"$BENCH_TMP/pids"
+wait_http "http://127.0.0.1:$WARM_PORT/v2/"
+docker -H "$DH" tag "$IMG" "127.0.0.1:$WARM_PORT/warm/up:1"
+docker -H "$DH" push -q "127.0.0.1:$WARM_PORT/warm/up:1" >/dev/null
+docker -H "$DH" rmi "127.0.0.1:$WARM_PORT/warm/up:1" >/dev/null
+kill "$WARM_PID"
+time_docker() {
+  local reg=$1 r=$2 ref="${HOST[$1]}/bench/docker-$2:1" t0 t1 secs
+  docker -H "$DH" tag "$IMG" "$ref"
+  sync; t0=$(now)
+  docker -H "$DH" push -q "$ref" >/dev/null
+  t1=$(now); secs=$(echo "$t1 - $t0" | bc -l); T[docker-push-$reg]+="$secs "; bench_log "$reg docker push run $r: $secs s"
+  # Every tag of the image goes, so the pull fetches every layer; the pulled image is the next source.
+  docker -H "$DH" rmi "$ref" "$IMG" >/dev/null
+  sync; sleep 1; t0=$(now)
+  docker -H "$DH" pull -q "$ref" >/dev/null
+  t1=$(now); secs=$(echo "$t1 - $t0" | bc -l); T[docker-pull-$reg]+="$secs "; bench_log "$reg docker pull run $r: $secs s"
+  docker -H "$DH" tag "$ref" "$IMG"
+  docker -H "$DH" rmi "$ref" >/dev/null
+}
+for ((r = 1; r <= RUNS; r++)); do
+  for reg in $REGS; do time_docker "$reg" "$r"; done
+done
 for k in "${!T[@]}"; do R[$k]=$(printf '%s\n' ${T[$k]} | median); done
 
 # ---- the same small blobs over plain HTTP (8 parallel clients), without skopeo's per-blob cost
@@ -236,6 +275,8 @@ printf '%-44s %10s %16s %8s\n' row berth docker-registry ratio
 row() { printf '%-44s %10.2f %16.2f %7.2fx\n' "$1" "$2" "$3" "$(echo "$3 / $2" | bc -l)"; }
 row "skopeo push, bench image (~${BIG_MB} MB)" "${R[big-push-berth]}" "${R[big-push-docker-registry]}"
 row "skopeo pull, bench image" "${R[big-pull-berth]}" "${R[big-pull-docker-registry]}"
+row "docker push through berthd, bench image" "${R[docker-push-berth]}" "${R[docker-push-docker-registry]}"
+row "docker pull through berthd, bench image" "${R[docker-pull-berth]}" "${R[docker-pull-docker-registry]}"
 row "skopeo push, $SMALL x 1 MiB blobs" "${R[small-push-berth]}" "${R[small-push-docker-registry]}"
 row "skopeo pull, $SMALL x 1 MiB blobs" "${R[small-pull-berth]}" "${R[small-pull-docker-registry]}"
 row "HTTP push, $SMALL x 1 MiB blobs, 8 parallel" "${R[raw-push-berth]}" "${R[raw-push-docker-registry]}"
