@@ -90,6 +90,10 @@ export interface Mount {
   source?: string
   target: string
   readOnly?: boolean
+  consistency?: string
+  bindOptions?: { propagation?: string; nonRecursive?: boolean; createMountpoint?: boolean; readOnlyNonRecursive?: boolean; readOnlyForceRecursive?: boolean }
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; subpath?: string; driverConfig?: { name?: string; options?: Record<string, string> } }
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; options?: string[][] }
 }
 
 export interface SecretReference {
@@ -207,6 +211,10 @@ export interface Service extends Meta {
   specRevision: number
   endpoint?: { spec: EndpointSpec; ports: EndpointPortConfig[]; virtualIPs: { networkId: string; addr: string }[] }
   updateStatus?: UpdateStatus
+  /** Registry credentials of the create/update request (X-Registry-Auth, decoded), for workers to pull; never shown by inspect. */
+  registryAuth?: { username?: string; password?: string; auth?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string; email?: string }
+  /** The credentials of the previous spec (`registryAuthFrom=previous-spec`). */
+  previousRegistryAuth?: Service['registryAuth']
 }
 
 export type TaskState =
