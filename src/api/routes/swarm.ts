@@ -166,6 +166,8 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
   })
 
   r.add('POST', '/swarm/update', async (ctx) => {
+    // As moby: the body is decoded first, then the query.
+    const b = await body(ctx)
     const version = parseVersion(ctx.query, 'swarm')
     const flags = {
       version,
@@ -173,7 +175,6 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
       rotateManagerToken: flag(ctx.query, 'rotateManagerToken'),
       rotateManagerUnlockKey: flag(ctx.query, 'rotateManagerUnlockKey'),
     }
-    const b = await body(ctx)
     const cur = await cluster.inspect()
     await cluster.update(mergeWireSwarmSpec(b, cur.cluster.spec), flags)
     ok(ctx)
@@ -201,8 +202,8 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
     ok(ctx)
   })
   r.add('POST', '/nodes/{id}/update', async (ctx) => {
-    const version = parseVersion(ctx.query, 'node')
     const b = await body(ctx)
+    const version = parseVersion(ctx.query, 'node')
     const spec = await convert(cluster, () => fromWireNodeSpec(b))
     await cluster.updateNode(ctx.params[0]!, version, spec)
     ok(ctx)
@@ -234,12 +235,12 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
   })
 
   r.add('POST', '/services/{id}/update', async (ctx) => {
+    const b = await body(ctx)
     const version = parseVersion(ctx.query, 'service')
     const from = ctx.query.get('registryAuthFrom') ?? ''
     if (!['', 'spec', 'previous-spec'].includes(from)) throw invalid('ERR_SWARM_BAD_FLAG', 'unsupported registryAuthFrom value')
     const rb = ctx.query.get('rollback') ?? ''
     if (!['', 'none', 'previous'].includes(rb)) throw invalid('ERR_SWARM_BAD_FLAG', `unrecognized rollback option ${rb}`)
-    const b = await body(ctx)
     const auth = decodeRegistryAuthHeader(ctx.req.headers['x-registry-auth'])
     const spec = await convert(cluster, () => fromWireServiceSpec(b))
     const out = await cluster.updateService(ctx.params[0]!, spec, defined({
@@ -295,8 +296,9 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
       ok(ctx, 204)
     })
     r.add('POST', `/${kind}/{id}/update`, async (ctx) => {
+      const b = await body(ctx)
       const version = parseVersion(ctx.query, what)
-      await update(ctx.params[0]!, version, fromWireSecretSpec(await body(ctx)))
+      await update(ctx.params[0]!, version, fromWireSecretSpec(b))
       ok(ctx)
     })
   }
