@@ -10,13 +10,14 @@ const CLI_SPEC = {
   TaskTemplate: {
     ContainerSpec: {
       Image: 'busybox:latest', Args: ['sleep', '1'], Init: false, StopGracePeriod: 10_000_000_000, DNSConfig: {}, Isolation: 'default',
+      ReadOnly: true, CapabilityAdd: ['CAP_NET_ADMIN'], Sysctls: { 'net.core.somaxconn': '1024' }, Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }], Hosts: ['10.0.0.9 db'],
       Mounts: [{ Type: 'volume', Source: 'data', Target: '/data', VolumeOptions: { DriverConfig: { Name: 'local' } } }],
       Secrets: [{ File: { Name: 's', UID: '0', GID: '0', Mode: 292 }, SecretID: 'sid', SecretName: 's' }],
       Healthcheck: { Test: ['CMD', 'true'], Interval: 2_000_000_000, Retries: 3 },
     },
     Resources: { Limits: {}, Reservations: {} },
     RestartPolicy: { Condition: 'on-failure', Delay: 5_000_000_000, MaxAttempts: 3 },
-    Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] },
+    Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], Platforms: [{ Architecture: 'amd64', OS: 'linux' }] },
     Networks: [{ Target: 'net1', Aliases: ['w'] }],
     ForceUpdate: 0,
     Runtime: 'container',
@@ -27,14 +28,13 @@ const CLI_SPEC = {
   EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }] },
 }
 
-test('service spec: what the CLI sends comes back as sent (less what the domain does not keep: DNSConfig, empty resources)', () => {
+test('service spec: what the CLI sends comes back as sent', () => {
   const spec = fromWireServiceSpec(structuredClone(CLI_SPEC))
   assert.equal(spec.taskTemplate.containerSpec.image, 'busybox:latest')
   assert.deepEqual(spec.mode, { replicated: { replicas: 2 } })
   assert.deepEqual(spec.taskTemplate.restartPolicy, { condition: 'on-failure', delay: 5_000_000_000, maxAttempts: 3 })
   const back = toWireServiceSpec(spec)
   const want = structuredClone(CLI_SPEC) as Record<string, any>
-  delete want.TaskTemplate.ContainerSpec.DNSConfig
   want.TaskTemplate.Resources = { Limits: {}, Reservations: {} }
   assert.deepEqual(back, want)
 })

@@ -189,6 +189,15 @@ function toWireContainerSpec(c: ContainerSpec): Wire {
     Secrets: c.secrets?.map((s) => clean({ File: toWireFile(s.file), SecretID: s.secretId, SecretName: s.secretName })),
     Configs: c.configs?.map((s) => clean({ File: toWireFile(s.file), ConfigID: s.configId, ConfigName: s.configName })),
     Init: c.init,
+    ReadOnly: c.readOnly || undefined,
+    Groups: c.groups,
+    Hosts: c.hosts,
+    DNSConfig: c.dnsConfig ? clean({ Nameservers: c.dnsConfig.nameservers, Search: c.dnsConfig.search, Options: c.dnsConfig.options }) : undefined,
+    CapabilityAdd: c.capabilityAdd,
+    CapabilityDrop: c.capabilityDrop,
+    Sysctls: c.sysctls,
+    Ulimits: c.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+    OomScoreAdj: c.oomScoreAdj || undefined,
     Isolation: 'default',
   })
 }
@@ -212,6 +221,15 @@ function fromWireContainerSpec(w: Wire): ContainerSpec {
     secrets: Array.isArray(w.Secrets) ? w.Secrets.filter(isObj).map((s): SecretReference => clean({ secretId: String(s.SecretID ?? ''), secretName: String(s.SecretName ?? ''), file: fromWireFile(s.File) })) : undefined,
     configs: Array.isArray(w.Configs) ? w.Configs.filter(isObj).map((s): ConfigReference => clean({ configId: String(s.ConfigID ?? ''), configName: String(s.ConfigName ?? ''), file: fromWireFile(s.File) })) : undefined,
     init: typeof w.Init === 'boolean' ? w.Init : undefined,
+    readOnly: bool(w.ReadOnly) || undefined,
+    groups: strs(w.Groups),
+    hosts: strs(w.Hosts),
+    dnsConfig: isObj(w.DNSConfig) ? clean({ nameservers: strs(w.DNSConfig.Nameservers), search: strs(w.DNSConfig.Search), options: strs(w.DNSConfig.Options) }) : undefined,
+    capabilityAdd: strs(w.CapabilityAdd),
+    capabilityDrop: strs(w.CapabilityDrop),
+    sysctls: map(w.Sysctls),
+    ulimits: Array.isArray(w.Ulimits) ? w.Ulimits.filter(isObj).map((u: Wire) => ({ name: String(u.Name ?? ''), soft: num(u.Soft) ?? 0, hard: num(u.Hard) ?? 0 })) : undefined,
+    oomScoreAdj: num(w.OomScoreAdj) || undefined,
   })
 }
 
@@ -228,8 +246,9 @@ export function toWireTaskSpec(t: TaskSpec): Wire {
       Constraints: t.placement.constraints,
       Preferences: t.placement.preferences?.map((p) => ({ Spread: { SpreadDescriptor: p.spread.spreadDescriptor } })),
       MaxReplicas: t.placement.maxReplicas || undefined,
+      Platforms: t.placement.platforms?.map((p) => clean({ Architecture: p.architecture, OS: p.os })),
     }) : undefined,
-    Networks: t.networks?.map((n) => clean({ Target: n.target, Aliases: n.aliases })),
+    Networks: t.networks?.map((n) => clean({ Target: n.target, Aliases: n.aliases, DriverOpts: n.driverOpts })),
     LogDriver: t.logDriver ? toWireDriver(t.logDriver) : undefined,
     ForceUpdate: t.forceUpdate ?? 0,
     Runtime: 'container',
@@ -255,6 +274,7 @@ function fromWireTaskSpec(w: Wire, legacyNetworks: unknown): TaskSpec {
       constraints: nonEmpty(strs(p.Constraints)),
       preferences: Array.isArray(p.Preferences) ? p.Preferences.filter((x: unknown) => isObj(x) && isObj(x.Spread)).map((x: Wire) => ({ spread: { spreadDescriptor: String(x.Spread.SpreadDescriptor ?? '') } })) : undefined,
       maxReplicas: num(p.MaxReplicas) || undefined,
+      platforms: Array.isArray(p.Platforms) ? p.Platforms.filter(isObj).map((x: Wire) => clean({ architecture: str(x.Architecture), os: str(x.OS) })) : undefined,
     })
   }
   const nets = Array.isArray(w.Networks) && w.Networks.length ? w.Networks : Array.isArray(legacyNetworks) ? legacyNetworks : undefined
@@ -263,7 +283,7 @@ function fromWireTaskSpec(w: Wire, legacyNetworks: unknown): TaskSpec {
     resources: isObj(w.Resources) ? clean({ limits: fromWireRes(w.Resources.Limits), reservations: fromWireRes(w.Resources.Reservations) }) : undefined,
     restartPolicy,
     placement,
-    networks: nets?.filter(isObj).map((n: Wire) => clean({ target: String(n.Target ?? ''), aliases: nonEmpty(strs(n.Aliases)) })),
+    networks: nets?.filter(isObj).map((n: Wire) => clean({ target: String(n.Target ?? ''), aliases: nonEmpty(strs(n.Aliases)), driverOpts: map(n.DriverOpts) })),
     forceUpdate: num(w.ForceUpdate) || undefined,
     logDriver: isObj(w.LogDriver) ? fromWireDriver(w.LogDriver) : undefined,
   })

@@ -83,6 +83,7 @@ export interface Placement {
   preferences?: PlacementPreference[]
   /** 0: unlimited. */
   maxReplicas?: number
+  platforms?: { architecture?: string; os?: string }[]
 }
 
 export interface Mount {
@@ -130,11 +131,22 @@ export interface ContainerSpec {
   secrets?: SecretReference[]
   configs?: ConfigReference[]
   init?: boolean
+  readOnly?: boolean
+  groups?: string[]
+  /** `host-name ip` or `ip host-name` entries for /etc/hosts. */
+  hosts?: string[]
+  dnsConfig?: { nameservers?: string[]; search?: string[]; options?: string[] }
+  capabilityAdd?: string[]
+  capabilityDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
 }
 
 export interface NetworkAttachment {
   target: string
   aliases?: string[]
+  driverOpts?: Record<string, string>
 }
 
 export interface TaskSpec {
