@@ -89,15 +89,19 @@ test('objects: swarmkit\'s validations', opts, async () => {
   await assert.rejects(objs.inspectService('noimg'), { kind: 'NotFound' })
 })
 
-test('objects: update needs the current version, bumps specRevision on a spec change (ForceUpdate too), keeps previousSpec; rollback', opts, async () => {
+test('objects: update needs the current version, bumps specRevision when the task template or endpoint changes (ForceUpdate too, not on scale), keeps previousSpec; rollback', opts, async () => {
   const { id } = await objs.createService(spec('upd', { mode: { replicated: { replicas: 1 } } }), {})
   const v1 = (await objs.inspectService(id)).service
+  // Scaling keeps the revision (no task is replaced), as swarmkit's IsTaskDirty.
   await objs.updateService(id, spec('upd', { mode: { replicated: { replicas: 3 } } }), { version: v1.version.index })
+  const v1b = (await objs.inspectService(id)).service
+  assert.equal(v1b.specRevision, 1)
+  assert.deepEqual(v1b.spec.mode, { replicated: { replicas: 3 } })
+  await objs.updateService(id, spec('upd', { mode: { replicated: { replicas: 3 } }, taskTemplate: { containerSpec: { image: 'busybox', env: ['A=1'] } } }), { version: v1b.version.index })
   const v2 = (await objs.inspectService(id)).service
   assert.equal(v2.specRevision, 2)
-  assert.deepEqual(v2.spec.mode, { replicated: { replicas: 3 } })
-  assert.deepEqual(v2.previousSpec?.mode, { replicated: { replicas: 1 } })
-  assert.ok(v2.version.index > v1.version.index)
+  assert.deepEqual(v2.previousSpec, v1b.spec)
+  assert.ok(v2.version.index > v1b.version.index)
   // A stale version: Docker's 500.
   await assert.rejects(objs.updateService(id, spec('upd', { mode: { replicated: { replicas: 4 } } }), { version: v1.version.index }), {
     kind: 'Internal', message: 'rpc error: code = Unknown desc = update out of sequence',
@@ -118,6 +122,7 @@ test('objects: update needs the current version, bumps specRevision on a spec ch
   // Rollback: spec := previousSpec, with swarmkit's status.
   await objs.updateService(id, spec('upd', { mode: { replicated: { replicas: 5 } } }), { version: v4.version.index })
   const v5 = (await objs.inspectService(id)).service
+  assert.equal(v5.specRevision, 4)
   await objs.updateService(id, v5.spec, { version: v5.version.index, rollback: true })
   const v6 = (await objs.inspectService(id)).service
   assert.deepEqual(v6.spec, v4.spec)

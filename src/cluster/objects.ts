@@ -54,6 +54,7 @@ const TASK_STATES = ['new', 'allocated', 'pending', 'assigned', 'accepted', 'pre
 const stable = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x))
 const prefixed = (value: string, prefixes: string[] | undefined) => !prefixes || prefixes.some((p) => value.startsWith(p))
 const nowIso = () => new Date().toISOString()
+const taskShape = (s: ServiceSpec) => stable([s.taskTemplate, s.endpointSpec ?? null])
 
 function modeName(s: ServiceSpec): string {
   const m = s.mode
@@ -211,7 +212,9 @@ export class ClusterObjects implements SwarmObjects {
     const others = (await store.list('services')).filter((x) => x.id !== cur.id)
     if (stable(next.spec.endpointSpec) !== stable(cur.spec.endpointSpec) || o.rollback) checkPortConflicts(next.spec, others)
     next.endpoint = { spec: next.spec.endpointSpec ?? { mode: 'vip' }, ports: allocatePorts(next.spec, cur, others), virtualIPs: cur.endpoint?.virtualIPs ?? [] }
-    if (stable(next.spec) !== stable(cur.spec)) next.specRevision = cur.specRevision + 1
+    // A new revision (tasks to replace) when what the tasks run changes, as swarmkit's IsTaskDirty:
+    // the task template (ForceUpdate included) or the endpoint; scaling or relabelling the service replaces nothing.
+    if (taskShape(next.spec) !== taskShape(cur.spec)) next.specRevision = cur.specRevision + 1
     await this.#write(() => store.update('services', next, o.version))
     return { warnings: [] }
   }
