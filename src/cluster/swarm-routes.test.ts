@@ -10,7 +10,10 @@ import { Router } from '../api/router.js'
 import { swarmRoutes } from '../api/routes/swarm.js'
 import { EngineError } from '../lib/errors.js'
 import { NOT_A_MANAGER, NOT_IN_SWARM, requireManager, type SwarmContext } from './context.js'
+import { Agent } from './agent.js'
+import { Manager } from './manager.js'
 import { ClusterObjects } from './objects.js'
+import { FakeEngine } from './testing/fake-engine.js'
 import { ClusterStore } from './store.js'
 import { ETCD_SKIP, startTestEtcd } from './testing/etcd-fixture.js'
 import { makeNode, makeTask } from './testing/objects.js'
@@ -396,4 +399,62 @@ test('swarm routes: docker-py services, secrets, configs, nodes and swarm attrib
     `${TOKENS.manager} True`,
     'gone service pysvc not found',
   ])
+})
+
+test('swarm routes: the CLI\'s attached service create, update, rollback and scale converge with the manager and agents (fake engine)', { ...opts, timeout: 180_000 }, async (t) => {
+  const stops: Array<() => Promise<void>> = []
+  const engines = new Map<string, FakeEngine>()
+  try {
+    const mgr = new Manager({ nodeId: 'node-m1', store })
+    mgr.start()
+    stops.push(() => mgr.stop())
+    await mgr.whenLeader()
+    for (const id of ['node-m1', 'node-w1']) {
+      const engine = new FakeEngine()
+      engines.set(id, engine)
+      const a = new Agent({ nodeId: id, store, engine, pollMs: 50 })
+      stops.push(() => a.stop({ revoke: true }))
+      await a.start()
+    }
+    const ok = (r: { code: number; stdout: string; stderr: string }, what: string) => assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`)
+    const running = () => [...engines.values()].reduce((n, e) => n + [...e.containers.values()].filter((c) => c.state === 'running').length, 0)
+
+    const t0 = Date.now()
+    const cr = await docker('service', 'create', '--no-resolve-image', '--quiet', '--name', 'conv', '--replicas', '3',
+      '--update-monitor', '300ms', '--rollback-monitor', '300ms', 'busybox:latest', 'sleep', '1000')
+    ok(cr, 'attached service create')
+    t.diagnostic(`service create converged (CLI returned) in ${Date.now() - t0} ms`)
+    assert.equal(running(), 3)
+    assert.equal((await docker('service', 'ls', '--format', '{{.Name}} {{.Replicas}}')).stdout.trim(), 'conv 3/3')
+
+    const up = await docker('service', 'update', '--quiet', '--env-add', 'X=1', 'conv')
+    ok(up, 'attached service update')
+    const afterUp = (await objects.inspectService('conv')).service
+    assert.equal(afterUp.updateStatus?.state, 'completed')
+    const live = await objects.listTasks({ service: ['conv'], 'desired-state': ['running'] })
+    assert.equal(live.length, 3)
+    assert.ok(live.every((x) => x.specRevision === afterUp.specRevision && x.spec.containerSpec.env?.includes('X=1')))
+
+    const rb = await docker('service', 'rollback', '--quiet', 'conv')
+    ok(rb, 'attached service rollback')
+    const afterRb = (await objects.inspectService('conv')).service
+    assert.equal(afterRb.updateStatus?.state, 'rollback_completed')
+    assert.equal(afterRb.spec.taskTemplate.containerSpec.env, undefined)
+
+    // Scale: no task replaced, one more slot.
+    const before = new Set((await objects.listTasks({ service: ['conv'], 'desired-state': ['running'] })).map((x) => x.id))
+    ok(await docker('service', 'scale', 'conv=4'), 'attached scale')
+    const now = (await objects.listTasks({ service: ['conv'], 'desired-state': ['running'] })).map((x) => x.id)
+    assert.equal(now.length, 4)
+    assert.equal(now.filter((id) => before.has(id)).length, 3)
+    assert.equal((await docker('service', 'ls', '--format', '{{.Replicas}}')).stdout.trim(), '4/4')
+
+    ok(await docker('service', 'rm', 'conv'), 'service rm')
+    await (async () => {
+      for (let i = 0; i < 200 && running() > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    })()
+    assert.equal(running(), 0, 'the tasks of a removed service are stopped')
+  } finally {
+    for (const s of stops.reverse()) await Promise.race([s().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())])
+  }
 })
