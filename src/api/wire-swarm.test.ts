@@ -34,7 +34,7 @@ test('service spec: what the CLI sends comes back as sent', () => {
   assert.deepEqual(spec.mode, { replicated: { replicas: 2 } })
   assert.deepEqual(spec.taskTemplate.restartPolicy, { condition: 'on-failure', delay: 5_000_000_000, maxAttempts: 3 })
   const back = toWireServiceSpec(spec)
-  const want = structuredClone(CLI_SPEC) as Record<string, any>
+  const want = structuredClone(CLI_SPEC) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
   want.TaskTemplate.Resources = { Limits: {}, Reservations: {} }
   assert.deepEqual(back, want)
 })

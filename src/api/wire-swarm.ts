@@ -14,7 +14,7 @@ import { invalid } from '../lib/errors.js'
  * ports) are the backend's.
  */
 
-export type Wire = Record<string, any>
+export type Wire = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function clean<T extends Wire>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k]
