@@ -449,6 +449,14 @@ test('swarm routes: the CLI\'s attached service create, update, rollback and sca
     assert.equal(now.filter((id) => before.has(id)).length, 3)
     assert.equal((await docker('service', 'ls', '--format', '{{.Replicas}}')).stdout.trim(), '4/4')
 
+    // Global: one task per node that takes tasks (wrk1 was drained above: active again first).
+    ok(await docker('node', 'update', '--availability', 'active', 'wrk1'), 'node update active')
+    const gl = await docker('service', 'create', '--no-resolve-image', '--quiet', '--mode', 'global', '--name', 'glob', '--update-monitor', '300ms', 'busybox:latest', 'sleep', '1000')
+    ok(gl, 'attached global create')
+    assert.equal((await docker('service', 'ls', '--filter', 'mode=global', '--format', '{{.Name}} {{.Mode}} {{.Replicas}}')).stdout.trim(), 'glob global 2/2')
+    assert.deepEqual((await objects.listTasks({ service: ['glob'] })).map((x) => x.nodeId).sort(), ['node-m1', 'node-w1'])
+    ok(await docker('service', 'rm', 'glob'), 'service rm glob')
+
     ok(await docker('service', 'rm', 'conv'), 'service rm')
     await (async () => {
       for (let i = 0; i < 200 && running() > 0; i++) await new Promise((r) => setTimeout(r, 50))
