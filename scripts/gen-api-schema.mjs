@@ -25,7 +25,7 @@ const NAMED = { ExposedPorts: 'nat.PortSet', PortBindings: 'nat.PortMap', Ulimit
 /** Integer fields that are Go `int`s (the swagger gives no format). */
 const INT_FIELDS = new Set(['MaximumRetryCount', 'OomScoreAdj', 'StopTimeout', 'Retries'])
 /** Integer fields whose Go type the swagger's format does not say. */
-const GO_INT = { ConsoleSize: 'uint', BlkioWeight: 'uint16', Weight: 'uint16', Rate: 'uint64', IOMaximumIOps: 'uint64', IOMaximumBandwidth: 'uint64' }
+const GO_INT = { Replicas: 'uint64', MaxConcurrent: 'uint64', TotalCompletions: 'uint64', Parallelism: 'uint64', MaxAttempts: 'uint64', TargetPort: 'uint32', PublishedPort: 'uint32', ConsoleSize: 'uint', BlkioWeight: 'uint16', Weight: 'uint16', Rate: 'uint64', IOMaximumIOps: 'uint64', IOMaximumBandwidth: 'uint64' }
 /** The Go struct of list entries the swagger describes inline. */
 const ITEM_STRUCT = { Ulimits: 'Ulimit', BlkioWeightDevice: 'WeightDevice' }
 const INT = {
@@ -96,7 +96,7 @@ function convert(input, field, depth = 0) {
         if (v['x-embed']) props[k]['x-embed'] = v['x-embed']
       }
       const struct = goStructName(name, s, field)
-      const pkg = GO_PKG[name] ?? 'container'
+      const pkg = GO_PKG[name] ?? defaultPkg
       return { type: ['object', 'null'], properties: props, 'x-go': `${pkg}.${struct}`, 'x-struct': struct }
     }
     if (s.additionalProperties && typeof s.additionalProperties === 'object' && Object.keys(s.additionalProperties).length) {
@@ -124,10 +124,27 @@ const ROUTES = {
   'POST /networks/{id}/disconnect': ['DisconnectOptions', body('/networks/{id}/disconnect', 'post')],
   'POST /auth': ['AuthConfig', body('/auth', 'post')],
   'POST /plugins/{name}/set': ['', body('/plugins/{name}/set', 'post')],
+  // swarm (Go decodes these into moby's api/types/swarm structs)
+  'POST /swarm/init': ['InitRequest', body('/swarm/init', 'post')],
+  'POST /swarm/join': ['JoinRequest', body('/swarm/join', 'post')],
+  'POST /swarm/update': ['Spec', body('/swarm/update', 'post')],
+  'POST /swarm/unlock': ['UnlockRequest', body('/swarm/unlock', 'post')],
+  'POST /nodes/{id}/update': ['NodeSpec', body('/nodes/{id}/update', 'post')],
+  'POST /services/create': ['ServiceSpec', body('/services/create', 'post')],
+  'POST /services/{id}/update': ['ServiceSpec', body('/services/{id}/update', 'post')],
+  'POST /secrets/create': ['SecretSpec', body('/secrets/create', 'post')],
+  'POST /secrets/{id}/update': ['SecretSpec', body('/secrets/{id}/update', 'post')],
+  'POST /configs/create': ['ConfigSpec', body('/configs/create', 'post')],
+  'POST /configs/{id}/update': ['ConfigSpec', body('/configs/{id}/update', 'post')],
 }
 const out = {}
+/** The Go package of structs the swagger names no package for: moby's api/types/swarm for the swarm routes. */
+let defaultPkg = 'container'
 for (const [route, [struct, s]] of Object.entries(ROUTES)) {
+  defaultPkg = /^POST \/(swarm|nodes|services|secrets|configs)\//.test(route) ? 'swarm' : 'container'
   const c = convert(s)
+  // The swarm bodies are the spec itself (the swagger's allOf only adds an example): no embedding.
+  if (defaultPkg === 'swarm') for (const v of Object.values(c.properties ?? {})) delete v['x-embed']
   if (struct) { c['x-struct'] = struct; c['x-go'] = struct }
   // The top level must be the JSON type asked for (Go: "cannot unmarshal array into Go value of type ...").
   out[route] = c

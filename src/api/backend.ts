@@ -4,7 +4,7 @@ import type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig } fr
 import type { ContainerConfigFields, Image } from '../engine/images/types.js'
 import type { EngineEvent } from '../engine/events/types.js'
 import type { EndpointState, NetworkRecord } from '../network/types.js'
-import type { Cluster, Config, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
+import type { Cluster, Config, TlsInfo, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
 
 /**
  * The seam between the HTTP edge and the engine: one role interface per resource, owned by the
@@ -578,7 +578,7 @@ export interface Backends {
 // cluster/logs.ts. Every manager-only method throws ERR_SWARM_NOT_MANAGER (503, Docker's words)
 // outside swarm mode, and ERR_SWARM_WORKER (503) on a worker. Domain types are cluster/types.ts's.
 
-export type { Cluster, Config, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeRole, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
+export type { Cluster, Config, TlsInfo, ConfigSpec, Network as SwarmNetwork, NetworkSpec as SwarmNetworkSpec, Node, NodeAvailability, NodeRole, NodeSpec, Secret, SecretSpec, Service, ServiceSpec, SwarmSpec, Task } from '../cluster/types.js'
 
 export interface SwarmInitRequest {
   /** host:port to listen on for the swarm (default 0.0.0.0:2377). */
@@ -616,6 +616,8 @@ export interface SwarmUpdateFlags {
 export interface SwarmView {
   cluster: Cluster
   joinTokens: { worker: string; manager: string }
+  /** The swarm's root CA as Docker's TLSInfo shows it (TrustRoot PEM, issuer subject and public key, base64 DER). */
+  tlsInfo?: TlsInfo
 }
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked'
@@ -648,8 +650,12 @@ export interface SwarmLifecycle {
 
 /** Filters of the list endpoints, parsed by the API (a key left out does not filter). */
 export interface NodeListFilters { id?: string[]; label?: string[]; 'node.label'?: string[]; membership?: string[]; name?: string[]; role?: string[] }
-export interface ServiceListFilters { id?: string[]; label?: string[]; mode?: string[]; name?: string[] }
-export interface TaskListFilters { id?: string[]; label?: string[]; name?: string[]; node?: string[]; service?: string[]; 'desired-state'?: string[] }
+export interface ServiceListFilters { id?: string[]; label?: string[]; mode?: string[]; name?: string[]; runtime?: string[] }
+export interface TaskListFilters {
+  id?: string[]; label?: string[]; name?: string[]; node?: string[]; service?: string[]; 'desired-state'?: string[]; runtime?: string[]
+  /** The CLI's progress filter: only tasks of the service's current spec revision. */
+  '_up-to-date'?: string[]
+}
 export interface SecretListFilters { id?: string[]; label?: string[]; name?: string[]; names?: string[] }
 
 /** A service as listed or inspected, with ServiceStatus when `status=true` was asked. */

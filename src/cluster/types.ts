@@ -83,6 +83,7 @@ export interface Placement {
   preferences?: PlacementPreference[]
   /** 0: unlimited. */
   maxReplicas?: number
+  platforms?: { architecture?: string; os?: string }[]
 }
 
 export interface Mount {
@@ -90,6 +91,10 @@ export interface Mount {
   source?: string
   target: string
   readOnly?: boolean
+  consistency?: string
+  bindOptions?: { propagation?: string; nonRecursive?: boolean; createMountpoint?: boolean; readOnlyNonRecursive?: boolean; readOnlyForceRecursive?: boolean }
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; subpath?: string; driverConfig?: { name?: string; options?: Record<string, string> } }
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; options?: string[][] }
 }
 
 export interface SecretReference {
@@ -126,11 +131,22 @@ export interface ContainerSpec {
   secrets?: SecretReference[]
   configs?: ConfigReference[]
   init?: boolean
+  readOnly?: boolean
+  groups?: string[]
+  /** `host-name ip` or `ip host-name` entries for /etc/hosts. */
+  hosts?: string[]
+  dnsConfig?: { nameservers?: string[]; search?: string[]; options?: string[] }
+  capabilityAdd?: string[]
+  capabilityDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
 }
 
 export interface NetworkAttachment {
   target: string
   aliases?: string[]
+  driverOpts?: Record<string, string>
 }
 
 export interface TaskSpec {
@@ -207,6 +223,10 @@ export interface Service extends Meta {
   specRevision: number
   endpoint?: { spec: EndpointSpec; ports: EndpointPortConfig[]; virtualIPs: { networkId: string; addr: string }[] }
   updateStatus?: UpdateStatus
+  /** Registry credentials of the create/update request (X-Registry-Auth, decoded), for workers to pull; never shown by inspect. */
+  registryAuth?: { username?: string; password?: string; auth?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string; email?: string }
+  /** The credentials of the previous spec (`registryAuthFrom=previous-spec`). */
+  previousRegistryAuth?: Service['registryAuth']
 }
 
 export type TaskState =

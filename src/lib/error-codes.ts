@@ -334,6 +334,24 @@ export const ERROR_CODES = {
   ERR_SWARM_OUT_OF_SEQUENCE: { kind: 'Conflict', description: 'update out of sequence' },
   ERR_SWARM_TOKEN_REJECTED: { kind: 'InvalidArgument', description: 'A valid join token is necessary to join this cluster' },
   ERR_SWARM_UNLOCK_KEY_WRONG: { kind: 'InvalidArgument', description: 'swarm could not be unlocked: invalid key' },
+  // sapi (swarm API: routes/swarm.ts, wire-swarm.ts, cluster/objects.ts)
+  ERR_SWARM_AMBIGUOUS: { kind: 'InvalidArgument', description: '<…> <…> is ambiguous (<…> matches found)' },
+  ERR_SWARM_BAD_FILTER: { kind: 'InvalidArgument', description: 'Invalid role filter value: <…>' },
+  ERR_SWARM_BAD_FLAG: { kind: 'InvalidArgument', description: 'invalid value for <…>: <…>' },
+  ERR_SWARM_BAD_SPEC: { kind: 'InvalidArgument', description: 'a service, node or swarm spec moby cannot convert (must specify only one service mode, invalid MountType, ...)' },
+  ERR_SWARM_BAD_VERSION: { kind: 'InvalidArgument', description: 'invalid <…> version \'<…>\': strconv.ParseUint: parsing <…>: <…>' },
+  ERR_SWARM_FAILED_PRECONDITION: { kind: 'InvalidArgument', description: 'rpc error: code = FailedPrecondition desc = <…>' },
+  ERR_SWARM_INVALID_ARGUMENT: { kind: 'InvalidArgument', description: 'rpc error: code = InvalidArgument desc = <…>' },
+  ERR_SWARM_LOCKED: { kind: 'Unavailable', description: 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.' },
+  ERR_SWARM_NETWORK_NOT_FOUND: { kind: 'NotFound', description: 'network <…> not found' },
+  // built as ERR_SWARM_<WHAT>_NOT_FOUND by cluster/store.ts and cluster/objects.ts
+  ERR_SWARM_CONFIG_NOT_FOUND: { kind: 'NotFound', description: 'config <…> not found' },
+  ERR_SWARM_NODE_NOT_FOUND: { kind: 'NotFound', description: 'node <…> not found' },
+  ERR_SWARM_SECRET_NOT_FOUND: { kind: 'NotFound', description: 'secret <…> not found' },
+  ERR_SWARM_SERVICE_NOT_FOUND: { kind: 'NotFound', description: 'service <…> not found' },
+  ERR_SWARM_TASK_NOT_FOUND: { kind: 'NotFound', description: 'task <…> not found' },
+  ERR_SWARM_RPC_UNKNOWN: { kind: 'Internal', description: 'rpc error: code = Unknown desc = update out of sequence' },
+  ERR_SWARM_UNIMPLEMENTED: { kind: 'NotImplemented', description: 'rpc error: code = Unimplemented desc = <…>' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -123,12 +123,22 @@ dockerSuite('volumes, plugins and swarm outside swarm mode, with real clients', 
         assert.equal((r.json() as Json).message, NOT_MANAGER, `${method} ${prefix}${path}`)
       }
     }
+    // As moby: the body is decoded before the node's state is looked at (a wrongly typed one is 400
+    // in Go's words, even outside swarm mode); a well-typed but invalid spec still gets the 503.
+    const typed = await api(h, 'POST', '/services/create', { Mode: { Replicated: { Replicas: 'two' } } })
+    assert.equal(typed.status, 400, typed.body.toString())
+    assert.match((typed.json() as Json).message, /^invalid JSON: json: cannot unmarshal string into Go struct field .*Replicas of type uint64$/)
+    const twoModes = await api(h, 'POST', '/services/create', { Name: 'x', Mode: { Global: {}, Replicated: { Replicas: 2 } } })
+    assert.equal(twoModes.status, 503, twoModes.body.toString())
+    assert.equal((twoModes.json() as Json).message, NOT_MANAGER)
     const leave = await api(h, 'POST', '/swarm/leave?force=1')
     assert.equal(leave.status, 503)
     assert.equal((leave.json() as Json).message, NOT_IN_SWARM)
 
     // The docker CLI: Docker's words and exit codes.
-    for (const args of [['service', 'ls'], ['node', 'ls'], ['secret', 'ls'], ['config', 'ls'], ['service', 'ps', 'x'], ['swarm', 'unlock-key']]) {
+    for (const args of [['service', 'ls'], ['node', 'ls'], ['secret', 'ls'], ['config', 'ls'], ['service', 'ps', 'x'], ['swarm', 'unlock-key'],
+      ['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', 'busybox'], ['service', 'inspect', 'web'], ['service', 'rm', 'web'],
+      ['node', 'inspect', 'self'], ['swarm', 'join-token', 'worker'], ['config', 'inspect', 'x']]) {
       const r = await d(...args)
       assert.equal(r.code, 1, `docker ${args.join(' ')}: ${r.stdout}${r.stderr}`)
       // The CLI prefixes some (unlock-key: "could not fetch unlock key: "), as it does on Docker.

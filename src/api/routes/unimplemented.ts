@@ -1,7 +1,6 @@
 import { notImplemented } from '../../lib/errors.js'
 import type { Router } from '../router.js'
 import { pluginRoutes } from './plugins.js'
-import { swarmAbsentRoutes } from './swarm-absent.js'
 
 /**
  * Docker Engine API endpoints that later milestones implement. Until then they answer 501
@@ -12,8 +11,7 @@ const LATER: Array<[string | string[], string, string]> = [
 ]
 
 export function unimplementedRoutes(r: Router): void {
-  // Outside swarm mode and with no plugins installed, dockerd answers these itself.
-  swarmAbsentRoutes(r)
+  // With no plugins installed, dockerd answers these itself. (The swarm API is routes/swarm.ts's.)
   pluginRoutes(r)
   for (const [method, path, what] of LATER) {
     r.add(method, path, (ctx) => {
