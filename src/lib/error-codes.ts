@@ -334,6 +334,12 @@ export const ERROR_CODES = {
   ERR_SWARM_OUT_OF_SEQUENCE: { kind: 'Conflict', description: 'update out of sequence' },
   ERR_SWARM_TOKEN_REJECTED: { kind: 'InvalidArgument', description: 'A valid join token is necessary to join this cluster' },
   ERR_SWARM_UNLOCK_KEY_WRONG: { kind: 'InvalidArgument', description: 'swarm could not be unlocked: invalid key' },
+  // sagent (swarm tasks and logs)
+  ERR_SWARM_NO_OVERLAY: { kind: 'NotFound', description: 'could not find plugin overlay in v1 plugin registry: plugin not found' },
+  ERR_SWARM_SERVICE_NOT_FOUND: { kind: 'NotFound', description: 'service <…> not found' },
+  ERR_SWARM_TASK_NOT_FOUND: { kind: 'NotFound', description: 'task <…> not found' },
+  ERR_SWARM_AMBIGUOUS: { kind: 'InvalidArgument', description: '<…> <…> is ambiguous (<…> matches found)' },
+  ERR_SWARM_LOGS_REMOTE: { kind: 'Unavailable', description: 'logs of a task on another node could not be read' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES
