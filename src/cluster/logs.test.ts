@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, request, type Server } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import type { LogsOptions, LogStream } from '../api/backend.js'
 import { EngineError } from '../lib/errors.js'
 import { issueNodeCertificate, loadPki, newCaRecord } from './ca.js'
@@ -164,4 +164,28 @@ test('service logs --follow: tasks that start later are followed too; abort ends
   assert.equal(seen[4], 'late\n')
   ac.abort()
   assert.equal(await next(), true, 'the stream ends on abort')
+})
+
+test('service logs: a node that does not answer costs its lines only, after the connect timeout', opts, async () => {
+  const held: Socket[] = []
+  const silent = createTcpServer((sock) => held.push(sock))
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+  try {
+    const port = (silent.address() as AddressInfo).port
+    await store.create('nodes', { ...makeNode('mgr2', { id: 'mgr2', role: 'manager' }), managerStatus: { leader: false, reachability: 'reachable', addr: `127.0.0.1:${port}` } })
+    const svc = await store.create('services', makeService('quiet', { id: 'svcQ' }))
+    for (const [id, node, c] of [['q1', 'mgr1', 'c1'], ['q2', 'mgr2', 'c6']] as const) {
+      const t = makeTask(svc, { id, nodeId: node, slot: id === 'q1' ? 1 : 2 })
+      await store.create('tasks', { ...t, status: { ...t.status, containerStatus: { containerId: c, pid: 1, exitCode: 0 } } })
+    }
+    const logs = new ClusterLogs(() => ctx, fakeReader('mgr1'), { connectTimeoutMs: 300 })
+    const t0 = Date.now()
+    const got = frames(await collect(await logs.serviceLogs('quiet', logOpts({ details: false }))))
+    assert.deepEqual(got, [[1, 'one\n'], [2, 'three\n']])
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`)
+    assert.ok(held.length >= 1, 'the silent node was asked')
+  } finally {
+    for (const s of held) s.destroy()
+    await new Promise((r) => silent.close(r))
+  }
 })

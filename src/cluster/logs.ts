@@ -13,6 +13,8 @@ export type LocalLogReader = (containerId: string, o: LogsOptions) => Promise<Lo
 export interface ClusterLogsOptions {
   /** How often follow mode looks for new tasks of the service (ms). */
   pollMs?: number
+  /** How long a node may take to answer a remote log request (ms, default 5000). */
+  connectTimeoutMs?: number
   log?: (msg: string) => void
 }
 
@@ -171,9 +173,11 @@ function identityOf(cert: PeerCertificate | undefined): { nodeId: string; manage
  */
 export class ClusterLogs implements SwarmLogs {
   private readonly pollMs: number
+  private readonly connectTimeoutMs: number
 
   constructor(private readonly ctx: SwarmContextSource, private readonly readLocal: LocalLogReader, private readonly opts: ClusterLogsOptions = {}) {
     this.pollMs = opts.pollMs ?? 1000
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000
   }
 
   async serviceLogs(idOrName: string, o: LogsOptions): Promise<LogStream> {
@@ -287,8 +291,16 @@ export class ClusterLogs implements SwarmLogs {
         // Node certificates name the node (CN = node ID), not an address.
         checkServerIdentity: (_host, cert) => (identityOf(cert)?.nodeId === src.task.nodeId ? undefined : new Error(`certificate of node ${String(cert.subject?.CN)} is not node ${src.task.nodeId}'s`)),
         signal: o.signal,
-      }, resolve)
-      req.on('error', reject)
+      }, (r) => {
+        clearTimeout(timer)
+        resolve(r)
+      })
+      // A node that does not answer (down, partitioned) must not hold the merged stream.
+      const timer = setTimeout(() => req.destroy(new Error(`node ${src.task.nodeId} at ${addr.host}:${addr.port} did not answer`)), this.connectTimeoutMs)
+      req.on('error', (e) => {
+        clearTimeout(timer)
+        reject(e)
+      })
       req.end()
     })
     if (res.statusCode === 404) {
