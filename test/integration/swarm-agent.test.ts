@@ -18,6 +18,10 @@ import type { ContainerSpec, Network, ServiceSpec, Task, TaskState } from '../..
 import { containerBackend } from '../../src/engine/backends/containers.js'
 import { swarmAgentEngine } from '../../src/engine/backends/swarm-agent.js'
 import { Engine } from '../../src/engine/engine.js'
+import { pushImage } from '../../src/engine/images/push.js'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
+import { freePort } from '../../src/cluster/testing/etcd-fixture.js'
 import { FIXTURES, isRoot, runCmd } from './harness.js'
 
 const BUSYBOX = join(FIXTURES, 'busybox.tar')
@@ -231,4 +235,39 @@ test('swarm agent engine: a healthcheck holds the task in starting until healthy
   const failed = await until('failed', stateIs(u.id, 'failed'))
   assert.match(failed.status.err ?? '', /^task: non-zero exit \((137|143)\): dockerexec: unhealthy container$/)
   assert.equal(engine!.containers.resolve(failed.status.containerStatus!.containerId).state.status, 'exited')
+})
+
+const REGISTRY_BIN = '/usr/bin/docker-registry'
+const REG_SKIP = SKIP || (!existsSync(REGISTRY_BIN) ? 'docker-registry is not installed' : spawnSync('htpasswd', ['-h'], { stdio: 'ignore' }).status === null ? 'htpasswd is not installed' : false)
+
+test('swarm agent engine: an absent image is pulled with the service\'s registry credentials; without them the task is rejected', { skip: REG_SKIP, timeout: 90_000 }, async () => {
+  const dir = join(root, 'registry')
+  await mkdir(dir)
+  const port = await freePort()
+  await writeFile(join(dir, 'htpasswd'), spawnSync('htpasswd', ['-Bbn', 'alice', 'pa55']).stdout)
+  await writeFile(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\nauth:\n  htpasswd:\n    realm: basic-realm\n    path: ${join(dir, 'htpasswd')}\n`)
+  const proc: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' })
+  try {
+    await until('registry up', () => new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v2/' }, (res) => { res.resume(); resolve(true) })
+      req.on('error', () => resolve(false))
+      req.end()
+    }))
+    const repo = `127.0.0.1:${port}/sagent/busybox`
+    const settings = { insecureRegistries: [], mirrors: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5 }
+    await engine!.images.tag('busybox:latest', repo, 'v1')
+    await pushImage(engine!.images.deps, repo, 'v1', { credentials: { username: 'alice', password: 'pa55' }, settings, progress: () => undefined })
+    await engine!.images.remove(`${repo}:v1`)
+    assert.throws(() => engine!.images.resolve(`${repo}:v1`))
+    const noAuth = await assign('privnoauth', { image: `${repo}:v1`, args: ['true'] })
+    const rej = await until('rejected', stateIs(noAuth.id, 'rejected'))
+    assert.equal(rej.status.err, `No such image: ${repo}:v1`)
+    const t = await assign('priv', { image: `${repo}:v1`, args: ['sleep', '300'], pullOptions: { registryAuth: { username: 'alice', password: 'pa55', serveraddress: `127.0.0.1:${port}` } } })
+    await until('running', stateIs(t.id, 'running'))
+    assert.ok(engine!.images.resolve(`${repo}:v1`), 'the image was pulled')
+  } finally {
+    const done = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await done
+  }
 })
