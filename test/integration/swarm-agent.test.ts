@@ -172,12 +172,15 @@ test('swarm agent engine: a task runs with Docker\'s name and labels, its secret
   ])
   const filesDir = join(root, 'exec', 'swarm', 'task-files', t.id)
   assert.ok(existsSync(filesDir), 'the task\'s files are under the exec root')
+  const tmpfsAt = async (dir: string) => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === dir && l.includes(' - tmpfs '))
+  assert.equal(await tmpfsAt(filesDir), true, 'on a tmpfs of their own')
 
   await store.modify('tasks', t.id, (x) => ({ ...x, desiredState: 'remove' }))
   const down = await until('shutdown', stateIs(t.id, 'shutdown'))
   assert.equal(down.status.message, 'shutdown')
   await until('container removed', async () => !engine!.containers.store.get(id))
   assert.equal(existsSync(filesDir), false, 'the files went with the container')
+  assert.equal(await tmpfsAt(filesDir), false, 'the tmpfs is unmounted')
 })
 
 test('swarm agent engine: a non-zero exit fails the task in swarmkit\'s words; a missing image is rejected', opts, async () => {

@@ -6,6 +6,7 @@ import { credentialsOf } from '../../distribution/auth-header.js'
 import { parseNormalizedNamed } from '../../distribution/reference.js'
 import { codedError } from '../../lib/error-codes.js'
 import { isKind } from '../../lib/errors.js'
+import { isMountPoint, mountFs, unmount } from '../../platform/mount.js'
 import { newContainerConfig, newHostConfig } from '../containers/create.js'
 import type { ContainerService } from '../containers/service.js'
 import type { ContainerConfig, ContainerRecord, EndpointSettings, HostConfig } from '../containers/types.js'
@@ -58,8 +59,9 @@ function taskContainerOf(rec: ContainerRecord): TaskContainer {
  * - mounts with `--mount` semantics (a bind source must exist; a volume without source is anonymous);
  * - host-mode published ports as ordinary port bindings (no published port: a random one);
  * - swarm networks through OverlayNetworks.ensure, joined with the task's address and aliases;
- * - secrets and configs written as files (mode, uid, gid) under the exec root (a tmpfs on a
- *   normal host) and bind-mounted read-only at their targets; removed with the container.
+ * - secrets and configs written as files (mode, uid, gid) on a tmpfs of the task's own under
+ *   the exec root, each bind-mounted read-only at its target; unmounted and removed with the
+ *   container.
  */
 export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
   const svc = d.containers
@@ -95,6 +97,8 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
   async function writeFiles(spec: TaskContainerSpec, dir: string): Promise<Array<Record<string, unknown>>> {
     if (spec.files.length === 0) return []
     await mkdir(dir, { recursive: true, mode: 0o700 })
+    // As dockerd: the files live on a tmpfs of their own (never on disk), root's only.
+    if (!(await isMountPoint(dir))) await mountFs('tmpfs', dir, { type: 'tmpfs', options: 'nodev,nosuid,noexec,mode=0700' })
     const mounts: Array<Record<string, unknown>> = []
     for (const [i, f] of spec.files.entries()) {
       const path = join(dir, `${f.kind}-${i}-${f.id}`)
@@ -105,13 +109,20 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
     return mounts
   }
 
-  async function attachNetworks(spec: TaskContainerSpec): Promise<{ networkMode: string; endpointsConfig?: Record<string, EndpointSettings> }> {
+  const removeFiles = async (dir: string) => {
+    await unmount(dir)
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  /** The swarm networks made usable here (each local network ID goes into `ensured` as soon as it exists). */
+  async function attachNetworks(spec: TaskContainerSpec, ensured: string[]): Promise<{ networkMode: string; endpointsConfig?: Record<string, EndpointSettings> }> {
     if (spec.networks.length === 0) return { networkMode: 'default' }
     if (!d.overlay) throw codedError('ERR_SWARM_NO_OVERLAY', NO_OVERLAY_DRIVER)
     const endpointsConfig: Record<string, EndpointSettings> = {}
     let primary = ''
     for (const a of spec.networks) {
       const localId = await d.overlay.ensure(a.network)
+      ensured.push(localId)
       if (!primary) primary = localId
       endpointsConfig[localId] = { aliases: a.aliases, ipv4Address: a.address.split('/')[0] ?? '', ipv6Address: '', macAddress: '', links: [] }
     }
@@ -129,10 +140,10 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
       await pullIfAbsent(spec, signal)
       const taskId = spec.labels[LABEL.taskId] ?? spec.name
       const dir = filesDir(taskId)
-      let networks: Awaited<ReturnType<typeof attachNetworks>> | undefined
+      const ensured: string[] = []
       try {
         const fileMounts = await writeFiles(spec, dir)
-        networks = await attachNetworks(spec)
+        const networks = await attachNetworks(spec, ensured)
         const exposedPorts: Record<string, object> = {}
         const portBindings: HostConfig['portBindings'] = {}
         for (const p of spec.hostPorts) {
@@ -181,8 +192,8 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
         const { id } = await svc.create({ name: spec.name, config, hostConfig, ...(networks.endpointsConfig ? { endpointsConfig: networks.endpointsConfig } : {}) })
         return id
       } catch (err) {
-        await rm(dir, { recursive: true, force: true }).catch(() => undefined)
-        for (const localId of Object.keys(networks?.endpointsConfig ?? {})) await d.overlay?.release(localId).catch(() => undefined)
+        await removeFiles(dir).catch((e: Error) => log(`swarm task ${spec.name}: ${e.message}`))
+        for (const localId of ensured) await d.overlay?.release(localId).catch(() => undefined)
         throw err
       }
     },
@@ -210,7 +221,7 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
         if (!isKind(err, 'NotFound')) throw err
       }
       const taskId = rec.config.labels[LABEL.taskId]
-      if (taskId) await rm(filesDir(taskId), { recursive: true, force: true })
+      if (taskId) await removeFiles(filesDir(taskId))
       if (d.overlay) {
         for (const localId of Object.keys(rec.endpointsConfig ?? {})) {
           await d.overlay.release(localId).catch((e: Error) => log(`swarm task ${rec.name}: releasing network ${localId}: ${e.message}`))
