@@ -5,7 +5,7 @@ import { ClusterStore, ALIVE_PREFIX } from './store.js'
 import { ETCD_SKIP, startTestEtcd } from './testing/etcd-fixture.js'
 import { FakeEngine } from './testing/fake-engine.js'
 import { makeNode, makeService, makeTask } from './testing/objects.js'
-import type { Network, Task, TaskState } from './types.js'
+import type { ContainerSpec, Mount, Network, Task, TaskState } from './types.js'
 
 let fx: Awaited<ReturnType<typeof startTestEtcd>> | undefined
 let store: ClusterStore
@@ -200,10 +200,12 @@ test('agent: the container spec carries the secrets and configs (data from the s
       image: 'busybox', args: ['sleep', '60'],
       secrets: [{ secretId: sec.id, secretName: 'pw', file: { name: 'pw', uid: '1000', gid: '2000', mode: 0o400 } }, { secretId: sec.id, secretName: 'pw', file: { name: '/etc/pw', uid: '0', gid: '0', mode: 0o444 } }],
       configs: [{ configId: cfg.id, configName: 'app.conf', file: { name: 'app.conf', uid: '0', gid: '0', mode: 0o444 } }],
-      pullOptions: { registryAuth: { username: 'u', password: 'p', serveraddress: 'reg.example:5000' } },
-    },
+      hosts: ['10.1.2.3 db.local alias'], dnsConfig: { nameservers: ['1.1.1.1'] }, capabilityAdd: ['NET_ADMIN'], readOnly: true,
+      mounts: [{ type: 'tmpfs', target: '/t', tmpfsOptions: { sizeBytes: 1 << 20 } } as Mount],
+    } as ContainerSpec,
     networks: [{ target: 'backend', aliases: ['db'] }],
   } })
+  await store.modify('services', 'svcapi', (x) => Object.assign(x, { registryAuth: { username: 'u', password: 'p', serveraddress: 'reg.example:5000' } }))
   const engine = new FakeEngine()
   const agent = await startAgent('node8', engine)
   const t = await store.create('tasks', { ...makeTask(svc, { nodeId: 'node8', slot: 1, state: 'assigned' }), networksAttachments: [{ networkId: 'net1', addresses: ['10.0.1.5/24'] }] })
@@ -219,7 +221,12 @@ test('agent: the container spec carries the secrets and configs (data from the s
   assert.equal(spec.networks[0]!.address, '10.0.1.5/24')
   assert.deepEqual(spec.networks[0]!.aliases, ['db'])
   assert.deepEqual(spec.hostPorts, [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080 }, { protocol: 'udp', targetPort: 53 }])
-  assert.deepEqual(spec.registryAuth, { username: 'u', password: 'p', serveraddress: 'reg.example:5000' })
+  assert.deepEqual(spec.registryAuth, { username: 'u', password: 'p', serveraddress: 'reg.example:5000' }, 'the service\'s credentials (Service.registryAuth)')
+  assert.deepEqual(spec.extraHosts, ['db.local:10.1.2.3'])
+  assert.deepEqual(spec.dns, { nameservers: ['1.1.1.1'], search: [], options: [] })
+  assert.deepEqual(spec.capAdd, ['NET_ADMIN'])
+  assert.equal(spec.readOnly, true)
+  assert.deepEqual(spec.mounts, [{ type: 'tmpfs', target: '/t', tmpfsOptions: { sizeBytes: 1 << 20 } }])
   assert.equal(fileTarget('config', '/abs/x'), '/abs/x')
   // A secret that is gone from the store: rejected in dockerd's words.
   const bad = makeService('api', { id: 'svcapi', taskTemplate: { containerSpec: { image: 'busybox', secrets: [{ secretId: 'nosuch', secretName: 'x', file: { name: 'x', uid: '0', gid: '0', mode: 0o444 } }] } } })

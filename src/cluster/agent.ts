@@ -3,7 +3,7 @@ import { isKind } from '../lib/errors.js'
 import { ALIVE_PREFIX, type ClusterStore, type WatchEvent } from './store.js'
 import { HEARTBEAT_TTL_MS } from './liveness.js'
 import type { OverlayAttachment } from './context.js'
-import { isTerminal, taskStateRank, type Task, type TaskStatus, type ContainerSpec, type Mount, type RegistryAuthConfig } from './types.js'
+import { isTerminal, taskStateRank, type Task, type TaskStatus, type ContainerSpec, type Mount, type Service } from './types.js'
 
 /**
  * The engine a worker's agent drives: just enough of berthd's container domain to run task
@@ -58,6 +58,43 @@ export interface TaskHostPort {
   publishedPort?: number
 }
 
+/** Docker's AuthConfig as X-Registry-Auth carries it (the fields a pull uses). */
+export interface RegistryAuthConfig {
+  username?: string
+  password?: string
+  auth?: string
+  serveraddress?: string
+  identitytoken?: string
+  registrytoken?: string
+  email?: string
+}
+
+/**
+ * ContainerSpec fields the API layer keeps (cluster/objects.ts, wire-swarm.ts) beyond the core
+ * model, read here when present: they map onto the container's host config as dockerd's
+ * executor maps them.
+ */
+export interface ContainerSpecExtras {
+  readOnly?: boolean
+  groups?: string[]
+  /** /etc/hosts entries as swarmkit keeps them: `IP hostname [aliases...]`. */
+  hosts?: string[]
+  dnsConfig?: { nameservers?: string[]; search?: string[]; options?: string[] }
+  capabilityAdd?: string[]
+  capabilityDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
+}
+
+/** A swarm mount with the per-type options the API layer may keep (Docker's Mount in camelCase). */
+export type TaskMount = Mount & {
+  consistency?: string
+  bindOptions?: { propagation?: string; nonRecursive?: boolean; createMountpoint?: boolean; readOnlyNonRecursive?: boolean; readOnlyForceRecursive?: boolean }
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; subpath?: string; driverConfig?: { name?: string; options?: Record<string, string> } }
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; options?: string[][] }
+}
+
 export interface TaskContainerSpec {
   name: string
   image: string
@@ -72,7 +109,17 @@ export interface TaskContainerSpec {
   user?: string
   tty: boolean
   openStdin: boolean
-  mounts: Mount[]
+  mounts: TaskMount[]
+  readOnly?: boolean
+  groups?: string[]
+  /** In the host config's form, `hostname:IP` (converted from swarmkit's `IP hostname`). */
+  extraHosts?: string[]
+  dns?: { nameservers: string[]; search: string[]; options: string[] }
+  capAdd?: string[]
+  capDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
   stopSignal?: string
   stopTimeoutSeconds?: number
   init?: boolean
@@ -86,7 +133,7 @@ export interface TaskContainerSpec {
   /** Swarm networks (task.networksAttachments with their network objects); the first is the primary one. */
   networks: OverlayAttachment[]
   hostPorts: TaskHostPort[]
-  /** The service's registry credentials for the pull. */
+  /** The service's registry credentials for the pull (Service.registryAuth, filled by resolveTaskContainerSpec). */
   registryAuth?: RegistryAuthConfig
 }
 
@@ -105,7 +152,10 @@ export function taskName(t: Task): string {
 }
 
 export function containerSpecForTask(t: Task): TaskContainerSpec {
-  const c = t.spec.containerSpec
+  const c = t.spec.containerSpec as ContainerSpec & ContainerSpecExtras
+  // dockerd's executor: `IP hostname [aliases]` becomes `hostname:IP` (aliases ignored).
+  const extraHosts = (c.hosts ?? []).map((h) => h.trim().split(/\s+/)).filter((p) => p.length > 1).map((p) => `${p[1]}:${p[0]}`)
+  const dns = c.dnsConfig
   const name = `${taskName(t)}.${t.id}`
   const limits = t.spec.resources?.limits
   const reservations = t.spec.resources?.reservations
@@ -129,7 +179,16 @@ export function containerSpecForTask(t: Task): TaskContainerSpec {
     ...(c.user ? { user: c.user } : {}),
     tty: c.tty ?? false,
     openStdin: c.openStdin ?? false,
-    mounts: c.mounts ?? [],
+    mounts: (c.mounts ?? []) as TaskMount[],
+    ...(c.readOnly ? { readOnly: true } : {}),
+    ...(c.groups?.length ? { groups: c.groups } : {}),
+    ...(extraHosts.length ? { extraHosts } : {}),
+    ...(dns ? { dns: { nameservers: dns.nameservers ?? [], search: dns.search ?? [], options: dns.options ?? [] } } : {}),
+    ...(c.capabilityAdd?.length ? { capAdd: c.capabilityAdd } : {}),
+    ...(c.capabilityDrop?.length ? { capDrop: c.capabilityDrop } : {}),
+    ...(c.sysctls && Object.keys(c.sysctls).length ? { sysctls: c.sysctls } : {}),
+    ...(c.ulimits?.length ? { ulimits: c.ulimits } : {}),
+    ...(c.oomScoreAdj ? { oomScoreAdj: c.oomScoreAdj } : {}),
     ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}),
     ...(c.stopGracePeriod !== undefined ? { stopTimeoutSeconds: Math.ceil(c.stopGracePeriod / 1e9) } : {}),
     ...(c.init !== undefined ? { init: c.init } : {}),
@@ -141,7 +200,6 @@ export function containerSpecForTask(t: Task): TaskContainerSpec {
     files: [],
     networks: [],
     hostPorts: [],
-    ...(c.pullOptions?.registryAuth ? { registryAuth: c.pullOptions.registryAuth } : {}),
   }
 }
 
@@ -160,7 +218,8 @@ function idOf(v: string, what: string): number {
 /**
  * The container spec of a task with what the store holds for it: the data of its secrets and
  * configs (a reference without a file target is skipped, as dockerd does on Linux), its swarm
- * networks with the task's addresses, and the service's host-mode published ports. Docker's
+ * networks with the task's addresses, the service's host-mode published ports and registry
+ * credentials (Service.registryAuth, kept by the API from X-Registry-Auth). Docker's
  * errors for a missing secret or config.
  */
 export async function resolveTaskContainerSpec(store: ClusterStore, t: Task): Promise<TaskContainerSpec> {
@@ -184,7 +243,8 @@ export async function resolveTaskContainerSpec(store: ClusterStore, t: Task): Pr
     const asked = (t.spec.networks ?? []).find((n) => n.target === network.id || n.target === network.spec.name)
     spec.networks.push({ network, address: na.addresses[0] ?? '', aliases: network.spec.ingress ? [] : [...(asked?.aliases ?? [])] })
   }
-  const svc = await store.find('services', t.serviceId)
+  const svc = await store.find('services', t.serviceId) as (Service & { registryAuth?: RegistryAuthConfig }) | undefined
+  if (svc?.registryAuth) spec.registryAuth = svc.registryAuth
   for (const p of svc?.spec.endpointSpec?.ports ?? []) {
     if (p.publishMode !== 'host') continue
     spec.hostPorts.push({ protocol: p.protocol, targetPort: p.targetPort, ...(p.publishedPort ? { publishedPort: p.publishedPort } : {}) })

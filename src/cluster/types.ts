@@ -126,19 +126,6 @@ export interface ContainerSpec {
   secrets?: SecretReference[]
   configs?: ConfigReference[]
   init?: boolean
-  /** The X-Registry-Auth of the create/update, decoded (swarmkit's PullOptions): workers pull with it; never shown by inspect. */
-  pullOptions?: { registryAuth?: RegistryAuthConfig }
-}
-
-/** Docker's AuthConfig as X-Registry-Auth carries it (the fields the pull uses). */
-export interface RegistryAuthConfig {
-  username?: string
-  password?: string
-  auth?: string
-  serveraddress?: string
-  identitytoken?: string
-  registrytoken?: string
-  email?: string
 }
 
 export interface NetworkAttachment {

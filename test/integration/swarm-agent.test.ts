@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent, LABEL } from '../../src/cluster/agent.js'
+import { Agent, LABEL, type ContainerSpecExtras } from '../../src/cluster/agent.js'
 import type { OverlayNetworks, SwarmContext } from '../../src/cluster/context.js'
 import { ClusterLogs } from '../../src/cluster/logs.js'
 import { ClusterStore } from '../../src/cluster/store.js'
@@ -112,7 +112,7 @@ function stateIs(id: string, s: TaskState) {
   }
 }
 
-async function assign(name: string, c: Partial<ContainerSpec>, o: { node?: string; service?: Partial<ServiceSpec>; task?: Partial<Task> } = {}): Promise<Task> {
+async function assign(name: string, c: Partial<ContainerSpec> & ContainerSpecExtras, o: { node?: string; service?: Partial<ServiceSpec>; task?: Partial<Task> } = {}): Promise<Task> {
   const svc = makeService(name, { id: `svc${name}`, ...o.service, taskTemplate: { containerSpec: { image: 'busybox', stopGracePeriod: 1e9, ...c }, ...o.service?.taskTemplate } })
   if (!(await store.find('services', svc.id))) await store.create('services', svc)
   return store.create('tasks', { ...makeTask(svc, { nodeId: o.node ?? NODE, slot: 1, state: 'assigned' }), ...o.task })
@@ -124,7 +124,9 @@ test('swarm agent engine: a task runs with Docker\'s name and labels, its secret
   await mkdir(join(root, 'bindsrc'))
   await writeFile(join(root, 'bindsrc', 'f'), 'bound\n')
   const t = await assign('web', {
-    args: ['sh', '-c', 'stat -c "%n %a %u %g" /run/secrets/pw /app.conf; cat /run/secrets/pw; echo; cat /app.conf; echo; cat /data/f; touch /data/x 2>/dev/null || echo read-only; grep -c " /scratch tmpfs " /proc/mounts; echo hello-from-task; sleep 300'],
+    args: ['sh', '-c', 'stat -c "%n %a %u %g" /run/secrets/pw /app.conf; cat /run/secrets/pw; echo; cat /app.conf; echo; cat /data/f; touch /data/x 2>/dev/null || echo read-only; grep -c " /scratch tmpfs " /proc/mounts; touch /rootfs-x 2>/dev/null || echo ro-rootfs; grep -q "10.1.2.3.*db.local" /etc/hosts && echo hosts-ok; echo hello-from-task; sleep 300'],
+    readOnly: true,
+    hosts: ['10.1.2.3 db.local'],
     mounts: [{ type: 'bind', source: join(root, 'bindsrc'), target: '/data', readOnly: true }, { type: 'tmpfs', target: '/scratch' }],
     labels: { app: 'web' },
     secrets: [{ secretId: sec.id, secretName: 'pw', file: { name: 'pw', uid: '1000', gid: '2000', mode: 0o400 } }],
@@ -168,6 +170,8 @@ test('swarm agent engine: a task runs with Docker\'s name and labels, its secret
     `${details} bound\n`,
     `${details} read-only\n`,
     `${details} 1\n`,
+    `${details} ro-rootfs\n`,
+    `${details} hosts-ok\n`,
     `${details} hello-from-task\n`,
   ])
   const filesDir = join(root, 'exec', 'swarm', 'task-files', t.id)
@@ -265,7 +269,9 @@ test('swarm agent engine: an absent image is pulled with the service\'s registry
     const noAuth = await assign('privnoauth', { image: `${repo}:v1`, args: ['true'] })
     const rej = await until('rejected', stateIs(noAuth.id, 'rejected'))
     assert.equal(rej.status.err, `No such image: ${repo}:v1`)
-    const t = await assign('priv', { image: `${repo}:v1`, args: ['sleep', '300'], pullOptions: { registryAuth: { username: 'alice', password: 'pa55', serveraddress: `127.0.0.1:${port}` } } })
+    // The API keeps X-Registry-Auth with the service (Service.registryAuth).
+    await store.create('services', Object.assign(makeService('priv', { id: 'svcpriv', taskTemplate: { containerSpec: { image: `${repo}:v1`, args: ['sleep', '300'] } } }), { registryAuth: { username: 'alice', password: 'pa55', serveraddress: `127.0.0.1:${port}` } }))
+    const t = await assign('priv', { image: `${repo}:v1`, args: ['sleep', '300'] })
     await until('running', stateIs(t.id, 'running'))
     assert.ok(engine!.images.resolve(`${repo}:v1`), 'the image was pulled')
   } finally {

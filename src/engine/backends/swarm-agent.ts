@@ -1,6 +1,6 @@
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LABEL, type AgentEngine, type TaskContainer, type TaskContainerSpec } from '../../cluster/agent.js'
+import { LABEL, type AgentEngine, type TaskContainer, type TaskContainerSpec, type TaskMount } from '../../cluster/agent.js'
 import type { OverlayNetworks } from '../../cluster/context.js'
 import { credentialsOf } from '../../distribution/auth-header.js'
 import { parseNormalizedNamed } from '../../distribution/reference.js'
@@ -36,6 +36,25 @@ function hasHealthcheck(c: ContainerConfig): boolean {
   return !!test && test.length > 0 && test[0] !== 'NONE'
 }
 
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+
+/** A swarm mount as a `--mount` (HostConfig.Mounts wire form), its per-type options included. */
+export function wireMount(m: TaskMount): Record<string, unknown> {
+  const b = m.bindOptions
+  const v = m.volumeOptions
+  const t = m.tmpfsOptions
+  return {
+    Type: m.type,
+    ...(m.source ? { Source: m.source } : {}),
+    Target: m.target,
+    ...(m.readOnly ? { ReadOnly: true } : {}),
+    ...(m.consistency ? { Consistency: m.consistency } : {}),
+    ...(b ? { BindOptions: defined({ Propagation: b.propagation, NonRecursive: b.nonRecursive, CreateMountpoint: b.createMountpoint, ReadOnlyNonRecursive: b.readOnlyNonRecursive, ReadOnlyForceRecursive: b.readOnlyForceRecursive }) } : {}),
+    ...(v ? { VolumeOptions: defined({ NoCopy: v.noCopy, Labels: v.labels, Subpath: v.subpath, DriverConfig: v.driverConfig ? defined({ Name: v.driverConfig.name, Options: v.driverConfig.options }) : undefined }) } : {}),
+    ...(t ? { TmpfsOptions: defined({ SizeBytes: t.sizeBytes, Mode: t.mode, Options: t.options }) } : {}),
+  }
+}
+
 function taskContainerOf(rec: ContainerRecord): TaskContainer {
   return {
     id: rec.id,
@@ -56,7 +75,8 @@ function taskContainerOf(rec: ContainerRecord): TaskContainer {
  *   pull is logged and create then answers "No such image", as dockerd);
  * - restart policy `no` (the orchestrator restarts tasks, not the engine); the task's labels, env,
  *   command/args, hostname, dir, user, tty, stop signal, healthcheck, init and limits;
- * - mounts with `--mount` semantics (a bind source must exist; a volume without source is anonymous);
+ * - mounts with `--mount` semantics and options (a bind source must exist; a volume without
+ *   source is anonymous); read-only rootfs, groups, hosts, DNS, capabilities, sysctls, ulimits;
  * - host-mode published ports as ordinary port bindings (no published port: a random one);
  * - swarm networks through OverlayNetworks.ensure, joined with the task's address and aliases;
  * - secrets and configs written as files (mode, uid, gid) on a tmpfs of the task's own under
@@ -183,11 +203,19 @@ export function swarmAgentEngine(d: SwarmAgentEngineDeps): AgentEngine {
           memoryReservation: spec.memoryReservationBytes ?? 0,
           nanoCpus: spec.nanoCpus ?? 0,
           pidsLimit: spec.pidsLimit ?? null,
-          mounts: [
-            ...spec.mounts.map((m) => ({ Type: m.type, ...(m.source ? { Source: m.source } : {}), Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) })),
-            ...fileMounts,
-          ],
+          mounts: [...spec.mounts.map(wireMount), ...fileMounts],
           portBindings,
+          readonlyRootfs: spec.readOnly ?? false,
+          ...(spec.groups ? { groupAdd: [...spec.groups] } : {}),
+          extraHosts: [...(spec.extraHosts ?? [])],
+          dns: [...(spec.dns?.nameservers ?? [])],
+          dnsSearch: [...(spec.dns?.search ?? [])],
+          dnsOptions: [...(spec.dns?.options ?? [])],
+          capAdd: [...(spec.capAdd ?? [])],
+          capDrop: [...(spec.capDrop ?? [])],
+          sysctls: { ...(spec.sysctls ?? {}) },
+          ulimits: (spec.ulimits ?? []).map((u) => ({ ...u })),
+          oomScoreAdj: spec.oomScoreAdj ?? 0,
         })
         const { id } = await svc.create({ name: spec.name, config, hostConfig, ...(networks.endpointsConfig ? { endpointsConfig: networks.endpointsConfig } : {}) })
         return id
