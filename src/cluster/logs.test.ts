@@ -125,6 +125,9 @@ test('task logs: one task; Docker\'s not-found errors; outside a swarm the 503',
     [1, `${ctxDetails('wrk1', 't2')} two\n`],
     [1, `${ctxDetails('wrk1', 't2')} four\n`],
   ])
+  // By the task's name (<service>.<slot>.<id>) and the service's name in any case.
+  assert.equal(frames(await collect(await logs.taskLogs('web.2.t2', logOpts()))).length, 2)
+  assert.equal(frames(await collect(await logs.serviceLogs('WEB', logOpts()))).length, 4)
   await assert.rejects(logs.serviceLogs('nosuch', logOpts()), { message: 'service nosuch not found' })
   await assert.rejects(logs.taskLogs('nosuch', logOpts()), { message: 'task nosuch not found' })
   await assert.rejects(logs.taskLogs('t', logOpts()), { message: 'task t is ambiguous (4 matches found)' })

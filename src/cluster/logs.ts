@@ -4,6 +4,7 @@ import type { TLSSocket, PeerCertificate } from 'node:tls'
 import type { LogsOptions, LogStream, SwarmLogs } from '../api/backend.js'
 import { codedError } from '../lib/error-codes.js'
 import { EngineError } from '../lib/errors.js'
+import { taskName } from './agent.js'
 import { requireManager, type SwarmContext, type SwarmContextSource } from './context.js'
 import type { Service, Task } from './types.js'
 
@@ -37,12 +38,12 @@ interface Source {
   containerId: string
 }
 
-/** Docker's lookup of a service or task (helpers.go): full ID, then name (services), then a unique ID prefix. */
+/** moby's lookup of a service or task (helpers.go): full ID, then name (case-insensitive), then a unique ID prefix. */
 function resolveObject<T extends { id: string }>(all: T[], ref: string, what: 'service' | 'task', nameOf?: (o: T) => string): T {
   const byId = all.find((o) => o.id === ref)
   if (byId) return byId
   if (nameOf) {
-    const byName = all.filter((o) => nameOf(o) === ref)
+    const byName = all.filter((o) => nameOf(o).toLowerCase() === ref.toLowerCase())
     if (byName.length === 1) return byName[0]!
     if (byName.length > 1) throw codedError('ERR_SWARM_AMBIGUOUS', `${what} ${ref} is ambiguous (${byName.length} matches found)`)
   }
@@ -189,7 +190,7 @@ export class ClusterLogs implements SwarmLogs {
 
   async taskLogs(id: string, o: LogsOptions): Promise<LogStream> {
     const ctx = requireManager(this.ctx)
-    const task = resolveObject(await ctx.store.list('tasks'), id, 'task')
+    const task = resolveObject(await ctx.store.list('tasks'), id, 'task', (t: Task) => `${taskName(t)}.${t.id}`)
     return this.stream(ctx, task.spec.containerSpec.tty ?? false, [task], o, undefined)
   }
 
