@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { Agent, LABEL, containerSpecForTask } from './agent.js'
+import { Agent, LABEL, UNHEALTHY, containerSpecForTask, fileTarget } from './agent.js'
 import { ClusterStore, ALIVE_PREFIX } from './store.js'
 import { ETCD_SKIP, startTestEtcd } from './testing/etcd-fixture.js'
 import { FakeEngine } from './testing/fake-engine.js'
 import { makeNode, makeService, makeTask } from './testing/objects.js'
-import type { Task, TaskState } from './types.js'
+import type { ContainerSpec, Mount, Network, Task, TaskState } from './types.js'
 
 let fx: Awaited<ReturnType<typeof startTestEtcd>> | undefined
 let store: ClusterStore
@@ -158,4 +158,80 @@ test('agent: the heartbeat key outlives a berthd blip and disappears after the l
   await until('key expired', async () => (await fx!.member.client.get(key).string()) === null, 6000)
   const gone = Date.now() - t0
   assert.ok(gone <= 3500, `alive key expired ${gone} ms after the agent stopped`)
+})
+
+test('agent: a task with a healthcheck is starting until healthy, then running; unhealthy stops it and fails it', opts, async () => {
+  const engine = new FakeEngine()
+  const agent = await startAgent('node7', engine)
+  const base = assignedTask('node7')
+  const t = await store.create('tasks', { ...base, spec: { ...base.spec, containerSpec: { ...base.spec.containerSpec, healthCheck: { test: ['CMD', 'true'], interval: 1e9 } } } })
+  const starting = await until('starting', stateIs(t.id, 'starting'))
+  const id = starting.status.containerStatus!.containerId
+  const probing = (cid: string) => async () => engine.containers.get(cid)?.health === 'starting'
+  await until('container started', probing(id))
+  await new Promise((r) => setTimeout(r, 200)) // several polls: still starting while the healthcheck has no verdict
+  assert.equal((await store.get('tasks', t.id)).status.state, 'starting')
+  engine.setHealth(id, 'healthy')
+  const running = await until('running', stateIs(t.id, 'running'))
+  assert.equal(running.status.message, 'started')
+  engine.setHealth(id, 'unhealthy')
+  const failed = await until('failed', stateIs(t.id, 'failed'))
+  assert.equal(failed.status.err, `task: non-zero exit (143): ${UNHEALTHY}`)
+  assert.equal(failed.status.err, 'task: non-zero exit (143): dockerexec: unhealthy container')
+  assert.ok(engine.calls.includes(`stop ${id} 3`), 'stopped with the grace period')
+  // Unhealthy before it was ever healthy: the same.
+  const t2 = await store.create('tasks', { ...base, id: 'hc2', spec: { ...base.spec, containerSpec: { ...base.spec.containerSpec, healthCheck: { test: ['CMD', 'false'] } } } })
+  const s2 = await until('starting', stateIs(t2.id, 'starting'))
+  await until('container started', probing(s2.status.containerStatus!.containerId))
+  engine.setHealth(s2.status.containerStatus!.containerId, 'unhealthy')
+  const f2 = await until('failed', stateIs(t2.id, 'failed'))
+  assert.match(f2.status.err ?? '', /^task: non-zero exit \(143\): dockerexec: unhealthy container$/)
+  await agent.stop({ revoke: true })
+})
+
+test('agent: the container spec carries the secrets and configs (data from the store), networks and host ports', opts, async () => {
+  const sec = await store.create('secrets', { id: 'sec1', version: { index: 0 }, createdAt: '', updatedAt: '', spec: { name: 'pw', labels: {}, data: Buffer.from('s3cret').toString('base64') } })
+  const cfg = await store.create('configs', { id: 'cfg1', version: { index: 0 }, createdAt: '', updatedAt: '', spec: { name: 'app.conf', labels: {}, data: Buffer.from('k=v\n').toString('base64') } })
+  const net: Network = { id: 'net1', version: { index: 0 }, createdAt: '', updatedAt: '', vni: 4097, spec: { name: 'backend', labels: {}, driver: 'overlay', options: {}, attachable: false, ingress: false, internal: false, ipam: { driver: 'default', config: [{ subnet: '10.0.1.0/24', gateway: '10.0.1.1' }] } } }
+  await store.create('networks', net)
+  await store.create('services', makeService('api', { id: 'svcapi', endpointSpec: { mode: 'vip', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' }, { protocol: 'udp', targetPort: 53, publishMode: 'host' }, { protocol: 'tcp', targetPort: 443, publishedPort: 443, publishMode: 'ingress' }] } }))
+  const svc = makeService('api', { id: 'svcapi', taskTemplate: {
+    containerSpec: {
+      image: 'busybox', args: ['sleep', '60'],
+      secrets: [{ secretId: sec.id, secretName: 'pw', file: { name: 'pw', uid: '1000', gid: '2000', mode: 0o400 } }, { secretId: sec.id, secretName: 'pw', file: { name: '/etc/pw', uid: '0', gid: '0', mode: 0o444 } }],
+      configs: [{ configId: cfg.id, configName: 'app.conf', file: { name: 'app.conf', uid: '0', gid: '0', mode: 0o444 } }],
+      hosts: ['10.1.2.3 db.local alias'], dnsConfig: { nameservers: ['1.1.1.1'] }, capabilityAdd: ['NET_ADMIN'], readOnly: true,
+      mounts: [{ type: 'tmpfs', target: '/t', tmpfsOptions: { sizeBytes: 1 << 20 } } as Mount],
+    } as ContainerSpec,
+    networks: [{ target: 'backend', aliases: ['db'] }],
+  } })
+  await store.modify('services', 'svcapi', (x) => Object.assign(x, { registryAuth: { username: 'u', password: 'p', serveraddress: 'reg.example:5000' } }))
+  const engine = new FakeEngine()
+  const agent = await startAgent('node8', engine)
+  const t = await store.create('tasks', { ...makeTask(svc, { nodeId: 'node8', slot: 1, state: 'assigned' }), networksAttachments: [{ networkId: 'net1', addresses: ['10.0.1.5/24'] }] })
+  await until('running', stateIs(t.id, 'running'))
+  const spec = engine.running()[0]!.spec
+  assert.deepEqual(spec.files.map((f) => [f.kind, f.target, f.uid, f.gid, f.mode, f.data.toString()]), [
+    ['secret', '/run/secrets/pw', 1000, 2000, 0o400, 's3cret'],
+    ['secret', '/etc/pw', 0, 0, 0o444, 's3cret'],
+    ['config', '/app.conf', 0, 0, 0o444, 'k=v\n'],
+  ])
+  assert.equal(spec.networks.length, 1)
+  assert.equal(spec.networks[0]!.network.id, 'net1')
+  assert.equal(spec.networks[0]!.address, '10.0.1.5/24')
+  assert.deepEqual(spec.networks[0]!.aliases, ['db'])
+  assert.deepEqual(spec.hostPorts, [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080 }, { protocol: 'udp', targetPort: 53 }])
+  assert.deepEqual(spec.registryAuth, { username: 'u', password: 'p', serveraddress: 'reg.example:5000' }, 'the service\'s credentials (Service.registryAuth)')
+  assert.deepEqual(spec.extraHosts, ['db.local:10.1.2.3'])
+  assert.deepEqual(spec.dns, { nameservers: ['1.1.1.1'], search: [], options: [] })
+  assert.deepEqual(spec.capAdd, ['NET_ADMIN'])
+  assert.equal(spec.readOnly, true)
+  assert.deepEqual(spec.mounts, [{ type: 'tmpfs', target: '/t', tmpfsOptions: { sizeBytes: 1 << 20 } }])
+  assert.equal(fileTarget('config', '/abs/x'), '/abs/x')
+  // A secret that is gone from the store: rejected in dockerd's words.
+  const bad = makeService('api', { id: 'svcapi', taskTemplate: { containerSpec: { image: 'busybox', secrets: [{ secretId: 'nosuch', secretName: 'x', file: { name: 'x', uid: '0', gid: '0', mode: 0o444 } }] } } })
+  const t2 = await store.create('tasks', makeTask(bad, { nodeId: 'node8', slot: 2, state: 'assigned' }))
+  const rej = await until('rejected', stateIs(t2.id, 'rejected'))
+  assert.equal(rej.status.err, 'unable to get secret from secret store: secret nosuch not found')
+  await agent.stop({ revoke: true })
 })

@@ -2,7 +2,8 @@ import type { Watcher, Lease } from 'etcd3'
 import { isKind } from '../lib/errors.js'
 import { ALIVE_PREFIX, type ClusterStore, type WatchEvent } from './store.js'
 import { HEARTBEAT_TTL_MS } from './liveness.js'
-import { isTerminal, taskStateRank, type Task, type TaskStatus, type ContainerSpec, type Mount } from './types.js'
+import type { OverlayAttachment } from './context.js'
+import { isTerminal, taskStateRank, type Task, type TaskStatus, type ContainerSpec, type Mount, type Service } from './types.js'
 
 /**
  * The engine a worker's agent drives: just enough of berthd's container domain to run task
@@ -32,6 +33,66 @@ export interface TaskContainer {
   pid: number
   /** The runtime's error when the container could not start. */
   error?: string
+  /** Present when the container has a healthcheck (its own or its image's): `starting` until the first verdict. */
+  health?: 'starting' | 'healthy' | 'unhealthy'
+}
+
+/** A secret or config as a file in the container (read-only), with its data from the store. */
+export interface TaskFile {
+  kind: 'secret' | 'config'
+  /** The secret's or config's ID and name. */
+  id: string
+  name: string
+  /** Absolute path in the container: /run/secrets/<name> for secrets, /<name> for configs, or the absolute target given. */
+  target: string
+  uid: number
+  gid: number
+  mode: number
+  data: Buffer
+}
+
+/** A host-mode published port (an ordinary port binding on the task's node; no published port: a random one). */
+export interface TaskHostPort {
+  protocol: 'tcp' | 'udp' | 'sctp'
+  targetPort: number
+  publishedPort?: number
+}
+
+/** Docker's AuthConfig as X-Registry-Auth carries it (the fields a pull uses). */
+export interface RegistryAuthConfig {
+  username?: string
+  password?: string
+  auth?: string
+  serveraddress?: string
+  identitytoken?: string
+  registrytoken?: string
+  email?: string
+}
+
+/**
+ * ContainerSpec fields the API layer keeps (cluster/objects.ts, wire-swarm.ts) beyond the core
+ * model, read here when present: they map onto the container's host config as dockerd's
+ * executor maps them.
+ */
+export interface ContainerSpecExtras {
+  readOnly?: boolean
+  groups?: string[]
+  /** /etc/hosts entries as swarmkit keeps them: `IP hostname [aliases...]`. */
+  hosts?: string[]
+  dnsConfig?: { nameservers?: string[]; search?: string[]; options?: string[] }
+  capabilityAdd?: string[]
+  capabilityDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
+}
+
+/** A swarm mount with the per-type options the API layer may keep (Docker's Mount in camelCase). */
+export type TaskMount = Mount & {
+  consistency?: string
+  bindOptions?: { propagation?: string; nonRecursive?: boolean; createMountpoint?: boolean; readOnlyNonRecursive?: boolean; readOnlyForceRecursive?: boolean }
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; subpath?: string; driverConfig?: { name?: string; options?: Record<string, string> } }
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; options?: string[][] }
 }
 
 export interface TaskContainerSpec {
@@ -48,14 +109,32 @@ export interface TaskContainerSpec {
   user?: string
   tty: boolean
   openStdin: boolean
-  mounts: Mount[]
+  mounts: TaskMount[]
+  readOnly?: boolean
+  groups?: string[]
+  /** In the host config's form, `hostname:IP` (converted from swarmkit's `IP hostname`). */
+  extraHosts?: string[]
+  dns?: { nameservers: string[]; search: string[]; options: string[] }
+  capAdd?: string[]
+  capDrop?: string[]
+  sysctls?: Record<string, string>
+  ulimits?: { name: string; soft: number; hard: number }[]
+  oomScoreAdj?: number
   stopSignal?: string
   stopTimeoutSeconds?: number
   init?: boolean
   healthCheck?: ContainerSpec['healthCheck']
   nanoCpus?: number
   memoryBytes?: number
+  memoryReservationBytes?: number
   pidsLimit?: number
+  /** Secrets and configs, resolved by resolveTaskContainerSpec (empty from containerSpecForTask). */
+  files: TaskFile[]
+  /** Swarm networks (task.networksAttachments with their network objects); the first is the primary one. */
+  networks: OverlayAttachment[]
+  hostPorts: TaskHostPort[]
+  /** The service's registry credentials for the pull (Service.registryAuth, filled by resolveTaskContainerSpec). */
+  registryAuth?: RegistryAuthConfig
 }
 
 export const LABEL = {
@@ -73,9 +152,13 @@ export function taskName(t: Task): string {
 }
 
 export function containerSpecForTask(t: Task): TaskContainerSpec {
-  const c = t.spec.containerSpec
+  const c = t.spec.containerSpec as ContainerSpec & ContainerSpecExtras
+  // dockerd's executor: `IP hostname [aliases]` becomes `hostname:IP` (aliases ignored).
+  const extraHosts = (c.hosts ?? []).map((h) => h.trim().split(/\s+/)).filter((p) => p.length > 1).map((p) => `${p[1]}:${p[0]}`)
+  const dns = c.dnsConfig
   const name = `${taskName(t)}.${t.id}`
   const limits = t.spec.resources?.limits
+  const reservations = t.spec.resources?.reservations
   return {
     name,
     image: c.image,
@@ -96,16 +179,81 @@ export function containerSpecForTask(t: Task): TaskContainerSpec {
     ...(c.user ? { user: c.user } : {}),
     tty: c.tty ?? false,
     openStdin: c.openStdin ?? false,
-    mounts: c.mounts ?? [],
+    mounts: (c.mounts ?? []) as TaskMount[],
+    ...(c.readOnly ? { readOnly: true } : {}),
+    ...(c.groups?.length ? { groups: c.groups } : {}),
+    ...(extraHosts.length ? { extraHosts } : {}),
+    ...(dns ? { dns: { nameservers: dns.nameservers ?? [], search: dns.search ?? [], options: dns.options ?? [] } } : {}),
+    ...(c.capabilityAdd?.length ? { capAdd: c.capabilityAdd } : {}),
+    ...(c.capabilityDrop?.length ? { capDrop: c.capabilityDrop } : {}),
+    ...(c.sysctls && Object.keys(c.sysctls).length ? { sysctls: c.sysctls } : {}),
+    ...(c.ulimits?.length ? { ulimits: c.ulimits } : {}),
+    ...(c.oomScoreAdj ? { oomScoreAdj: c.oomScoreAdj } : {}),
     ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}),
     ...(c.stopGracePeriod !== undefined ? { stopTimeoutSeconds: Math.ceil(c.stopGracePeriod / 1e9) } : {}),
     ...(c.init !== undefined ? { init: c.init } : {}),
     ...(c.healthCheck ? { healthCheck: c.healthCheck } : {}),
     ...(limits?.nanoCPUs ? { nanoCpus: limits.nanoCPUs } : {}),
     ...(limits?.memoryBytes ? { memoryBytes: limits.memoryBytes } : {}),
+    ...(reservations?.memoryBytes ? { memoryReservationBytes: reservations.memoryBytes } : {}),
     ...(limits?.pids ? { pidsLimit: limits.pids } : {}),
+    files: [],
+    networks: [],
+    hostPorts: [],
   }
 }
+
+/** Docker's Linux targets: a relative secret name under /run/secrets, a relative config name under /. */
+export function fileTarget(kind: 'secret' | 'config', name: string): string {
+  if (name.startsWith('/')) return name
+  return kind === 'secret' ? `/run/secrets/${name}` : `/${name}`
+}
+
+function idOf(v: string, what: string): number {
+  if (v === '') return 0
+  if (!/^\d+$/.test(v)) throw new Error(`invalid ${what} "${v}": must be a number`)
+  return Number(v)
+}
+
+/**
+ * The container spec of a task with what the store holds for it: the data of its secrets and
+ * configs (a reference without a file target is skipped, as dockerd does on Linux), its swarm
+ * networks with the task's addresses, the service's host-mode published ports and registry
+ * credentials (Service.registryAuth, kept by the API from X-Registry-Auth). Docker's
+ * errors for a missing secret or config.
+ */
+export async function resolveTaskContainerSpec(store: ClusterStore, t: Task): Promise<TaskContainerSpec> {
+  const spec = containerSpecForTask(t)
+  const c = t.spec.containerSpec
+  for (const ref of c.secrets ?? []) {
+    if (!ref.file) continue
+    const sec = await store.find('secrets', ref.secretId)
+    if (!sec) throw new Error(`unable to get secret from secret store: secret ${ref.secretId} not found`)
+    spec.files.push({ kind: 'secret', id: sec.id, name: ref.secretName, target: fileTarget('secret', ref.file.name), uid: idOf(ref.file.uid, 'uid'), gid: idOf(ref.file.gid, 'gid'), mode: ref.file.mode, data: Buffer.from(sec.spec.data ?? '', 'base64') })
+  }
+  for (const ref of c.configs ?? []) {
+    if (!ref.file) continue
+    const cfg = await store.find('configs', ref.configId)
+    if (!cfg) throw new Error(`unable to get config from config store: config ${ref.configId} not found`)
+    spec.files.push({ kind: 'config', id: cfg.id, name: ref.configName, target: fileTarget('config', ref.file.name), uid: idOf(ref.file.uid, 'uid'), gid: idOf(ref.file.gid, 'gid'), mode: ref.file.mode, data: Buffer.from(cfg.spec.data ?? '', 'base64') })
+  }
+  for (const na of t.networksAttachments ?? []) {
+    const network = await store.find('networks', na.networkId)
+    if (!network) throw new Error(`network ${na.networkId} not found`)
+    const asked = (t.spec.networks ?? []).find((n) => n.target === network.id || n.target === network.spec.name)
+    spec.networks.push({ network, address: na.addresses[0] ?? '', aliases: network.spec.ingress ? [] : [...(asked?.aliases ?? [])] })
+  }
+  const svc = await store.find('services', t.serviceId) as (Service & { registryAuth?: RegistryAuthConfig }) | undefined
+  if (svc?.registryAuth) spec.registryAuth = svc.registryAuth
+  for (const p of svc?.spec.endpointSpec?.ports ?? []) {
+    if (p.publishMode !== 'host') continue
+    spec.hostPorts.push({ protocol: p.protocol, targetPort: p.targetPort, ...(p.publishedPort ? { publishedPort: p.publishedPort } : {}) })
+  }
+  return spec
+}
+
+/** swarmkit's error (dockerexec) when the healthcheck failed: the task fails with the exit code and this cause. */
+export const UNHEALTHY = 'dockerexec: unhealthy container'
 
 export interface AgentOptions {
   nodeId: string
@@ -123,6 +271,9 @@ export interface AgentOptions {
  * its node and makes the engine match them. Per task (one at a time):
  * - desired running, assigned, past notBefore, no container: create (preparing), start
  *   (starting), then report running; a create failure is `rejected`, a start failure `failed`;
+ * - a container with a healthcheck stays `starting` until it is healthy (as swarmkit's
+ *   controller); unhealthy (then or later) stops it and fails the task with
+ *   "task: non-zero exit (N): dockerexec: unhealthy container";
  * - a running container that exits: `complete` (code 0) or `failed` ("task: non-zero exit (N)");
  * - desired shutdown or remove: stop the container and report `shutdown`; remove: also delete it;
  * - a container whose task is gone from the store (deleted, or assigned elsewhere while this
@@ -272,7 +423,7 @@ export class Agent {
     if (!cur) return
     let id: string
     try {
-      id = await this.o.engine.createContainer(containerSpecForTask(cur))
+      id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, cur))
     } catch (err) {
       await this.report(cur, { state: 'rejected', message: 'preparing', err: (err as Error).message })
       return
@@ -293,6 +444,18 @@ export class Agent {
   private async observe(t: Task, c: TaskContainer): Promise<void> {
     const cs = { containerId: c.id, pid: c.pid, exitCode: c.exitCode }
     if (c.state === 'running' || c.state === 'paused' || c.state === 'restarting') {
+      if (c.health === 'unhealthy') {
+        await this.o.engine.stopContainer(c.id, Math.ceil((t.spec.containerSpec.stopGracePeriod ?? 10e9) / 1e9))
+        const after = await this.o.engine.inspectContainer(c.id)
+        const code = after?.exitCode ?? c.exitCode
+        await this.report(t, { state: 'failed', message: 'started', err: `task: non-zero exit (${code}): ${UNHEALTHY}`, containerStatus: { containerId: c.id, pid: 0, exitCode: code } })
+        return
+      }
+      // Not healthy yet: the task stays `starting` (the poller looks again).
+      if (c.health === 'starting' && taskStateRank(t.status.state) < taskStateRank('running')) {
+        if (taskStateRank(t.status.state) < taskStateRank('starting')) await this.report(t, { state: 'starting', message: 'starting', containerStatus: cs })
+        return
+      }
       if (t.status.state !== 'running') await this.report(t, { state: 'running', message: 'started', containerStatus: cs })
     } else if (c.state === 'exited' || c.state === 'dead') {
       if (c.exitCode === 0 && !c.error) await this.report(t, { state: 'complete', message: 'finished', containerStatus: cs })
@@ -326,7 +489,7 @@ export class Agent {
 
   private async pollExits(): Promise<void> {
     for (const t of this.tasks.values()) {
-      if (t.status.state !== 'running' || t.desiredState !== 'running' || this.chains.has(t.id)) continue
+      if ((t.status.state !== 'running' && t.status.state !== 'starting') || t.desiredState !== 'running' || this.chains.has(t.id)) continue
       void this.enqueue(t.id)
     }
   }

@@ -352,6 +352,9 @@ export const ERROR_CODES = {
   ERR_SWARM_TASK_NOT_FOUND: { kind: 'NotFound', description: 'task <…> not found' },
   ERR_SWARM_RPC_UNKNOWN: { kind: 'Internal', description: 'rpc error: code = Unknown desc = update out of sequence' },
   ERR_SWARM_UNIMPLEMENTED: { kind: 'NotImplemented', description: 'rpc error: code = Unimplemented desc = <…>' },
+  // sagent (swarm tasks and logs)
+  ERR_SWARM_NO_OVERLAY: { kind: 'NotFound', description: 'could not find plugin overlay in v1 plugin registry: plugin not found' },
+  ERR_SWARM_LOGS_REMOTE: { kind: 'Unavailable', description: 'logs of a task on another node could not be read' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES

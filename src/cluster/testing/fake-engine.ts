@@ -25,6 +25,13 @@ export class FakeEngine implements AgentEngine {
     const c = this.get(id)
     c.state = 'running'
     c.pid = 1000 + Number(id.slice(1))
+    const test = c.spec.healthCheck?.test
+    if (test && test.length > 0 && test[0] !== 'NONE') c.health = 'starting'
+  }
+
+  /** The healthcheck's verdict on a running container. */
+  setHealth(id: string, h: 'starting' | 'healthy' | 'unhealthy'): void {
+    this.get(id).health = h
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
