@@ -88,7 +88,7 @@ export function planToOps(plan: Plan, lookup: ObjectLookup, now: number): StoreO
         const n = edit('networks', a.networkId, a.version, (id) => lookup.network?.(id))
         if (n) {
           n.vni = a.vni
-          n.spec = { ...n.spec, ipam: { ...n.spec.ipam, driver: n.spec.ipam.driver || 'default', config: [{ subnet: a.subnet, gateway: a.gateway }] } }
+          n.spec = { ...n.spec, options: { ...n.spec.options, 'com.docker.network.driver.overlay.vxlanid_list': String(a.vni) }, ipam: { ...n.spec.ipam, driver: n.spec.ipam.driver || 'default', config: [{ subnet: a.subnet, gateway: a.gateway }] } }
         }
         break
       }

@@ -334,6 +334,13 @@ export const ERROR_CODES = {
   ERR_SWARM_OUT_OF_SEQUENCE: { kind: 'Conflict', description: 'update out of sequence' },
   ERR_SWARM_TOKEN_REJECTED: { kind: 'InvalidArgument', description: 'A valid join token is necessary to join this cluster' },
   ERR_SWARM_UNLOCK_KEY_WRONG: { kind: 'InvalidArgument', description: 'swarm could not be unlocked: invalid key' },
+  // ---- overlay (swarm networks)
+  ERR_SWARM_INGRESS_EXISTS: { kind: 'Conflict', description: 'rpc error: code = AlreadyExists desc = ingress network (<…>) is already present' },
+  ERR_SWARM_INTERNAL_LABEL: { kind: 'Forbidden', description: 'rpc error: code = PermissionDenied desc = label com.docker.swarm.internal is for predefined internal networks and cannot be applied by users' },
+  ERR_SWARM_NETWORK_AMBIGUOUS: { kind: 'InvalidArgument', description: 'network <…> is ambiguous (<…> matches found)' },
+  ERR_SWARM_NETWORK_INVALID: { kind: 'InvalidArgument', description: 'rpc error: code = InvalidArgument desc = <…>' },
+  ERR_SWARM_NETWORK_IN_USE: { kind: 'InvalidArgument', description: 'rpc error: code = FailedPrecondition desc = network <…> is in use by service <…>' },
+  ERR_SWARM_NETWORK_NOT_FOUND: { kind: 'NotFound', description: 'network <…> not found' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES
