@@ -341,6 +341,10 @@ export const ERROR_CODES = {
   ERR_SWARM_NETWORK_INVALID: { kind: 'InvalidArgument', description: 'rpc error: code = InvalidArgument desc = <…>' },
   ERR_SWARM_NETWORK_IN_USE: { kind: 'InvalidArgument', description: 'rpc error: code = FailedPrecondition desc = network <…> is in use by service <…>' },
   ERR_SWARM_NETWORK_NOT_FOUND: { kind: 'NotFound', description: 'network <…> not found' },
+  ERR_OVERLAY_NOT_ALLOCATED: { kind: 'Unavailable', description: 'network <…> is not allocated yet' },
+  ERR_OVERLAY_NOT_READY: { kind: 'Unavailable', description: 'network <…> is not set up on this node (not in a swarm?)' },
+  ERR_OVERLAY_NO_ADDRESS: { kind: 'NotImplemented', description: 'attaching a container to swarm network <…> without an address from the swarm is not supported by this berthd yet' },
+  ERR_SWARM_WORKER_NETWORK: { kind: 'Forbidden', description: 'Cannot create a multi-host network from a worker node. Please create the network from a manager node.' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -28,7 +28,7 @@ export function networkBackend(d: { networks: NetworkService; containers: Contai
         if (f.driver && !f.driver.includes(n.driver)) return false
         if (f.id && !f.id.some((x) => n.id.includes(x))) return false
         if (f.name && !f.name.some((x) => n.name.includes(x))) return false
-        if (f.scope && !f.scope.includes('local')) return false
+        if (f.scope && !f.scope.includes(n.overlay ? 'swarm' : 'local')) return false
         if (f.type && !f.type.includes(BUILTIN.includes(n.name) ? 'builtin' : 'custom')) return false
         if (!labelsMatch(f.label ?? [], n.labels)) return false
         if (f.dangling !== undefined && f.dangling === inUse(n)) return false
