@@ -87,3 +87,16 @@ test('overlay: two hosts, one container each, ping and TCP across the VXLAN; eve
   assert.doesNotMatch(left, new RegExp(`ovt-${id}|ov-${tagA}|ov-${tagB}`))
   void fileURLToPath
 })
+
+test('load-balancing rules: nth statistic spreads evenly, the last backend takes the rest; ingress chains and jumps', async () => {
+  const { spreadRules, vipRulesInput, ingressRulesInput } = await import('./overlay.js')
+  assert.deepEqual(spreadRules('C', '-d 10.0.1.2/32', ['a', 'b', 'c']), [
+    '-A C -d 10.0.1.2/32 -m statistic --mode nth --every 3 --packet 0 -j DNAT --to-destination a',
+    '-A C -d 10.0.1.2/32 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination b',
+    '-A C -d 10.0.1.2/32 -j DNAT --to-destination c',
+  ])
+  assert.equal(vipRulesInput([{ vip: '10.0.1.2', backends: [] }]), '*nat\n:BERTH-VIP - [0:0]\nCOMMIT\n')
+  const ing = ingressRulesInput('t1', 'ovt14096', [{ proto: 'tcp', port: 8080, backends: ['10.0.0.6:80', '10.0.0.5:80'] }])
+  assert.match(ing.input, /-A BERTH-t1-ING -p tcp -m tcp --dport 8080 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10\.0\.0\.5:80\n-A BERTH-t1-ING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.0\.0\.6:80/)
+  assert.deepEqual(ing.jumps.map((j) => j.rule), ['PREROUTING -m addrtype --dst-type LOCAL -j BERTH-t1-ING', 'OUTPUT -m addrtype --dst-type LOCAL -j BERTH-t1-ING', 'POSTROUTING -j BERTH-t1-INGP', 'FORWARD -j BERTH-t1-INGF'])
+})

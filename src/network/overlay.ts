@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { bridgeBatch } from '../platform/bridge.js'
-import { ip, ipBatch, listNetns, netnsFirewall } from '../platform/net.js'
+import { bridgeBatch, netnsRestoreWithJumps, removeJumpsAndChains, restoreWithJumps } from '../platform/bridge.js'
+import { ip, ipBatch, listNetns, netnsFirewall, setSysctl } from '../platform/net.js'
 import { formatIp, macFor, parseCidr, parseIp } from './ipam.js'
 
 /**
@@ -225,6 +225,7 @@ export class OverlayDriver {
 
   /** Every overlay namespace of this berthd, known or left by a crash. */
   async removeAll(): Promise<void> {
+    await this.clearIngress(true)
     const prefix = `ov-${this.opts.tag}-`
     for (const ns of await listNetns()) {
       if (ns.startsWith(prefix)) await this.removeNetwork(Number(ns.slice(prefix.length)))
@@ -236,8 +237,101 @@ export class OverlayDriver {
     return [...this.#nets.values()].map((n) => n.spec)
   }
 
+  /** A container's service VIPs (its namespace's nat OUTPUT → BERTH-VIP). */
+  async applyVips(netns: string, vips: { vip: string; backends: string[] }[]): Promise<void> {
+    await netnsRestoreWithJumps(netns, vipRulesInput(vips), [{ table: 'nat', rule: `OUTPUT -j ${VIP_CHAIN}` }])
+  }
+
+  #ingressOn: string | undefined
+
+  /** The routing mesh's rules in the host namespace for the ingress network (VNI `vni`, set up here). */
+  async applyIngress(vni: number, ports: IngressPort[]): Promise<void> {
+    const { hostLink } = this.names(vni)
+    const { input, jumps } = ingressRulesInput(this.opts.tag, hostLink, ports)
+    await setSysctl('net/ipv4/ip_forward', '1')
+    await setSysctl(`net/ipv4/conf/${hostLink}/route_localnet`, '1')
+    await restoreWithJumps(input, jumps)
+    this.#ingressOn = hostLink
+  }
+
+  /** Drop the routing mesh's rules (`always`: even when this process did not write them: a crash's). */
+  async clearIngress(always = false): Promise<void> {
+    if (!this.#ingressOn && !always) return
+    const { jumps } = ingressRulesInput(this.opts.tag, this.#ingressOn ?? 'none', [])
+    const c = ingressChains(this.opts.tag)
+    await removeJumpsAndChains(jumps, [{ table: 'nat', chain: c.dnat }, { table: 'nat', chain: c.post }, { table: 'filter', chain: c.fwd }])
+    this.#ingressOn = undefined
+  }
+
   /** The namespace's address on the host link (the host routes the subnet to it), and the host side (where the embedded DNS listens). */
   link(vni: number): { host: string; ns: string } {
     return linkAddrs(vni)
+  }
+}
+
+// ---- load balancing (no IPVS in this kernel: iptables statistic over the backends)
+
+/**
+ * DNAT rules spreading new connections evenly over `backends`: rule k of n matches every
+ * (n-k)th packet reaching it (`-m statistic --mode nth --every n-k --packet 0`), the last one
+ * takes the rest, so each backend gets 1/n of the connections (conntrack keeps a connection on
+ * its backend).
+ */
+export function spreadRules(chain: string, match: string, backends: string[]): string[] {
+  const n = backends.length
+  return backends.map((b, k) => {
+    const stat = k < n - 1 ? ` -m statistic --mode nth --every ${n - k} --packet 0` : ''
+    return `-A ${chain} ${match}${stat} -j DNAT --to-destination ${b}`
+  })
+}
+
+export const VIP_CHAIN = 'BERTH-VIP'
+
+/** A container's service VIPs: its nat table's BERTH-VIP chain (jumped to from OUTPUT), for `iptables-restore --noflush`. */
+export function vipRulesInput(vips: { vip: string; backends: string[] }[]): string {
+  const lines = ['*nat', `:${VIP_CHAIN} - [0:0]`]
+  for (const v of [...vips].sort((a, b) => a.vip.localeCompare(b.vip))) {
+    if (v.backends.length === 0) continue
+    lines.push(...spreadRules(VIP_CHAIN, `-d ${v.vip}/32`, [...v.backends].sort()))
+  }
+  lines.push('COMMIT', '')
+  return lines.join('\n')
+}
+
+export interface IngressPort {
+  proto: 'tcp' | 'udp' | 'sctp'
+  port: number
+  /** ip:port of the tasks on the ingress network. */
+  backends: string[]
+}
+
+export function ingressChains(tag: string): { dnat: string; post: string; fwd: string } {
+  return { dnat: `BERTH-${tag}-ING`, post: `BERTH-${tag}-INGP`, fwd: `BERTH-${tag}-INGF` }
+}
+
+/**
+ * The routing mesh on a node (host namespace): a published port answers on every local address
+ * (PREROUTING and OUTPUT, `--dst-type LOCAL`), DNAT'd over the tasks' ingress addresses; the
+ * connection is routed into the ingress network's namespace (its host link), which sends it on
+ * with this node's ingress address as source, so replies come back over the overlay. Connections
+ * from the host itself (127.0.0.1 included) leave with the host link's address.
+ */
+export function ingressRulesInput(tag: string, hostLink: string, ports: IngressPort[]): { input: string; jumps: { table: 'nat' | 'filter'; rule: string }[] } {
+  const c = ingressChains(tag)
+  const nat = ['*nat', `:${c.dnat} - [0:0]`, `:${c.post} - [0:0]`]
+  for (const p of [...ports].sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto))) {
+    if (p.backends.length === 0) continue
+    nat.push(...spreadRules(c.dnat, `-p ${p.proto} -m ${p.proto} --dport ${p.port}`, [...p.backends].sort()))
+  }
+  nat.push(`-A ${c.post} -o ${hostLink} -m addrtype --src-type LOCAL -j MASQUERADE`, 'COMMIT')
+  const filter = ['*filter', `:${c.fwd} - [0:0]`, `-A ${c.fwd} -o ${hostLink} -j ACCEPT`, `-A ${c.fwd} -i ${hostLink} -j ACCEPT`, 'COMMIT', '']
+  return {
+    input: [...nat, ...filter].join('\n'),
+    jumps: [
+      { table: 'nat', rule: `PREROUTING -m addrtype --dst-type LOCAL -j ${c.dnat}` },
+      { table: 'nat', rule: `OUTPUT -m addrtype --dst-type LOCAL -j ${c.dnat}` },
+      { table: 'nat', rule: `POSTROUTING -j ${c.post}` },
+      { table: 'filter', rule: `FORWARD -j ${c.fwd}` },
+    ],
   }
 }

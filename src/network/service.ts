@@ -163,6 +163,23 @@ export class NetworkService implements NetworkHooks {
     this.#event('destroy', n)
   }
 
+  /** The local containers' endpoints on swarm networks (for their VIP rules). */
+  overlayEndpoints(): Array<{ containerId: string; netns: string; networkId: string; ip: string }> {
+    const out: Array<{ containerId: string; netns: string; networkId: string; ip: string }> = []
+    for (const [cid, st] of this.#active) {
+      if (!st.netns) continue
+      for (const ep of st.endpoints) if (this.#nets.get(ep.networkId)?.overlay) out.push({ containerId: cid, netns: st.netns, networkId: ep.networkId, ip: ep.ip })
+    }
+    return out
+  }
+
+  #swarmResolver: ((networkIds: string[], name: string) => string[] | undefined) | undefined
+
+  /** Names the swarm answers for containers on its networks (services' VIPs, tasks.<service>, task names). */
+  useSwarmResolver(fn: ((networkIds: string[], name: string) => string[] | undefined) | undefined): void {
+    this.#swarmResolver = fn
+  }
+
   /** Every swarm network's local part (leaving the swarm). */
   async releaseAllOverlays(): Promise<void> {
     for (const n of [...this.#nets.values()]) if (n.overlay) await this.releaseOverlay(n.id, { force: true })
@@ -865,6 +882,8 @@ export class NetworkService implements NetworkHooks {
         if (ep.dnsNames.includes(name) || ep.dnsNames.some((d) => `${d}.${netName}` === name)) out.push(ep.ip)
       }
     }
+    const swarmNets = asker.endpoints.filter((e) => this.#nets.get(e.networkId)?.overlay).map((e) => e.networkId)
+    if (swarmNets.length && this.#swarmResolver) out.push(...(this.#swarmResolver(swarmNets, name) ?? []))
     return out.length ? [...new Set(out)] : undefined
   }
 

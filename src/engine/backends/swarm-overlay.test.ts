@@ -24,3 +24,34 @@ test('overlay peers: other nodes\' live tasks and their ingress addresses, never
   assert.equal(nodeAddressOn(view, 'ing', 'b'), '10.0.0.3/24')
   assert.equal(nodeAddressOn(view, 'n1', 'b'), undefined)
 })
+
+test('service discovery and load balancing from cluster state: VIP, dnsrr, tasks.<service>, task names, ingress ports', async () => {
+  const { resolveSwarmName, vipsFor, ingressPortsOf, taskName } = await import('./swarm-overlay.js')
+  const web = makeService('web', { taskTemplate: { containerSpec: { image: 'x' }, networks: [{ target: 'n1', aliases: ['www'] }] } })
+  web.endpoint = { spec: { mode: 'vip' }, ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' }], virtualIPs: [{ networkId: 'ing', addr: '10.0.0.2/24' }, { networkId: 'n1', addr: '10.0.1.2/24' }] }
+  const rr = makeService('rr', { endpointSpec: { mode: 'dnsrr' } })
+  rr.endpoint = { spec: { mode: 'dnsrr' }, ports: [], virtualIPs: [] }
+  const task = (svc: typeof web, id: string, slot: number, state: 'running' | 'failed', addrs: Record<string, string>) => {
+    const t = makeTask(svc, { id, slot, state, nodeId: 'a' })
+    t.networksAttachments = Object.entries(addrs).map(([networkId, a]) => ({ networkId, addresses: [`${a}/24`] }))
+    return t
+  }
+  const tasks = [
+    task(web, 'w1', 1, 'running', { ing: '10.0.0.5', n1: '10.0.1.5' }),
+    task(web, 'w2', 2, 'running', { ing: '10.0.0.6', n1: '10.0.1.6' }),
+    task(web, 'w3', 3, 'failed', { ing: '10.0.0.7', n1: '10.0.1.7' }),
+    task(rr, 'r1', 1, 'running', { n1: '10.0.1.8' }),
+    task(rr, 'r2', 2, 'running', { n1: '10.0.1.9' }),
+  ]
+  const view: ClusterView = { nodes: new Map(), tasks: new Map(tasks.map((t) => [t.id, t])), networks: new Map(), services: new Map([[web.id, web], [rr.id, rr]]) }
+  assert.deepEqual(resolveSwarmName(view, ['n1'], 'web'), ['10.0.1.2'])
+  assert.deepEqual(resolveSwarmName(view, ['n1'], 'WWW.'), ['10.0.1.2'])
+  assert.deepEqual(resolveSwarmName(view, ['n1'], 'tasks.web'), ['10.0.1.5', '10.0.1.6'])
+  assert.deepEqual(resolveSwarmName(view, ['n1'], 'rr'), ['10.0.1.8', '10.0.1.9'])
+  assert.deepEqual(resolveSwarmName(view, ['n1'], taskName(tasks[1]!)), ['10.0.1.6'])
+  assert.equal(taskName(tasks[1]!), 'web.2.w2')
+  assert.equal(resolveSwarmName(view, ['n2'], 'web'), undefined, 'no shared network')
+  assert.equal(resolveSwarmName(view, ['n1'], 'nothing'), undefined)
+  assert.deepEqual(vipsFor(view, ['n1']), [{ vip: '10.0.1.2', backends: ['10.0.1.5', '10.0.1.6'] }])
+  assert.deepEqual(ingressPortsOf(view, 'ing'), [{ proto: 'tcp', port: 8080, backends: ['10.0.0.5:80', '10.0.0.6:80'] }])
+})

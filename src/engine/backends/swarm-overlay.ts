@@ -2,7 +2,7 @@ import { EngineError } from '../../lib/errors.js'
 import type { OverlayNetworks, SwarmContext } from '../../cluster/context.js'
 import type { WatchEvent } from '../../cluster/store.js'
 import { isTerminal, type Network, type Node, type Service, type Task } from '../../cluster/types.js'
-import { overlayMac, type OverlayPeer } from '../../network/overlay.js'
+import { overlayMac, type IngressPort, type OverlayPeer } from '../../network/overlay.js'
 import type { NetworkService } from '../../network/service.js'
 
 /**
@@ -59,6 +59,77 @@ export function nodeAddressOn(view: ClusterView, networkId: string, selfId: stri
   return view.nodes.get(selfId)?.attachments?.find((a) => a.networkId === networkId)?.addresses[0]
 }
 
+const runningTask = (t: Task) => t.status.state === 'running' && t.desiredState === 'running'
+
+/** A task's address on a network (no prefix). */
+function addrOn(t: Task, networkId: string): string | undefined {
+  const a = t.networksAttachments?.find((x) => x.networkId === networkId)?.addresses[0]
+  return a ? ipOf(a) : undefined
+}
+
+/** Docker's task name: <service>.<slot>.<task id> (global services: the node ID for the slot). */
+export function taskName(t: Task): string {
+  return `${t.serviceName}.${t.slot > 0 ? t.slot : t.nodeId}.${t.id}`
+}
+
+/**
+ * The embedded DNS for a container on the swarm networks `networkIds`: a service's name (or a
+ * network alias of it) gives its VIP on a shared network (endpoint mode dnsrr: the running
+ * tasks' addresses), `tasks.<service>` the running tasks' addresses, a task's name its address.
+ */
+export function resolveSwarmName(view: ClusterView, networkIds: string[], name: string): string[] | undefined {
+  const q = name.toLowerCase().replace(/\.$/, '')
+  const nets = new Set(networkIds)
+  const out: string[] = []
+  const tasksOf = (s: Service) => [...view.tasks.values()].filter((t) => t.serviceId === s.id && runningTask(t))
+  for (const s of view.services.values()) {
+    const sname = s.spec.name.toLowerCase()
+    const aliases = (s.spec.taskTemplate.networks ?? []).flatMap((a) => a.aliases ?? []).map((a) => a.toLowerCase())
+    if (q === sname || aliases.includes(q)) {
+      if ((s.spec.endpointSpec?.mode ?? 'vip') === 'dnsrr') {
+        for (const t of tasksOf(s)) for (const n of nets) { const a = addrOn(t, n); if (a) out.push(a) }
+      } else {
+        for (const v of s.endpoint?.virtualIPs ?? []) if (nets.has(v.networkId)) out.push(ipOf(v.addr))
+      }
+    } else if (q === `tasks.${sname}`) {
+      for (const t of tasksOf(s)) for (const n of nets) { const a = addrOn(t, n); if (a) out.push(a) }
+    }
+  }
+  if (out.length === 0) {
+    for (const t of view.tasks.values()) {
+      if (isTerminal(t.status.state) || taskName(t).toLowerCase() !== q) continue
+      for (const n of nets) { const a = addrOn(t, n); if (a) out.push(a) }
+    }
+  }
+  return out.length ? [...new Set(out)] : undefined
+}
+
+/** The VIPs a container on `networkIds` balances, each over its service's running tasks on that network. */
+export function vipsFor(view: ClusterView, networkIds: string[]): { vip: string; backends: string[] }[] {
+  const out: { vip: string; backends: string[] }[] = []
+  for (const s of view.services.values()) {
+    if ((s.spec.endpointSpec?.mode ?? 'vip') === 'dnsrr') continue
+    for (const v of s.endpoint?.virtualIPs ?? []) {
+      if (!networkIds.includes(v.networkId)) continue
+      const backends = [...view.tasks.values()].filter((t) => t.serviceId === s.id && runningTask(t)).map((t) => addrOn(t, v.networkId)).filter((a): a is string => !!a)
+      out.push({ vip: ipOf(v.addr), backends })
+    }
+  }
+  return out
+}
+
+/** The routing mesh's published ports: every ingress-mode port of every service, over its running tasks' ingress addresses. */
+export function ingressPortsOf(view: ClusterView, ingressId: string): IngressPort[] {
+  const out: IngressPort[] = []
+  for (const s of view.services.values()) {
+    const ports = (s.endpoint?.ports ?? []).filter((p) => p.publishMode === 'ingress' && p.publishedPort)
+    if (!ports.length) continue
+    const addrs = [...view.tasks.values()].filter((t) => t.serviceId === s.id && runningTask(t)).map((t) => addrOn(t, ingressId)).filter((a): a is string => !!a)
+    for (const p of ports) out.push({ proto: p.protocol, port: p.publishedPort!, backends: addrs.map((a) => `${a}:${p.targetPort}`) })
+  }
+  return out
+}
+
 export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) => void }): SwarmOverlay {
   const view: ClusterView = { nodes: new Map(), tasks: new Map(), networks: new Map(), services: new Map() }
   let ctx: SwarmContext | undefined
@@ -91,6 +162,19 @@ export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) 
       if (nodeAddressOn(view, id, c.nodeId)) await setUp(cur).catch((e: Error) => deps.log(`overlay ${n.spec.name}: ${e.message}`))
       else await deps.networks.setOverlayPeers(id, peersOf(view, id, c.nodeId)).catch((e: Error) => deps.log(`overlay peers ${n.spec.name}: ${e.message}`))
     }
+    // The routing mesh: every node answers the published ingress ports once the ingress network is allocated and this node has its address on it.
+    const ingress = [...view.networks.values()].find((n) => n.spec.ingress && n.vni)
+    const ports = ingress ? ingressPortsOf(view, ingress.id) : []
+    if (ingress && ports.length && nodeAddressOn(view, ingress.id, c.nodeId)) {
+      try {
+        if (!local.has(ingress.id)) await setUp(ingress)
+        await deps.networks.overlay.applyIngress(ingress.vni, ports)
+      } catch (e) { deps.log(`ingress: ${(e as Error).message}`) }
+    } else await deps.networks.overlay.clearIngress().catch((e: Error) => deps.log(`ingress: ${e.message}`))
+    // Service VIPs in each local container on a swarm network.
+    const byNs = new Map<string, string[]>()
+    for (const ep of deps.networks.overlayEndpoints()) byNs.set(ep.netns, [...(byNs.get(ep.netns) ?? []), ep.networkId])
+    for (const [ns, nets] of byNs) await deps.networks.overlay.applyVips(ns, vipsFor(view, nets)).catch((e: Error) => deps.log(`VIPs in ${ns}: ${e.message}`))
     for (const f of listeners) await f(view, c).catch((e: Error) => deps.log(`overlay: ${e.message}`))
   }
   const kick = () => {
@@ -113,6 +197,7 @@ export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) 
 
     async start(c: SwarmContext) {
       ctx = c
+      deps.networks.useSwarmResolver((nets, name) => resolveSwarmName(view, nets, name))
       const store = c.store
       const [nodes, tasks, networks, services] = [await store.listAt('nodes'), await store.listAt('tasks'), await store.listAt('networks'), await store.listAt('services')]
       view.nodes = new Map(nodes.items.map((x) => [x.id, x]))
@@ -142,6 +227,7 @@ export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) 
           await syncing.catch(() => undefined)
           ctx = undefined
           local.clear()
+          deps.networks.useSwarmResolver(undefined)
           await deps.networks.releaseAllOverlays().catch((e: Error) => deps.log(`overlay release: ${e.message}`))
         },
       }
