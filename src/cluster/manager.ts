@@ -13,7 +13,7 @@ import type { Cluster, Network, Node, Service, Task } from './types.js'
  * A manager's control loop. Every manager campaigns in an etcd election (lease of
  * `electionTtlSeconds`); the elected one lists the cluster state, follows it by a watch, and on
  * every change (debounced) or wake-up runs the planners in order — liveness, orchestrator,
- * scheduler — applying each plan in one transaction. A plan that loses a race (update out of
+ * allocator (addresses, VIPs, VNIs), scheduler — applying each plan in one transaction. A plan that loses a race (update out of
  * sequence) is dropped and recomputed from the newer state. Losing the election (its lease
  * lost, e.g. the process stalled) stops the loop at once.
  */

@@ -2,6 +2,7 @@ import { EngineError } from '../../lib/errors.js'
 import type { OverlayNetworks, SwarmContext } from '../../cluster/context.js'
 import type { WatchEvent } from '../../cluster/store.js'
 import { isTerminal, type Network, type Node, type Service, type Task } from '../../cluster/types.js'
+import { formatIp, parseCidr } from '../../network/ipam.js'
 import { overlayMac, type IngressPort, type OverlayPeer } from '../../network/overlay.js'
 import type { NetworkService } from '../../network/service.js'
 
@@ -145,7 +146,7 @@ export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) 
     if (!network.vni || !c?.subnet) throw new EngineError('Unavailable', 'ERR_OVERLAY_NOT_ALLOCATED', `network ${network.spec.name} is not allocated yet`)
     const nodeAddr = nodeAddressOn(view, network.id, ctx.nodeId)
     const id = await deps.networks.ensureOverlay({
-      id: network.id, name: network.spec.name, vni: network.vni, subnet: c.subnet, gateway: c.gateway || ipOf(c.subnet).replace(/\d+$/, (d) => String(Number(d) + 1)),
+      id: network.id, name: network.spec.name, vni: network.vni, subnet: c.subnet, gateway: c.gateway || formatIp(parseCidr(c.subnet).base + 1),
       created: network.createdAt, labels: network.spec.labels, options: network.spec.options, attachable: network.spec.attachable, internal: network.spec.internal, ingress: network.spec.ingress,
     }, { addr: ctx.dataPathAddr, port: ctx.dataPathPort }, nodeAddr)
     local.set(network.id, network)
