@@ -102,3 +102,21 @@ test('a task whose network does not exist stays new with a message; the sim conv
   assert.ok(addrs.every((a) => a?.startsWith('10.0.0.') && a !== '10.0.0.1/24'), String(addrs))
   assert.equal(sim.services.get('svc-api')!.endpoint!.virtualIPs.length, 1)
 })
+
+test('allocation and scheduling in one plan: one write per task, allocated and assigned', async () => {
+  const { withAllocations } = await import('./allocator.js')
+  const { planScheduling } = await import('./scheduler.js')
+  const svc = makeService('web', { taskTemplate: { containerSpec: { image: 'x' }, networks: [{ target: 'n1' }] } })
+  const networks = [net('n1', 'front', { ipam: { driver: 'default', config: [{ subnet: '10.9.0.0/24', gateway: '10.9.0.1' }] } }, 4097)]
+  const tasks = [makeTask(svc, { id: 't1', state: 'new' })]
+  const nodes = [makeNode('a', { id: 'a' })]
+  const alloc = planAllocation({ networks, services: [svc], tasks, nodes })
+  const plan = alloc.merge(planScheduling({ nodes, tasks: withAllocations(tasks, alloc) }))
+  const ops = planToOps(plan, { task: (id) => tasks.find((t) => t.id === id), service: () => svc, node: () => nodes[0], network: () => networks[0] }, Date.parse(T0))
+  const taskOps = ops.filter((o) => o.kind === 'tasks')
+  assert.equal(taskOps.length, 1)
+  const t = (taskOps[0] as { obj: Task }).obj
+  assert.equal(t.status.state, 'assigned')
+  assert.equal(t.nodeId, 'a')
+  assert.deepEqual(t.networksAttachments, [{ networkId: 'n1', addresses: ['10.9.0.3/24'] }])
+})

@@ -266,3 +266,19 @@ export function planAllocation(input: AllocatorInput): Plan {
   }
   return plan
 }
+
+/**
+ * The tasks as they are once `plan`'s allocations are applied (state pending, attachments): the
+ * scheduler plans from them in the same round, so a new task is allocated and assigned in one
+ * transaction (planToOps applies both actions to the same copy).
+ */
+export function withAllocations(tasks: Task[], plan: Plan): Task[] {
+  const alloc = new Map<string, Attachments>()
+  for (const a of plan.actions) if (a.type === 'allocate-task') alloc.set(a.taskId, a.attachments)
+  if (alloc.size === 0) return tasks
+  return tasks.map((t) => {
+    const a = alloc.get(t.id)
+    if (!a) return t
+    return { ...t, networksAttachments: a, status: t.status.state === 'new' ? { ...t.status, state: 'pending', message: 'pending task scheduling' } : t.status }
+  })
+}

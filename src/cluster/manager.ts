@@ -2,7 +2,7 @@ import type { Campaign, Watcher } from 'etcd3'
 import { EngineError } from '../lib/errors.js'
 import { planToOps } from './apply.js'
 import { HeartbeatTracker, planLiveness } from './liveness.js'
-import { planAllocation } from './allocator.js'
+import { planAllocation, withAllocations } from './allocator.js'
 import { planOrchestration } from './orchestrator.js'
 import { planScheduling } from './scheduler.js'
 import { ALIVE_PREFIX, ELECTION, type ClusterStore, type WatchEvent } from './store.js'
@@ -203,8 +203,10 @@ export class Manager {
       const input = { services: [...this.services.values()], tasks: [...this.tasks.values()], nodes: [...this.nodes.values()], now }
       if (!(await step('orchestrator', planOrchestration(input)))) return
       const alloc = { ...(this.cluster ? { cluster: this.cluster } : {}), networks: [...this.networks.values()], services: [...this.services.values()], tasks: [...this.tasks.values()], nodes: [...this.nodes.values()] }
-      if (!(await step('allocator', planAllocation(alloc)))) return
-      await step('scheduler', planScheduling({ nodes: [...this.nodes.values()], tasks: [...this.tasks.values()] }))
+      // Allocation and scheduling commit together: the scheduler plans from the allocated tasks.
+      const allocation = planAllocation(alloc)
+      const scheduling = planScheduling({ nodes: [...this.nodes.values()], tasks: withAllocations([...this.tasks.values()], allocation) })
+      await step(allocation.empty ? 'scheduler' : 'allocator', allocation.merge(scheduling))
     } catch (err) {
       this.o.log?.(`manager round: ${(err as Error).message}`)
       this.again = true

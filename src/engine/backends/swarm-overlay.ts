@@ -192,6 +192,9 @@ export function swarmOverlay(deps: { networks: NetworkService; log: (m: string) 
     },
 
     async release(networkId: string): Promise<void> {
+      // The routing mesh keeps the ingress network on every node while a service publishes a port.
+      const n = view.networks.get(networkId)
+      if (n?.spec.ingress && ingressPortsOf(view, networkId).length) return
       local.delete(networkId)
       await deps.networks.releaseOverlay(networkId)
     },
