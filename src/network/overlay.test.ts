@@ -88,6 +88,31 @@ test('overlay: two hosts, one container each, ping and TCP across the VXLAN; eve
   void fileURLToPath
 })
 
+test('a restarted driver adopts its network namespace (the containers keep their endpoints); a different one is replaced', { skip: SKIP, timeout: 30_000 }, async () => {
+  const { OverlayDriver } = await import('./overlay.js')
+  const tag = `r${randomBytes(2).toString('hex')}`
+  const ctr = `ovt-${tag}-c`
+  const spec = { vni: 9123, subnet: '10.252.0.0/24', gateway: '10.252.0.1' }
+  const vtep = { addr: '127.0.0.1', port: 4789 }
+  const first = new OverlayDriver({ tag, log: () => {} })
+  try {
+    // In this host namespace: a unique tag, an unused subnet, all removed in finally.
+    const ns = await first.ensureNetwork(spec, vtep)
+    await first.attach(9123, { containerId: ctr, netns: ctr, ifname: 'eth0', address: '10.252.0.2/24', mac: overlayMac('10.252.0.2'), defaultRoute: false, makeNetns: true })
+    const again = new OverlayDriver({ tag, log: () => {} })
+    assert.equal(await again.ensureNetwork(spec, vtep), ns)
+    assert.equal(sh(['ip', '-n', ctr, 'link', 'show', 'eth0']).status, 0, 'the container kept its endpoint')
+    const other = new OverlayDriver({ tag, log: () => {} })
+    await other.ensureNetwork({ ...spec, subnet: '10.253.0.0/24', gateway: '10.253.0.1' }, vtep)
+    assert.notEqual(sh(['ip', '-n', ctr, 'link', 'show', 'eth0']).status, 0, 'a different network replaced it (its veths went)')
+    await other.removeAll()
+  } finally {
+    await first.removeAll()
+    sh(['ip', 'netns', 'del', ctr])
+  }
+  assert.doesNotMatch(sh(['ip', 'netns', 'list']).stdout, new RegExp(`ov-${tag}|${ctr}`))
+})
+
 test('load-balancing rules: nth statistic spreads evenly, the last backend takes the rest; ingress chains and jumps', async () => {
   const { spreadRules, vipRulesInput, ingressRulesInput } = await import('./overlay.js')
   assert.deepEqual(spreadRules('C', '-d 10.0.1.2/32', ['a', 'b', 'c']), [

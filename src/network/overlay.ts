@@ -90,8 +90,16 @@ export class OverlayDriver {
       }
       return ns
     }
-    // Whatever a crash left of this network goes first.
-    if ((await listNetns()).includes(ns)) await ip(['netns', 'del', ns])
+    if ((await listNetns()).includes(ns)) {
+      // Left by this berthd before a restart: adopted when it is the same network (its running
+      // containers keep their endpoints); anything else a crash left goes first.
+      if (await this.#adoptable(ns, spec, vtep)) {
+        this.#nets.set(spec.vni, { spec: { ...spec }, peers: new Map() })
+        await this.#firewall(spec)
+        return ns
+      }
+      await ip(['netns', 'del', ns])
+    }
     await ip(['link', 'del', tmpVxlan])
     await ip(['link', 'del', hostLink])
     const subnet = parseCidr(spec.subnet)
@@ -129,6 +137,21 @@ export class OverlayDriver {
     }
     this.#nets.set(spec.vni, { spec: { ...spec }, peers: new Map() })
     return ns
+  }
+
+  async #adoptable(ns: string, spec: OverlaySpec, vtep: Vtep): Promise<boolean> {
+    const r = await ip(['-n', ns, '-j', '-d', 'link', 'show', 'vxlan0'])
+    if (r.code !== 0) return false
+    try {
+      const d = (JSON.parse(r.stdout) as Array<{ linkinfo?: { info_data?: { id?: number; local?: string; port?: number } } }>)[0]?.linkinfo?.info_data
+      if (d?.id !== spec.vni || d.local !== vtep.addr || d.port !== vtep.port) return false
+      const br = await ip(['-n', ns, '-j', 'addr', 'show', 'br0'])
+      const addrs = (JSON.parse(br.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number }> }>)[0]?.addr_info?.map((a) => `${a.local}/${a.prefixlen}`) ?? []
+      const bits = parseCidr(spec.subnet).bits
+      return addrs.includes(`${spec.gateway}/${bits}`) && (!spec.nodeAddr || addrs.includes(spec.nodeAddr))
+    } catch {
+      return false
+    }
   }
 
   /**
