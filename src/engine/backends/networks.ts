@@ -46,6 +46,8 @@ export function networkBackend(d: { networks: NetworkService; containers: Contai
     async prune(f: { label?: readonly string[]; labelNot?: readonly string[]; until?: readonly string[] }) {
       const until = (f.until ?? []).map((u) => parseTimestamp(u))
       return svc.prune((n) => {
+        // A swarm network's local part belongs to the swarm (Docker's prune leaves swarm networks alone).
+        if (n.overlay) return false
         if (until.some((u) => Date.parse(n.created) >= u)) return false
         if (!labelsMatch(f.label ?? [], n.labels)) return false
         if ((f.labelNot ?? []).some((l) => { const [k = '', v] = l.split('='); return v === undefined ? k in n.labels : n.labels[k] === v })) return false
