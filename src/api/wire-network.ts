@@ -135,11 +135,11 @@ export function toWireSummaryNetwork(c: ContainerRecord): { Ports: Wire[]; HostC
 export function toWireNetwork(n: NetworkRecord, containers: Array<{ containerId: string; name: string; ep: { endpointId: string; mac: string; ip: string; prefixLen: number } }> | undefined): Wire {
   const ipamCfg = n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : []
   return {
-    Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: ipamCfg }, Internal: n.internal, Attachable: n.attachable, Ingress: false,
+    Name: n.name, Id: n.id, Created: n.created, Scope: n.overlay ? 'swarm' : 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: ipamCfg }, Internal: n.internal, Attachable: n.attachable, Ingress: !!n.overlay?.ingress,
     ConfigFrom: { Network: '' }, ConfigOnly: false,
     ...(containers ? { Containers: Object.fromEntries(containers.map((c) => [c.containerId, { Name: c.name, EndpointID: c.ep.endpointId, MacAddress: c.ep.mac, IPv4Address: `${c.ep.ip}/${c.ep.prefixLen}`, IPv6Address: '' }])) } : { Containers: {} }),
-    Options: n.driver === 'bridge' ? { ...n.options, ...(n.isDefault ? {} : {}) } : {},
+    Options: n.driver === 'bridge' || n.driver === 'overlay' ? { ...n.options } : {},
     Labels: n.labels,
   }
 }

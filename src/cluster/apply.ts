@@ -1,6 +1,6 @@
 import type { Plan } from './plan.js'
 import type { StoreOp, Kind, KindMap } from './store.js'
-import type { Node, Service, Task } from './types.js'
+import type { Network, Node, Service, Task } from './types.js'
 
 /**
  * Turns a plan into store writes: each touched object is copied once, every action on it is
@@ -12,6 +12,7 @@ export interface ObjectLookup {
   task(id: string): Task | undefined
   service(id: string): Service | undefined
   node(id: string): Node | undefined
+  network?(id: string): Network | undefined
 }
 
 export function planToOps(plan: Plan, lookup: ObjectLookup, now: number): StoreOp[] {
@@ -81,6 +82,32 @@ export function planToOps(plan: Plan, lookup: ObjectLookup, now: number): StoreO
       case 'node-state': {
         const n = edit('nodes', a.nodeId, a.version, lookup.node)
         if (n) n.status = { ...n.status, state: a.state, ...(a.message ? { message: a.message } : {}) }
+        break
+      }
+      case 'allocate-network': {
+        const n = edit('networks', a.networkId, a.version, (id) => lookup.network?.(id))
+        if (n) {
+          n.vni = a.vni
+          n.spec = { ...n.spec, options: { ...n.spec.options, 'com.docker.network.driver.overlay.vxlanid_list': String(a.vni) }, ipam: { ...n.spec.ipam, driver: n.spec.ipam.driver || 'default', config: [{ subnet: a.subnet, gateway: a.gateway }] } }
+        }
+        break
+      }
+      case 'allocate-service': {
+        const s = edit('services', a.serviceId, a.version, lookup.service)
+        if (s) s.endpoint = a.endpoint
+        break
+      }
+      case 'allocate-task': {
+        const t = task(a.taskId, a.version)
+        if (t) {
+          t.networksAttachments = a.attachments
+          if (t.status.state === 'new') t.status = { timestamp: iso, state: 'pending', message: 'pending task scheduling' }
+        }
+        break
+      }
+      case 'allocate-node': {
+        const n = edit('nodes', a.nodeId, a.version, lookup.node)
+        if (n) n.attachments = a.attachments
         break
       }
     }

@@ -2,17 +2,18 @@ import type { Campaign, Watcher } from 'etcd3'
 import { EngineError } from '../lib/errors.js'
 import { planToOps } from './apply.js'
 import { HeartbeatTracker, planLiveness } from './liveness.js'
+import { planAllocation, withAllocations } from './allocator.js'
 import { planOrchestration } from './orchestrator.js'
 import { planScheduling } from './scheduler.js'
 import { ALIVE_PREFIX, ELECTION, type ClusterStore, type WatchEvent } from './store.js'
 import type { Plan } from './plan.js'
-import type { Node, Service, Task } from './types.js'
+import type { Cluster, Network, Node, Service, Task } from './types.js'
 
 /**
  * A manager's control loop. Every manager campaigns in an etcd election (lease of
  * `electionTtlSeconds`); the elected one lists the cluster state, follows it by a watch, and on
  * every change (debounced) or wake-up runs the planners in order — liveness, orchestrator,
- * scheduler — applying each plan in one transaction. A plan that loses a race (update out of
+ * allocator (addresses, VIPs, VNIs), scheduler — applying each plan in one transaction. A plan that loses a race (update out of
  * sequence) is dropped and recomputed from the newer state. Losing the election (its lease
  * lost, e.g. the process stalled) stops the loop at once.
  */
@@ -35,6 +36,8 @@ export class Manager {
   private nodes = new Map<string, Node>()
   private services = new Map<string, Service>()
   private tasks = new Map<string, Task>()
+  private networks = new Map<string, Network>()
+  private cluster: Cluster | undefined
   private hb: HeartbeatTracker
   private pending: NodeJS.Timeout | undefined
   private wakeTimer: NodeJS.Timeout | undefined
@@ -97,16 +100,18 @@ export class Manager {
     if (this.stopped) return
     const store = this.o.store
     this.leaderKey = await this.campaign!.getCampaignKey()
-    const [nodes, services, tasks] = [await store.listAt('nodes'), await store.listAt('services'), await store.listAt('tasks')]
+    const [nodes, services, tasks, networks] = [await store.listAt('nodes'), await store.listAt('services'), await store.listAt('tasks'), await store.listAt('networks')]
+    this.cluster = await store.getCluster()
     const alive = await store.client.getAll().prefix(ALIVE_PREFIX).keys()
     this.nodes = new Map(nodes.items.map((n) => [n.id, n]))
     this.services = new Map(services.items.map((s) => [s.id, s]))
     this.tasks = new Map(tasks.items.map((t) => [t.id, t]))
+    this.networks = new Map(networks.items.map((n) => [n.id, n]))
     this.hb = new HeartbeatTracker(this.clock)
     this.hb.reset(alive.map((k) => k.slice(ALIVE_PREFIX.length)), this.nodes.keys())
-    this.seen = Math.max(nodes.revision, services.revision, tasks.revision)
+    this.seen = Math.max(nodes.revision, services.revision, tasks.revision, networks.revision)
     this.committed = 0
-    const from = Math.min(nodes.revision, services.revision, tasks.revision) + 1
+    const from = Math.min(nodes.revision, services.revision, tasks.revision, networks.revision) + 1
     this.watcher = await store.watch(from, (evs) => this.onEvents(evs), (err) => this.o.log?.(`manager watch: ${err.message}`))
     this.leading = true
     this.kick(0)
@@ -120,7 +125,11 @@ export class Manager {
         else this.hb.delete(e.id)
         continue
       }
-      const map = e.kind === 'nodes' ? this.nodes : e.kind === 'services' ? this.services : e.kind === 'tasks' ? this.tasks : undefined
+      if (e.kind === 'cluster') {
+        if (e.type === 'put') this.cluster = e.obj as Cluster
+        continue
+      }
+      const map = e.kind === 'nodes' ? this.nodes : e.kind === 'services' ? this.services : e.kind === 'tasks' ? this.tasks : e.kind === 'networks' ? this.networks : undefined
       if (!map) continue
       if (e.type === 'delete') map.delete(e.id)
       else {
@@ -167,7 +176,7 @@ export class Manager {
       if (plan.wakeAt !== undefined) wake = Math.min(wake ?? Infinity, plan.wakeAt)
       const real = plan.actions.filter((a) => a.type !== 'task-message' || this.tasks.get(a.taskId)?.status.message !== a.message)
       if (real.length === 0) return true
-      const ops = planToOps(plan, { task: (id) => this.tasks.get(id), service: (id) => this.services.get(id), node: (id) => this.nodes.get(id) }, now)
+      const ops = planToOps(plan, { task: (id) => this.tasks.get(id), service: (id) => this.services.get(id), node: (id) => this.nodes.get(id), network: (id) => this.networks.get(id) }, now)
       try {
         this.committed = await this.o.store.commit(ops, this.leaderKey ? { guardKey: this.leaderKey } : {})
         this.o.onPlan?.(name, plan)
@@ -193,7 +202,11 @@ export class Manager {
       if (!(await step('liveness', planLiveness(nodes, this.hb.views, now)))) return
       const input = { services: [...this.services.values()], tasks: [...this.tasks.values()], nodes: [...this.nodes.values()], now }
       if (!(await step('orchestrator', planOrchestration(input)))) return
-      await step('scheduler', planScheduling({ nodes: [...this.nodes.values()], tasks: [...this.tasks.values()] }))
+      const alloc = { ...(this.cluster ? { cluster: this.cluster } : {}), networks: [...this.networks.values()], services: [...this.services.values()], tasks: [...this.tasks.values()], nodes: [...this.nodes.values()] }
+      // Allocation and scheduling commit together: the scheduler plans from the allocated tasks.
+      const allocation = planAllocation(alloc)
+      const scheduling = planScheduling({ nodes: [...this.nodes.values()], tasks: withAllocations([...this.tasks.values()], allocation) })
+      await step(allocation.empty ? 'scheduler' : 'allocator', allocation.merge(scheduling))
     } catch (err) {
       this.o.log?.(`manager round: ${(err as Error).message}`)
       this.again = true

@@ -258,7 +258,7 @@ function createTask(ctx: Ctx, s: Service, sl: Slot, reason: string, notBefore?: 
     specRevision: s.specRevision,
     slot: sl.number,
     nodeId: sl.nodeId,
-    status: { timestamp: iso, state: 'pending', message: 'pending task scheduling' },
+    status: { timestamp: iso, state: 'new', message: 'created' },
     desiredState: 'running',
     ...(notBefore !== undefined && notBefore > ctx.now ? { notBefore } : {}),
   }

@@ -1,4 +1,7 @@
-import type { Task, TaskState, NodeState, UpdateStatus, ServiceSpec } from './types.js'
+import type { Task, TaskState, NodeState, UpdateStatus, ServiceSpec, Service } from './types.js'
+
+/** Addresses (CIDR) on swarm networks, as task.networksAttachments and node.attachments hold them. */
+export type Attachments = { networkId: string; addresses: string[] }[]
 
 /**
  * What the manager's planners decide: data with a readable toString(). The manager applies a
@@ -14,6 +17,10 @@ export type Action =
   | { type: 'update-status'; serviceId: string; version: number; updateStatus: UpdateStatus }
   | { type: 'rollback'; serviceId: string; version: number; spec: ServiceSpec; updateStatus: UpdateStatus }
   | { type: 'node-state'; nodeId: string; version: number; state: NodeState; message: string }
+  | { type: 'allocate-network'; networkId: string; version: number; vni: number; subnet: string; gateway: string }
+  | { type: 'allocate-service'; serviceId: string; version: number; endpoint: NonNullable<Service['endpoint']> }
+  | { type: 'allocate-task'; taskId: string; version: number; attachments: Attachments }
+  | { type: 'allocate-node'; nodeId: string; version: number; attachments: Attachments }
 
 export class Plan {
   readonly actions: Action[] = []
@@ -69,7 +76,19 @@ export function describe(a: Action): string {
       return `service ${a.serviceId} roll back: ${a.updateStatus.message}`
     case 'node-state':
       return `node ${a.nodeId} ${a.state}${a.message ? `: ${a.message}` : ''}`
+    case 'allocate-network':
+      return `network ${a.networkId}: vni ${a.vni}, subnet ${a.subnet} gateway ${a.gateway}`
+    case 'allocate-service':
+      return `service ${a.serviceId} endpoint: ${a.endpoint.virtualIPs.map((v) => `${v.networkId} ${v.addr}`).join(', ') || 'no VIPs'}${a.endpoint.ports.length ? `; ports ${a.endpoint.ports.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`).join(' ')}` : ''}`
+    case 'allocate-task':
+      return `task ${a.taskId} allocated: ${attachmentsText(a.attachments)}`
+    case 'allocate-node':
+      return `node ${a.nodeId} attachments: ${attachmentsText(a.attachments)}`
   }
+}
+
+function attachmentsText(a: Attachments): string {
+  return a.map((x) => `${x.networkId} ${x.addresses.join(' ')}`).join(', ') || 'no networks'
 }
 
 /** Plans as a sorted list of lines, for tests that do not care about order. */

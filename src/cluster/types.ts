@@ -56,6 +56,8 @@ export interface Node extends Meta {
   description: NodeDescription
   status: { state: NodeState; message?: string; addr: string }
   managerStatus?: ManagerStatus
+  /** Addresses the allocator gave this node itself (its ingress endpoint), as swarmkit's node attachments. */
+  attachments?: { networkId: string; addresses: string[] }[]
 }
 
 export interface ResourceSpec {

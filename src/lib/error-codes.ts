@@ -355,6 +355,16 @@ export const ERROR_CODES = {
   // sagent (swarm tasks and logs)
   ERR_SWARM_NO_OVERLAY: { kind: 'NotFound', description: 'could not find plugin overlay in v1 plugin registry: plugin not found' },
   ERR_SWARM_LOGS_REMOTE: { kind: 'Unavailable', description: 'logs of a task on another node could not be read' },
+  // ---- overlay (swarm networks)
+  ERR_SWARM_INGRESS_EXISTS: { kind: 'Conflict', description: 'rpc error: code = AlreadyExists desc = ingress network (<…>) is already present' },
+  ERR_SWARM_INTERNAL_LABEL: { kind: 'Forbidden', description: 'rpc error: code = PermissionDenied desc = label com.docker.swarm.internal is for predefined internal networks and cannot be applied by users' },
+  ERR_SWARM_NETWORK_AMBIGUOUS: { kind: 'InvalidArgument', description: 'network <…> is ambiguous (<…> matches found)' },
+  ERR_SWARM_NETWORK_INVALID: { kind: 'InvalidArgument', description: 'rpc error: code = InvalidArgument desc = <…>' },
+  ERR_SWARM_NETWORK_IN_USE: { kind: 'InvalidArgument', description: 'rpc error: code = FailedPrecondition desc = network <…> is in use by service <…>' },
+  ERR_OVERLAY_NOT_ALLOCATED: { kind: 'Unavailable', description: 'network <…> is not allocated yet' },
+  ERR_OVERLAY_NOT_READY: { kind: 'Unavailable', description: 'network <…> is not set up on this node (not in a swarm?)' },
+  ERR_OVERLAY_NO_ADDRESS: { kind: 'NotImplemented', description: 'attaching a container to swarm network <…> without an address from the swarm is not supported by this berthd yet' },
+  ERR_SWARM_WORKER_NETWORK: { kind: 'Forbidden', description: 'Cannot create a multi-host network from a worker node. Please create the network from a manager node.' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES

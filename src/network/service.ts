@@ -11,6 +11,7 @@ import { generatedResolvConf, hostsFile, copiedResolvConf, nameserversOf, type E
 import { anyPresent, chainsFor, removalFor, rulesFor, type ActivePort, type Present } from './firewall.js'
 import { allocate, contains, DEFAULT_POOLS, formatCidr, formatIp, macFor, overlaps, parseCidr, parseIp, pickSubnet, poolsOf, type Cidr, type Pool } from './ipam.js'
 import { PortReservations, portRequests } from './ports.js'
+import { OverlayDriver, type OverlayPeer, type Vtep } from './overlay.js'
 import type { ContainerNetworkOps, ContainerNetworkState, ContainerView, EndpointChange, EndpointState, NetworkHooks, NetworkRecord, NetworkSetUp, PortMapping } from './types.js'
 
 /**
@@ -98,6 +99,9 @@ export class NetworkService implements NetworkHooks {
   #rulesWaiting: Promise<void> | undefined
 
   readonly #pools: Pool[]
+  readonly #overlay: OverlayDriver
+  /** This node's VXLAN endpoint (set by ensureOverlay; the swarm's data path address and port). */
+  #vtep: Vtep | undefined
 
   constructor(private readonly opts: { dataRoot: string; log: (m: string) => void; containers: () => ContainerAccess; events?: NetworkEvents; bip?: string; pools?: Array<{ base: string; size: number }> }) {
     this.#pools = opts.pools?.length ? poolsOf(opts.pools) : DEFAULT_POOLS
@@ -105,6 +109,81 @@ export class NetworkService implements NetworkHooks {
     this.#tag = sha256(opts.dataRoot).slice(7, 13)
     this.#chains = chainsFor(this.#tag)
     this.#dns = new DnsServer({ resolve: (c, n) => this.#dnsResolve(c, n), upstreams: (c) => this.#upstreams(c) }, opts.log)
+    this.#overlay = new OverlayDriver({ tag: this.#tag, log: opts.log })
+  }
+
+  // ---- overlay (the node-local part of swarm networks)
+
+  /** The overlay data path of this berthd (namespaces, VXLAN, FDB); cluster code programs its peers. */
+  get overlay(): OverlayDriver { return this.#overlay }
+
+  /**
+   * Make a swarm network usable here: a local record of driver overlay (the swarm network's ID,
+   * name, subnet; scope swarm) and its namespace with the VXLAN device. Idempotent; `nodeAddr`
+   * (CIDR) is this node's own address on it (the ingress network's). Returns the network's ID.
+   */
+  async ensureOverlay(n: { id: string; name: string; vni: number; subnet: string; gateway: string; created: string; labels: Record<string, string>; options: Record<string, string>; attachable: boolean; internal: boolean; ingress: boolean }, vtep: Vtep, nodeAddr?: string): Promise<string> {
+    await using _ = await this.#netLocks.acquire(n.id)
+    this.#vtep = vtep
+    const clash = [...this.#nets.values()].find((x) => x.name === n.name && x.id !== n.id)
+    if (clash && clash.driver !== 'overlay') this.opts.log(`swarm network ${n.name}: a local network of that name exists (${clash.id}); use its ID`)
+    const prev = this.#nets.get(n.id)
+    const rec: NetworkRecord = {
+      ...(prev ?? this.#record(n.name, 'overlay', {})),
+      id: n.id, name: n.name, driver: 'overlay', created: prev?.created ?? n.created, subnet: n.subnet, gateway: n.gateway, ipRange: '', userSubnet: true,
+      internal: n.internal, attachable: n.attachable, labels: n.labels, options: n.options, bridge: '', isDefault: false,
+      overlay: { vni: n.vni, ingress: n.ingress, scope: 'swarm' },
+    }
+    if (!prev || JSON.stringify(prev) !== JSON.stringify(rec)) await this.#save(rec)
+    clearTimeout(this.#idle.get(n.id))
+    this.#idle.delete(n.id)
+    await this.#overlay.ensureNetwork({ vni: n.vni, subnet: n.subnet, gateway: n.gateway, ...(nodeAddr ? { nodeAddr } : {}) }, vtep)
+    const link = this.#overlay.link(n.vni)
+    await this.#dns.listen(link.host).catch((e) => this.opts.log(`embedded DNS on ${link.host}: ${String(e)}`))
+    if (!prev) this.#event('create', rec)
+    return rec.id
+  }
+
+  /** The remote endpoints of a swarm network (from cluster state): exactly these afterwards. */
+  async setOverlayPeers(networkId: string, peers: OverlayPeer[]): Promise<void> {
+    const n = this.#nets.get(networkId)
+    if (n?.overlay) await this.#overlay.setPeers(n.overlay.vni, peers)
+  }
+
+  /** Drop a swarm network's local part when no container here uses it (its namespace and record). */
+  async releaseOverlay(networkId: string, opts: { force?: boolean } = {}): Promise<void> {
+    await using _ = await this.#netLocks.acquire(networkId)
+    const n = this.#nets.get(networkId)
+    if (!n?.overlay) return
+    if (!opts.force && this.endpointsOn(networkId).length) return
+    this.#dns.close(this.#overlay.link(n.overlay.vni).host)
+    await this.#overlay.removeNetwork(n.overlay.vni)
+    await rm(join(this.#dir, `${n.id}.json`), { force: true })
+    this.#nets.delete(n.id)
+    this.#event('destroy', n)
+  }
+
+  /** The local containers' endpoints on swarm networks (for their VIP rules). */
+  overlayEndpoints(): Array<{ containerId: string; netns: string; networkId: string; ip: string }> {
+    const out: Array<{ containerId: string; netns: string; networkId: string; ip: string }> = []
+    for (const [cid, st] of this.#active) {
+      if (!st.netns) continue
+      for (const ep of st.endpoints) if (this.#nets.get(ep.networkId)?.overlay) out.push({ containerId: cid, netns: st.netns, networkId: ep.networkId, ip: ep.ip })
+    }
+    return out
+  }
+
+  #swarmResolver: ((networkIds: string[], name: string) => string[] | undefined) | undefined
+
+  /** Names the swarm answers for containers on its networks (services' VIPs, tasks.<service>, task names). */
+  useSwarmResolver(fn: ((networkIds: string[], name: string) => string[] | undefined) | undefined): void {
+    this.#swarmResolver = fn
+  }
+
+  /** Every swarm network's local part (leaving the swarm). */
+  async releaseAllOverlays(): Promise<void> {
+    for (const n of [...this.#nets.values()]) if (n.overlay) await this.releaseOverlay(n.id, { force: true })
+    await this.#overlay.removeAll()
   }
 
   get #ctrs(): ContainerAccess { return this.opts.containers() }
@@ -523,10 +602,10 @@ export class NetworkService implements NetworkHooks {
     const used = this.#usedNetworks()
     for (const id of this.#idle.keys()) {
       const n = this.#nets.get(id)
-      if (n && !used.has(id)) ipSync(['link', 'del', n.bridge])
+      if (n && n.bridge && !used.has(id)) ipSync(['link', 'del', n.bridge])
     }
     if (!this.#jumps && !this.#stale) return
-    const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
+    const nets = [...this.#nets.values()].filter((n) => used.has(n.id) && n.driver === 'bridge')
     const present = { filter: iptablesSaveSync('filter'), nat: iptablesSaveSync('nat') }
     const input = nets.length ? rulesFor(this.#chains, nets, this.#activePorts(), present) : removalFor(this.#chains, present)
     if (input) iptablesRestoreSync(input)
@@ -607,13 +686,32 @@ export class NetworkService implements NetworkHooks {
         dnsNames: n.isDefault ? [] : [rec.name, ...w.aliases, rec.id.slice(0, 12)].map((x) => x.toLowerCase()),
       }
       st.endpoints.push(ep)
-      try {
+      if (n.driver === 'overlay') {
+        if (!w.ip) {
+          st.endpoints.splice(st.endpoints.indexOf(ep), 1)
+          throw notImplemented('ERR_OVERLAY_NO_ADDRESS', `attaching a container to swarm network ${n.name} without an address from the swarm is not supported by this berthd yet`)
+        }
+        if (!this.#overlay.has(n.overlay!.vni)) {
+          st.endpoints.splice(st.endpoints.indexOf(ep), 1)
+          throw new EngineError('Unavailable', 'ERR_OVERLAY_NOT_READY', `network ${n.name} is not set up on this node (not in a swarm?)`)
+        }
+      } else try {
         fresh = !this.#bridges.has(n.bridge)
         await this.#ensureBridge(n)
       } catch (err) {
         st.endpoints.splice(st.endpoints.indexOf(ep), 1)
         throw err
       }
+    }
+    if (n.driver === 'overlay') {
+      try {
+        ep.hostVeth = await this.#overlay.attach(n.overlay!.vni, { containerId: rec.id, netns: nsName, ifname, address: `${ep.ip}/${ep.prefixLen}`, mac: ep.mac, defaultRoute: index === 0 && !n.internal, makeNetns })
+      } catch (err) {
+        st.endpoints.splice(st.endpoints.indexOf(ep), 1)
+        throw err
+      }
+      this.#event('connect', n, rec.id)
+      return false
     }
     try {
       await ipBatch([
@@ -653,6 +751,7 @@ export class NetworkService implements NetworkHooks {
       const ep = st.endpoints[0]
       if (!ep) continue
       const n = this.#nets.get(ep.networkId)
+      if (n?.driver === 'overlay') continue
       for (const p of st.ports) ports.push({ ...p, containerIp: ep.ip, bridge: n?.bridge ?? '' })
     }
     return ports
@@ -661,7 +760,7 @@ export class NetworkService implements NetworkHooks {
   async #writeRules(): Promise<void> {
     const used = this.#usedNetworks()
     for (const id of this.#idle.keys()) used.add(id)
-    const nets = [...this.#nets.values()].filter((n) => used.has(n.id))
+    const nets = [...this.#nets.values()].filter((n) => used.has(n.id) && n.driver === 'bridge')
     if (nets.length === 0) {
       if (this.#jumps || this.#stale) {
         const input = removalFor(this.#chains, await this.#present())
@@ -706,7 +805,7 @@ export class NetworkService implements NetworkHooks {
   /** Join a network (live when the container runs); returns its new networks to record. The caller holds the container's lock. */
   async connectEndpoint(rec: ContainerRecord, netRef: string, cfg: { aliases: string[]; ipv4Address: string; macAddress: string; links?: string[]; linkLocalIps?: string[]; driverOpts?: Record<string, string> }): Promise<EndpointChange> {
     const n = this.resolveNetwork(netRef)
-    if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
+    if (n.driver !== 'bridge' && n.driver !== 'overlay') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
     const mode = rec.hostConfig.networkMode
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new EngineError('Forbidden', 'ERR_CONNECT', `container sharing network namespace with another container or host cannot be connected to any other network`)
     const current = this.#wanted(rec)
@@ -739,14 +838,15 @@ export class NetworkService implements NetworkHooks {
   /** Leave a network (live when the container runs); returns its new networks to record. The caller holds the container's lock. */
   async disconnectEndpoint(rec: ContainerRecord, netRef: string): Promise<EndpointChange> {
     const n = this.resolveNetwork(netRef)
-    if (n.driver !== 'bridge') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
+    if (n.driver !== 'bridge' && n.driver !== 'overlay') throw new EngineError('Forbidden', 'ERR_CONNECT', `container cannot be disconnected from host network or connected to host network`)
     if (!this.#wanted(rec).some((w) => w.net.id === n.id)) throw new EngineError('Forbidden', 'ERR_NOT_CONNECTED', `container ${rec.id} is not connected to network ${n.name}`)
     const st = this.#active.get(rec.id)
     const ep = st?.endpoints.find((e) => e.networkId === n.id)
     if (st && ep) {
       if (st.endpoints[0] === ep && st.ports.length) throw notImplemented('ERR_DISCONNECT', 'disconnecting a container from the network its published ports use is not supported by this berthd')
       st.endpoints = st.endpoints.filter((e) => e !== ep)
-      await ip(['link', 'del', ep.hostVeth])
+      if (n.overlay) await this.#overlay.detach(n.overlay.vni, ep.hostVeth)
+      else await ip(['link', 'del', ep.hostVeth])
       this.#event('disconnect', n, rec.id)
       await this.#maybeDropBridge(n.id)
       await this.#syncRules()
@@ -782,6 +882,8 @@ export class NetworkService implements NetworkHooks {
         if (ep.dnsNames.includes(name) || ep.dnsNames.some((d) => `${d}.${netName}` === name)) out.push(ep.ip)
       }
     }
+    const swarmNets = asker.endpoints.filter((e) => this.#nets.get(e.networkId)?.overlay).map((e) => e.networkId)
+    if (swarmNets.length && this.#swarmResolver) out.push(...(this.#swarmResolver(swarmNets, name) ?? []))
     return out.length ? [...new Set(out)] : undefined
   }
 
@@ -830,7 +932,7 @@ export class NetworkService implements NetworkHooks {
 
   /** The endpoint the embedded DNS is reached through: the first on a user network. */
   #dnsEndpoint(eps: EndpointState[]): EndpointState | undefined {
-    return eps.find((e) => { const n = this.#nets.get(e.networkId); return !!n && !n.isDefault && n.driver === 'bridge' })
+    return eps.find((e) => { const n = this.#nets.get(e.networkId); return !!n && !n.isDefault && (n.driver === 'bridge' || n.driver === 'overlay') })
   }
 
   /**
@@ -841,10 +943,13 @@ export class NetworkService implements NetworkHooks {
   async #embeddedDns(netns: string | undefined, eps: EndpointState[]): Promise<void> {
     const ep = this.#dnsEndpoint(eps)
     if (!netns || !ep) return
+    // On an overlay the DNS socket is on the host side of the network's host link (the gateway is in its namespace).
+    const ov = this.#nets.get(ep.networkId)?.overlay
+    const dnsAddr = ov ? this.#overlay.link(ov.vni).host : ep.gateway
     const input = [
       '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
-      `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p udp --dport 53 -j DNAT --to-destination ${ep.gateway}:53`,
-      `-A POSTROUTING -s 127.0.0.0/8 -d ${ep.gateway}/32 -p udp --dport 53 -j SNAT --to-source ${ep.ip}`,
+      `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p udp --dport 53 -j DNAT --to-destination ${dnsAddr}:53`,
+      `-A POSTROUTING -s 127.0.0.0/8 -d ${dnsAddr}/32 -p udp --dport 53 -j SNAT --to-source ${ep.ip}`,
       'COMMIT', '',
     ].join('\n')
     await netnsFirewall(netns, [`net.ipv4.conf.${ep.ifname}.route_localnet=1`], input)

@@ -42,7 +42,7 @@ export interface ContainerNetworkState {
 export interface NetworkRecord {
   id: string
   name: string
-  driver: 'bridge' | 'host' | 'null'
+  driver: 'bridge' | 'host' | 'null' | 'overlay'
   created: string
   subnet: string
   gateway: string
@@ -57,6 +57,8 @@ export interface NetworkRecord {
   bridge: string
   /** The default `bridge` network (no embedded DNS, links honoured). */
   isDefault: boolean
+  /** driver overlay: the node-local part of a swarm network (its ID is the swarm network's; scope swarm). */
+  overlay?: { vni: number; ingress: boolean; scope: 'swarm' }
 }
 
 /** Per-network settings asked at create or connect (NetworkingConfig.EndpointsConfig). */

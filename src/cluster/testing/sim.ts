@@ -1,8 +1,9 @@
 import { planToOps } from '../apply.js'
 import { planOrchestration } from '../orchestrator.js'
 import { planScheduling } from '../scheduler.js'
+import { planAllocation } from '../allocator.js'
 import { Plan } from '../plan.js'
-import type { Node, Service, Task, TaskState } from '../types.js'
+import type { Network, Node, Service, Task, TaskState } from '../types.js'
 import type { StoreOp } from '../store.js'
 
 /**
@@ -15,6 +16,7 @@ export class Sim {
   services = new Map<string, Service>()
   tasks = new Map<string, Task>()
   nodes = new Map<string, Node>()
+  networks = new Map<string, Network>()
   private seq = 0
 
   constructor(nodes: Node[] = [], services: Service[] = []) {
@@ -29,18 +31,25 @@ export class Sim {
     return planOrchestration(input)
   }
 
+  allocate(): Plan {
+    return planAllocation({ networks: [...this.networks.values()], services: [...this.services.values()], tasks: [...this.tasks.values()], nodes: [...this.nodes.values()] })
+  }
+
+  /** The allocator's plan is applied first (as the manager runs it between orchestrator and scheduler), then the scheduler's plan is returned. */
   schedule(): Plan {
+    const ap = this.allocate()
+    if (ap.actions.length) this.apply(ap)
     return planScheduling({ nodes: [...this.nodes.values()], tasks: [...this.tasks.values()] })
   }
 
   apply(plan: Plan): void {
-    this.write(planToOps(plan, { task: (id) => this.tasks.get(id), service: (id) => this.services.get(id), node: (id) => this.nodes.get(id) }, this.now))
+    this.write(planToOps(plan, { task: (id) => this.tasks.get(id), service: (id) => this.services.get(id), node: (id) => this.nodes.get(id), network: (id) => this.networks.get(id) }, this.now))
   }
 
   write(ops: StoreOp[]): void {
     const rev = ++this.rev
     for (const o of ops) {
-      const map = (o.kind === 'tasks' ? this.tasks : o.kind === 'services' ? this.services : this.nodes) as Map<string, { id: string; version: { index: number } }>
+      const map = (o.kind === 'tasks' ? this.tasks : o.kind === 'services' ? this.services : o.kind === 'networks' ? this.networks : this.nodes) as Map<string, { id: string; version: { index: number } }>
       const id = o.op === 'put' ? o.obj.id : o.id
       const cur = map.get(id)
       if (o.expect === 0 && cur) throw new Error(`exists: ${id}`)
@@ -60,10 +69,11 @@ export class Sim {
         out.push(p.toString())
         this.apply(p)
       }
+      const al = this.allocate().actions.filter((a) => a.type !== 'task-message')
       const sp = this.schedule()
       const sc = sp.actions.filter((a) => a.type !== 'task-message')
       if (sp.actions.length) this.apply(sp)
-      if (!changed.length && !sc.length) break
+      if (!changed.length && !sc.length && !al.length) break
       if (sc.length) out.push(sp.toString())
     }
     return out
@@ -74,7 +84,7 @@ export class Sim {
     for (const t of this.tasks.values()) {
       if (opts.down?.includes(t.nodeId)) continue
       if (t.desiredState === 'running' && ['assigned', 'accepted', 'preparing', 'starting'].includes(t.status.state) && (!t.notBefore || t.notBefore <= this.now)) this.setState(t.id, 'running')
-      else if ((t.desiredState === 'shutdown' || t.desiredState === 'remove') && ['assigned', 'accepted', 'preparing', 'starting', 'running', 'pending'].includes(t.status.state)) this.setState(t.id, 'shutdown')
+      else if ((t.desiredState === 'shutdown' || t.desiredState === 'remove') && ['assigned', 'accepted', 'preparing', 'starting', 'running', 'pending', 'new'].includes(t.status.state)) this.setState(t.id, 'shutdown')
     }
   }
 

@@ -28,7 +28,7 @@ export function networkBackend(d: { networks: NetworkService; containers: Contai
         if (f.driver && !f.driver.includes(n.driver)) return false
         if (f.id && !f.id.some((x) => n.id.includes(x))) return false
         if (f.name && !f.name.some((x) => n.name.includes(x))) return false
-        if (f.scope && !f.scope.includes('local')) return false
+        if (f.scope && !f.scope.includes(n.overlay ? 'swarm' : 'local')) return false
         if (f.type && !f.type.includes(BUILTIN.includes(n.name) ? 'builtin' : 'custom')) return false
         if (!labelsMatch(f.label ?? [], n.labels)) return false
         if (f.dangling !== undefined && f.dangling === inUse(n)) return false
@@ -46,6 +46,8 @@ export function networkBackend(d: { networks: NetworkService; containers: Contai
     async prune(f: { label?: readonly string[]; labelNot?: readonly string[]; until?: readonly string[] }) {
       const until = (f.until ?? []).map((u) => parseTimestamp(u))
       return svc.prune((n) => {
+        // A swarm network's local part belongs to the swarm (Docker's prune leaves swarm networks alone).
+        if (n.overlay) return false
         if (until.some((u) => Date.parse(n.created) >= u)) return false
         if (!labelsMatch(f.label ?? [], n.labels)) return false
         if ((f.labelNot ?? []).some((l) => { const [k = '', v] = l.split('='); return v === undefined ? k in n.labels : n.labels[k] === v })) return false
