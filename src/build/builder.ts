@@ -210,7 +210,8 @@ class Build {
     for (const f of this.downloads) await rm(f, { force: true })
     for (const r of this.releases.splice(0)) r()
     await Promise.allSettled(this.holding)
-    for (const id of this.readers.values()) await this.deps.containers.remove(id, { force: true }).catch((e) => this.deps.log(`build: remove ${id}: ${String(e)}`))
+    // The reader containers go together: the build's answer waits for this.
+    await Promise.all([...this.readers.values()].map((id) => this.deps.containers.remove(id, { force: true }).catch((e) => this.deps.log(`build: remove ${id}: ${String(e)}`))))
   }
 
   async run(emit: (m: BuildMessage) => void): Promise<Digest> {
@@ -707,14 +708,11 @@ class Build {
     const declared = new Set(args.map((a) => a.split('=')[0]))
     const proxies = Object.entries(this.opts.buildArgs).filter(([k, v]) => BUILTIN_ARGS.has(k) && v !== null && !declared.has(k)).map(([k, v]) => `${k}=${v}`)
     const env = [...(st.config.Env ?? []), ...args, ...proxies]
-    const tc = performance.now()
     const ctr = await this.createContainer(st, argv, env)
-    const tcd = performance.now()
     this.out(` ---> Running in ${ctr.slice(0, 12)}\n`)
     let ok = false
     try {
       await this.deps.containers.start(ctr, { ...(this.opts.signal ? { signal: this.opts.signal } : {}) })
-      const tsd = performance.now()
       const rec = this.deps.containers.resolve(ctr)
       const reading = (async () => {
         for await (const r of readLogs(rec.logPath, { stdout: true, stderr: true, follow: true, ...(this.opts.signal ? { signal: this.opts.signal } : {}), stopped: () => !['running', 'paused', 'restarting'].includes(this.deps.containers.store.get(ctr)?.state.status ?? '') })) {
@@ -725,14 +723,10 @@ class Build {
       })().catch((e: unknown) => { if (!this.signal.aborted) this.deps.log(`build: log of ${ctr}: ${String(e)}`) })
       // An already aborted signal must stop the wait too (a listener added after abort never fires).
       const res = await abortable(this.deps.containers.wait(ctr, 'not-running'), this.signal)
-      const tex = performance.now()
       await reading
-      this.stepTimes.push(`[exited ${Math.round(tex - tsd)} logs ${Math.round(performance.now() - tex)}]`)
       if (res.statusCode !== 0) throw new BuildStepError(`The command '${argv.join(' ')}' returned a non-zero code: ${res.statusCode}`, res.statusCode)
-      const twd = performance.now()
       const id = await this.commitStep(st, ctr, createdBy)
       await this.cache.put(st.imageId!, key, '', id)
-      this.stepTimes.push(`[run create ${Math.round(tcd - tc)} start ${Math.round(tsd - tcd)} wait ${Math.round(twd - tsd)} commit ${Math.round(performance.now() - twd)}]`)
       ok = true
       if (this.opts.rm || this.opts.forceRm) this.out(`Removing intermediate container ${ctr.slice(0, 12)}\n`)
       st.imageId = id
@@ -944,15 +938,12 @@ class Build {
     const key = JSON.stringify({ step: contentHash ? nopText.replace(contentHash, "<content>") : nopText, config: st.config })
     if (await this.tryCache(st, key, contentHash)) return
     const { deps } = this.deps.images
-    const t00 = performance.now()
     let root: string
     let emptyRoot: string | undefined
     if (st.imageId && (deps.store.get(st.imageId)?.record.layers.length ?? 0) > 0) root = await this.imageRoot(st.imageId)
     else root = emptyRoot = await mkdtemp(join(this.ctxDir, '..', 'empty-'))
     try {
-      const tp = performance.now()
       const { entries } = await plan(root)
-      this.stepTimes.push(`[root ${Math.round(tp - t00)} plan ${Math.round(performance.now() - tp)}]`)
       if (entries.length === 0) {
         // Nothing to write (WORKDIR of an existing directory): a config-only image.
         const id = await this.deriveImage(st, undefined, createdBy, true)
@@ -980,7 +971,6 @@ class Build {
       const writer = deps.content.writer(lease)
       const ex = await deps.layers.extractor()
       let done = false
-      const tw = performance.now()
       try {
         // The packer's chunks (a header, the data, the padding of each entry) go out gathered
         // into writes of about 1 MiB, the blob and the layer side by side.
@@ -1000,10 +990,8 @@ class Build {
           if (batched >= 1 << 20) await flush()
         }
         await flush()
-        const tf = performance.now()
         const staged = await ex.finish()
         const blob = await writer.commit()
-        this.stepTimes.push(`[pack+write ${Math.round(tf - tw)} finish ${Math.round(performance.now() - tf)}]`)
         const parentTop = base?.record.layers.at(-1)
         const chain = parentTop ? chainIds([parentTop, staged.diffId])[1]! : staged.diffId
         const release = deps.store.lease([...(base?.record.layers ?? []), chain])
