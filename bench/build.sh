@@ -110,12 +110,22 @@ for e in "${LIST[@]}"; do run_engine "$e"; done
 bench_stop_pids
 
 printf '\nbuild of a 12-step Dockerfile with a 2000-file COPY (seconds; cached/edit/no-cache: median of %d)\n' "$RUNS"
-printf '%-10s %8s %8s %8s %9s\n' engine cold cached edit no-cache
+printf '%-16s %8s %8s %8s %9s\n' engine cold cached edit no-cache
 for e in "${LIST[@]}"; do
   [[ -n ${RESULT[$e]:-} ]] || continue
   read -r c w ed nc <<<"${RESULT[$e]}"
-  printf '%-10s %8.2f %8.2f %8.2f %9.2f\n' "$e" "$c" "$w" "$ed" "$nc"
+  printf '%-16s %8.2f %8.2f %8.2f %9.2f\n' "$e" "$c" "$w" "$ed" "$nc"
 done
+# Ratios: berth's time over the other engine's (below 1: berth is faster).
+if [[ -n ${RESULT[berth]:-} ]]; then
+  read -r bc bw be bn <<<"${RESULT[berth]}"
+  for e in "${LIST[@]}"; do
+    [[ $e != berth && -n ${RESULT[$e]:-} ]] || continue
+    read -r c w ed nc <<<"${RESULT[$e]}"
+    printf '%-16s %8.2f %8.2f %8.2f %9.2f\n' "berth/$e" "$(echo "$bc / $c" | bc -l)" "$(echo "$bw / $w" | bc -l)" "$(echo "$be / $ed" | bc -l)" "$(echo "$bn / $nc" | bc -l)"
+  done
+fi
+printf 'machine: load average %s (%s CPUs); the figures are wall times of one shared machine: compare engines within a run\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
 mkdir -p "$BENCH_DIR/results"
 out=$BENCH_DIR/results/build-$(date -u +%Y-%m-%dT%H-%M-%S).txt
 { for e in "${LIST[@]}"; do [[ -n ${RESULT[$e]:-} ]] && echo "$e ${RESULT[$e]}"; done; } >"$out"

@@ -4,13 +4,16 @@
 # by berthd, dockerd and podman, side by side.
 #   bench/pull.sh [--runs N] [--engines berth,dockerd,podman] [--keep-tmp]
 # Each run removes the image, then times one pull (wall clock, CLI start to exit). MB/s is the
-# compressed bytes of the layers (what crosses the wire) over the median time.
+# compressed bytes of the layers (what crosses the wire) over the median time. The `skopeo`
+# row (when skopeo is installed) copies the image to a plain directory, with no decompression
+# and no extraction: the wire floor of this machine in the same run.
 # Everything lives under a private temp dir; cleanup stops only the processes started here (by PID).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS=3
 ENGINES=berth,dockerd,podman
+command -v skopeo >/dev/null && ENGINES=$ENGINES,skopeo
 while (($#)); do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
@@ -107,9 +110,15 @@ for engine in ${ENGINES//,/ }; do
     podman)
       command -v podman >/dev/null || { bench_log "podman: skipped (not installed)"; continue; }
       setup_podman ;;
+    skopeo)
+      command -v skopeo >/dev/null || { bench_log "skopeo: skipped (not installed)"; continue; } ;;
   esac
   for ((r = 1; r <= RUNS; r++)); do
-    if [[ $engine == podman ]]; then
+    if [[ $engine == skopeo ]]; then
+      rm -rf "$BENCH_TMP/skopeo-dir"; mkdir -p "$BENCH_TMP/skopeo-dir"
+      sync; sleep 1
+      t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$BENCH_TMP/skopeo-dir" >/dev/null; t1=$(now)
+    elif [[ $engine == podman ]]; then
       podman "${PODMAN_BASE[@]}" rmi -f "$REF" >/dev/null 2>&1 || true
       sync; sleep 1
       t0=$(now); podman "${PODMAN_BASE[@]}" pull -q --tls-verify=false "$REF" >/dev/null; t1=$(now)
@@ -125,8 +134,16 @@ for engine in ${ENGINES//,/ }; do
 done
 
 printf '\npull of %s (%.1f MB compressed, 7 layers), median of %d runs\n' "$REF" "$(echo "$WIRE_BYTES / 1000000" | bc -l)" "$RUNS"
-printf '%-8s %10s %10s\n' engine seconds MB/s
+printf '%-8s %10s %10s %12s\n' engine seconds MB/s berth/this
 for engine in ${ENGINES//,/ }; do
   [[ -n ${RESULT[$engine]:-} ]] || continue
-  printf '%-8s %10.2f %10.1f\n' "$engine" "${RESULT[$engine]}" "$(echo "$WIRE_BYTES / 1000000 / ${RESULT[$engine]}" | bc -l)"
+  ratio=-
+  [[ -n ${RESULT[berth]:-} ]] && ratio=$(printf '%.2f' "$(echo "${RESULT[berth]} / ${RESULT[$engine]}" | bc -l)")
+  printf '%-8s %10.2f %10.1f %12s\n' "$engine" "${RESULT[$engine]}" "$(echo "$WIRE_BYTES / 1000000 / ${RESULT[$engine]}" | bc -l)" "$ratio"
 done
+[[ -n ${RESULT[skopeo]:-} ]] && echo "skopeo: copy to a directory (no decompression, no extraction): the wire floor"
+if [[ -n ${BERTH_SOCK:-} && -f $BENCH_TMP/berthd.log ]]; then
+  # Where berthd's time went, per layer (its log): streaming (download, digest, decompress) and
+  # the part of it spent waiting for tar to take the bytes (extraction).
+  grep -o 'pull [0-9a-f]\{12\}: .*' "$BENCH_TMP/berthd.log" | tail -7 | sed 's/"$//; s/^/  berthd: /' || true
+fi

@@ -25,9 +25,9 @@ import { chainIds, sha256, shortId, type Digest } from '../lib/digest.js'
 import { EngineError, invalid, isNotFoundErrno, notFound, notImplemented } from '../lib/errors.js'
 import { BuildCache } from './cache.js'
 export type { CachePruneFilters } from './cache.js'
-import { extractContext } from './context.js'
+import { extractContext, MemContext } from './context.js'
 import { parseDockerignore, type IgnorePattern } from './dockerignore.js'
-import { fakeStat, fileHash, globSources, looksLikeArchive, missingDirs, packEntries, walkDir, type TarEntry } from './files.js'
+import { diskFs, fakeStat, fileHash, globSources, looksLikeArchive, missingDirs, packEntries, walkDir, type SourceFs, type TarEntry } from './files.js'
 import { flagValue, parseDockerfile, parseError, parseNameVal, splitRawWords, type Instruction } from './parser.js'
 import { envMap, processWord, processWords } from './shell-lex.js'
 
@@ -113,10 +113,12 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
   const b = new Build(deps, opts, out, ctxDir)
   try {
     const t0 = performance.now()
-    const n = await extractContext(body, ctxDir, opts.signal, b.hashes)
+    const mem = new MemContext(ctxDir)
+    const n = await extractContext(body, ctxDir, opts.signal, b.hashes, mem)
+    if (!mem.spilled) b.mem = mem
     const t1 = performance.now()
     const id = await b.run(emit)
-    deps.log(`build ${shortId(id)}: context of ${n} entries unpacked in ${Math.round(t1 - t0)} ms, steps in ${Math.round(performance.now() - t1)} ms`)
+    deps.log(`build ${shortId(id)}: context of ${n} entries ${b.mem ? 'indexed in memory' : 'unpacked'} in ${Math.round(t1 - t0)} ms, steps in ${Math.round(performance.now() - t1)} ms (${b.stepTimes.join(', ')})`)
     return id
   } finally {
     await b.cleanup()
@@ -165,6 +167,8 @@ class Build {
   readonly abort = new AbortController()
   readonly signal: AbortSignal
   usedArgs = new Set<string>()
+  /** Each step's wall time (ms), for the daemon log line of the build. */
+  readonly stepTimes: string[] = []
   /** Containers made for reading images (COPY --from), removed at the end. */
   readers = new Map<string, string>()
 
@@ -175,8 +179,28 @@ class Build {
     this.cache = BuildCache.for(join(deps.dataRoot, 'build-cache'))
   }
 
+  /** The context while it is held in memory (undefined once on disk: `ctxOnDisk`). */
+  mem: MemContext | undefined
+
+  /** Write the in-memory context into ctxDir, for the steps that need it there (ADD). */
+  async ctxOnDisk(): Promise<void> {
+    const m = this.mem
+    if (!m) return
+    await m.spill()
+    if (this.mem === m) { this.mem = undefined; this.deps.log('build: context written to disk (ADD)') }
+  }
+
+  /** The context file `rel` (Dockerfile, .dockerignore), followed in scope. */
+  async readContextFile(rel: string): Promise<string> {
+    if (this.mem) return this.mem.readFile(posix.normalize(rel)).toString('utf8')
+    return readFile(this.ctxDir + await followInScope(this.ctxDir, rel), 'utf8')
+  }
+
   async fileHash(path: string): Promise<string> {
-    return this.hashes.get(path) ?? fileHash(path)
+    const known = this.hashes.get(path) ?? this.hashes.get(posix.normalize(path))
+    if (known) return known
+    const data = this.mem?.data(path)
+    return data ? createHash('sha256').update(data).digest('hex') : fileHash(path)
   }
 
   /** ADD URL downloads, removed with the context. */
@@ -186,7 +210,8 @@ class Build {
     for (const f of this.downloads) await rm(f, { force: true })
     for (const r of this.releases.splice(0)) r()
     await Promise.allSettled(this.holding)
-    for (const id of this.readers.values()) await this.deps.containers.remove(id, { force: true }).catch((e) => this.deps.log(`build: remove ${id}: ${String(e)}`))
+    // The reader containers go together: the build's answer waits for this.
+    await Promise.all([...this.readers.values()].map((id) => this.deps.containers.remove(id, { force: true }).catch((e) => this.deps.log(`build: remove ${id}: ${String(e)}`))))
   }
 
   async run(emit: (m: BuildMessage) => void): Promise<Digest> {
@@ -194,15 +219,14 @@ class Build {
     if (dfPath.startsWith('../') || dfPath.startsWith('/')) throw invalid('ERR_DOCKERFILE', `the Dockerfile (${this.opts.dockerfile}) must be within the build context`)
     let text: string
     try {
-      const real = await followInScope(this.ctxDir, dfPath)
-      text = await readFile(this.ctxDir + real, 'utf8')
+      text = await this.readContextFile(dfPath)
     } catch (err) {
       if (isNotFoundErrno(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') throw invalid('ERR_DOCKERFILE', `Cannot locate specified Dockerfile: ${this.opts.dockerfile || 'Dockerfile'}`)
       throw err
     }
     for (const ign of [`${dfPath}.dockerignore`, '.dockerignore']) {
       try {
-        this.ignore = parseDockerignore(await readFile(this.ctxDir + await followInScope(this.ctxDir, ign), 'utf8'))
+        this.ignore = parseDockerignore(await this.readContextFile(ign))
         break
       } catch (err) { if (!isNotFoundErrno(err)) throw err }
     }
@@ -383,7 +407,9 @@ class Build {
     }
     for (const ins of s.instructions) {
       this.stepHeader(ins.original)
+      const t0 = performance.now()
       await this.dispatch(st, ins, stageRef, false)
+      this.stepTimes.push(`${ins.cmd.toUpperCase()} ${Math.round(performance.now() - t0)}`)
     }
     if (!st.imageId) throw invalid('ERR_BUILD_EMPTY', 'No image was generated. Is your Dockerfile empty?')
     return st.imageId
@@ -767,6 +793,11 @@ class Build {
       srcRoot = await this.imageRoot(imageId)
       ignore = []
     }
+    // ADD may unpack local archives (read by path): the context goes to disk first.
+    if (isAdd && srcRoot === this.ctxDir) await this.ctxOnDisk()
+    // Context sources come from the in-memory index while there is one.
+    const mem = srcRoot === this.ctxDir ? this.mem : undefined
+    const sfs: SourceFs = mem ?? diskFs
     // Collect the files, hashing content and metadata.
     const hash = createHash('sha256')
     const collected: Array<{ rel: string; abs: string; st: import('node:fs').Stats; isArchive?: boolean; url?: string; data?: Buffer }> = []
@@ -800,14 +831,15 @@ class Build {
         continue
       }
       if (/^[a-z]+:\/\//.test(src) || src.startsWith('git@')) throw notImplemented('ERR_BUILD_ADD_REMOTE', `${up} of ${src} is not supported by this berthd (only http and https URLs with ADD)`)
-      const matches = await globSources(srcRoot, src, ignore)
+      const matches = await globSources(srcRoot, src, ignore, sfs)
       if (matches.length === 0) {
         if (/[*?[]/.test(src)) throw invalid('ERR_BUILD_COPY', `${up} failed: no source files were specified`)
         throw invalid('ERR_BUILD_COPY', `${up} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`)
       }
       for (const m of matches) {
-        const real = await followInScope(srcRoot, m)
-        const s = await stat(srcRoot + real).catch(() => undefined)
+        // An in-memory context has no symlinks to follow.
+        const real = mem ? posix.normalize('/' + m) : await followInScope(srcRoot, m)
+        const s = await (mem ? mem.lstat(srcRoot + real) : stat(srcRoot + real)).catch(() => undefined)
         if (!s) throw invalid('ERR_BUILD_COPY', `${up} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`)
         const isArchive = isAdd && s.isFile() && await looksLikeArchive(srcRoot + real)
         collected.push({ rel: m, abs: srcRoot + real, st: s, isArchive })
@@ -823,7 +855,7 @@ class Build {
         await walkDir(c.abs, c.rel, ignore, srcRoot === this.ctxDir, async (rel, abs, s) => {
           files.push({ dest: posix.join(destClean, rel), abs, st: s })
           hash.update(`${rel} ${s.mode} ${s.size} ${s.isFile() ? await this.fileHash(abs) : s.isSymbolicLink() ? await readlink(abs) : ''}\n`)
-        })
+        }, '', sfs)
         // The destination of a directory's content is made 0755, as Docker makes it, whatever the
         // source directory's own mode (the context root is a private 0700 directory here).
         files.push({ dest: destClean, abs: c.abs, st: c.st, top: true })
@@ -847,6 +879,7 @@ class Build {
         if (s?.isDirectory()) files[0]!.dest = posix.join(destClean, posix.basename(collected[0]!.rel))
       }
       const made = new Set<string>()
+      const looked = new Set<string>()
       const realDirs = new Map<string, string>()
       const follow = async (p: string) => {
         let r = realDirs.get(p)
@@ -861,7 +894,11 @@ class Build {
         }
         if (f.dest === '/') continue
         const parentReal = await follow(posix.dirname(f.dest))
-        for (const d of await missingDirs(root, parentReal, uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
+        // Nothing is written while planning: one look per parent directory is enough.
+        if (!looked.has(parentReal)) {
+          looked.add(parentReal)
+          for (const d of await missingDirs(root, parentReal, uid, gid)) if (!made.has(d.name)) { made.add(d.name); entries.push(d) }
+        }
         // Entries are named by their followed parent, so a symlinked directory is written through.
         const name = posix.join(parentReal, posix.basename(f.dest)).replace(/^\/+/, '')
         const mode = chmodV ?? (f.top ? 0o755 : f.st.mode & 0o7777)
@@ -869,7 +906,10 @@ class Build {
           const exists = await lstat(root + await follow(f.dest)).then((s) => s.isDirectory(), () => false)
           if (!exists && !made.has(name)) { made.add(name); entries.push({ name, type: 'directory', mode, uid, gid }) }
         } else if (f.st.isSymbolicLink()) entries.push({ name, type: 'symlink', linkname: await readlink(f.abs), mode: 0o777, uid, gid })
-        else entries.push({ name, type: 'file', mode, uid, gid, size: f.data ? f.data.length : f.st.size, mtime: f.st.mtime, ...(f.data ? { data: f.data } : { path: f.abs }) })
+        else {
+          const data = f.data ?? mem?.data(f.abs)
+          entries.push({ name, type: 'file', mode, uid, gid, size: data ? data.length : f.st.size, mtime: f.st.mtime, ...(data ? { data } : { path: f.abs }) })
+        }
       }
       return { entries, archives }
     }
@@ -932,11 +972,24 @@ class Build {
       const ex = await deps.layers.extractor()
       let done = false
       try {
+        // The packer's chunks (a header, the data, the padding of each entry) go out gathered
+        // into writes of about 1 MiB, the blob and the layer side by side.
+        let batch: Buffer[] = []
+        let batched = 0
+        const flush = async () => {
+          if (!batched) return
+          const buf = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched)
+          batch = []
+          batched = 0
+          await Promise.all([writer.write(buf), ex.write(buf)])
+        }
         for await (const chunk of packEntries(all)) {
           if (this.opts.signal?.aborted) throw this.opts.signal.reason
-          await writer.write(chunk)
-          await ex.write(chunk)
+          batch.push(chunk)
+          batched += chunk.length
+          if (batched >= 1 << 20) await flush()
         }
+        await flush()
         const staged = await ex.finish()
         const blob = await writer.commit()
         const parentTop = base?.record.layers.at(-1)

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, open, readdir } from 'node:fs/promises'
+import { lstat as fsLstat, open, readdir as fsReaddir } from 'node:fs/promises'
 import { posix } from 'node:path'
 import * as tarStream from 'tar-stream'
 import { detectCompression } from '../core/decompress.js'
@@ -51,6 +51,14 @@ export function packEntries(entries: TarEntry[]): AsyncIterable<Buffer> {
   return pack as unknown as AsyncIterable<Buffer>
 }
 
+/** The two file-system calls source lookups make: the disk's, or an in-memory build context's. */
+export interface SourceFs {
+  lstat(path: string): Promise<import('node:fs').Stats>
+  readdir(path: string): Promise<string[]>
+}
+export const diskFs: SourceFs = { lstat: (p) => fsLstat(p), readdir: (p) => fsReaddir(p) }
+const lstat = fsLstat
+
 /** The directories of `dir` (a followed container path) that do not exist yet, top first. */
 export async function missingDirs(root: string, dir: string, uid: number, gid: number): Promise<TarEntry[]> {
   const out: TarEntry[] = []
@@ -86,12 +94,12 @@ export async function looksLikeArchive(path: string): Promise<boolean> {
 }
 
 /** Context paths matching a COPY source (Docker's filepath.Match per element), ignored ones left out. */
-export async function globSources(root: string, src: string, ignore: IgnorePattern[]): Promise<string[]> {
+export async function globSources(root: string, src: string, ignore: IgnorePattern[], fs: SourceFs = diskFs): Promise<string[]> {
   const clean = posix.normalize('/' + src).slice(1)
   if (clean === '' || clean === '.') return ['.']
   if (!/[*?[]/.test(clean)) {
     if (ignore.length && isIgnored(ignore, clean)) return []
-    const ok = await lstat(root + '/' + clean).then(() => true, () => false)
+    const ok = await fs.lstat(root + '/' + clean).then(() => true, () => false)
     return ok ? [clean] : []
   }
   let cands = ['']
@@ -100,7 +108,7 @@ export async function globSources(root: string, src: string, ignore: IgnorePatte
     const re = new RegExp('^' + part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$')
     for (const c of cands) {
       let names: string[]
-      try { names = await readdir(root + '/' + c) } catch { continue }
+      try { names = await fs.readdir(root + '/' + c) } catch { continue }
       for (const n of names.sort()) if (re.test(n)) next.push(c ? `${c}/${n}` : n)
     }
     cands = next
@@ -109,16 +117,16 @@ export async function globSources(root: string, src: string, ignore: IgnorePatte
 }
 
 /** Everything under a directory, names sorted, ignored paths left out (context only). */
-export async function walkDir(abs: string, rel: string, ignore: IgnorePattern[], filter: boolean, fn: (rel: string, abs: string, st: import('node:fs').Stats) => Promise<void>, sub = ''): Promise<void> {
-  for (const n of (await readdir(abs + (sub ? '/' + sub : ''))).sort()) {
+export async function walkDir(abs: string, rel: string, ignore: IgnorePattern[], filter: boolean, fn: (rel: string, abs: string, st: import('node:fs').Stats) => Promise<void>, sub = '', fs: SourceFs = diskFs): Promise<void> {
+  for (const n of (await fs.readdir(abs + (sub ? '/' + sub : ''))).sort()) {
     const r = sub ? `${sub}/${n}` : n
     const ctxRel = rel === '.' ? r : `${rel}/${r}`
     const p = `${abs}/${r}`
-    const s = await lstat(p)
+    const s = await fs.lstat(p)
     // An ignored directory is still walked when an exception may re-include something below it.
     if (filter && isIgnored(ignore, ctxRel) && !(s.isDirectory() && ignore.some((x) => x.exclusion && x.text.startsWith(`${ctxRel}/`)))) continue
     await fn(r, p, s)
-    if (s.isDirectory()) await walkDir(abs, rel, ignore, filter, fn, r)
+    if (s.isDirectory()) await walkDir(abs, rel, ignore, filter, fn, r, fs)
   }
 }
 
