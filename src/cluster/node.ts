@@ -450,6 +450,13 @@ export class SwarmNode implements SwarmLifecycle {
     return live
   }
 
+  /** The `Swarm` header of /_ping, as dockerd sends it. */
+  pingStatus(): string {
+    const live = this.#live
+    if (live) return `active/${live.state.role}`
+    return this.#localState
+  }
+
   // ---- SwarmLifecycle ----
 
   async info(): Promise<SwarmInfo> {
