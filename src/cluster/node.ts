@@ -430,10 +430,19 @@ export class SwarmNode implements SwarmLifecycle {
     await this.#writeKey(tls.keyPem, unlockKey)
   }
 
-  async #writeKey(keyPem: string, unlockKey: string | undefined): Promise<void> {
+  #keyWrites: Promise<unknown> = Promise.resolve()
+
+  /** Write the node key, sealed under the unlock key when there is one (writes in order). */
+  #writeKey(keyPem: string, unlockKey: string | undefined): Promise<void> {
     const p = join(this.#dir, 'certificates', 'swarm-node.key')
-    await writeFile(`${p}.tmp`, unlockKey ? sealWithUnlockKey(unlockKey, keyPem) : keyPem, { mode: 0o600 })
-    await rename(`${p}.tmp`, p)
+    const write = async () => {
+      const tmp = `${p}.${process.pid}.tmp`
+      await writeFile(tmp, unlockKey ? sealWithUnlockKey(unlockKey, keyPem) : keyPem, { mode: 0o600 })
+      await rename(tmp, p)
+    }
+    const next = this.#keyWrites.then(write, write)
+    this.#keyWrites = next.catch(() => undefined)
+    return next
   }
 
   #inSwarm(): boolean {
