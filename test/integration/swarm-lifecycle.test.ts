@@ -145,8 +145,8 @@ test('swarm lifecycle on three hosts with the docker CLI', { skip: SKIP, timeout
   await t.test('docker node ls on the manager lists both nodes', async () => {
     const r = await h1.docker('node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}')
     assert.equal(r.code, 0, r.stderr)
-    const lines = r.stdout.trim().split('\n').sort()
-    assert.deepEqual(lines, [`${h1.hostname} Ready Leader`, `${h2.hostname} Ready `].sort())
+    const lines = r.stdout.trim().split('\n').map((l) => l.trimEnd()).sort()
+    assert.deepEqual(lines, [`${h1.hostname} Ready Leader`, `${h2.hostname} Ready`].sort())
   })
 
   await t.test('a restarted worker berthd rejoins its swarm', async () => {
