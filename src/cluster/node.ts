@@ -2,6 +2,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Etcd3 } from 'etcd3'
 import type { SwarmInfo, SwarmInitRequest, SwarmJoinRequest, SwarmLifecycle, SwarmUpdateFlags, SwarmView, LocalNodeState } from '../api/backend.js'
 import { EngineError, errno } from '../lib/errors.js'
@@ -13,7 +14,7 @@ import {
 import type { OverlayNetworks, SwarmContext } from './context.js'
 import { EtcdMember, etcdClient, type EtcdTls } from './etcd-member.js'
 import { newId } from './ids.js'
-import { fetchRemoteCa, JoinServer, NodeHandlers, requestJoin, splitHostPort, type JoinRequestBody, type JoinResponseBody, type NodeHandler } from './join-server.js'
+import { fetchRemoteCa, JoinServer, NodeHandlers, nodeCall, requestJoin, splitHostPort, type JoinRequestBody, type JoinResponseBody, type NodeHandler } from './join-server.js'
 import { Manager } from './manager.js'
 import { ClusterStore, CA_KEY } from './store.js'
 import { defaultSwarmSpec, type CaRecord, type Cluster, type Node, type NodeDescription, type NodeRole, type SwarmSpec } from './types.js'
@@ -30,6 +31,8 @@ import { defaultSwarmSpec, type CaRecord, type Cluster, type Node, type NodeDesc
  */
 
 export const DEFAULT_SWARM_PORT = 2377
+/** Node-to-node: a certificate for the caller's current role (after `node promote|demote`). */
+export const RENEW_PATH = '/berth/renew'
 export const DEFAULT_DATA_PATH_PORT = 4789
 export const DEFAULT_ADDR_POOL = ['10.0.0.0/8']
 export const DEFAULT_SUBNET_SIZE = 24
@@ -84,6 +87,8 @@ interface Live {
   overlay?: { stop(): Promise<void> }
   ctx: SwarmContext
   caWatch?: { cancel(): Promise<void> }
+  /** Follows this node's object (role changes) and, on the leader, the managers' status. */
+  timer?: NodeJS.Timeout
 }
 
 function notInSwarm(): EngineError {
@@ -227,7 +232,9 @@ export class SwarmNode implements SwarmLifecycle {
   #retry: NodeJS.Timeout | undefined
   #pki: Pki | undefined
 
-  constructor(private readonly o: SwarmNodeOptions) {}
+  constructor(private readonly o: SwarmNodeOptions) {
+    this.handlers.mount(RENEW_PATH, (req, res, peer) => this.#onRenew(req, res, peer))
+  }
 
   get #dir(): string {
     return join(this.o.dataRoot, 'swarm')
@@ -364,6 +371,8 @@ export class SwarmNode implements SwarmLifecycle {
       await live.agent.start()
       if (this.o.overlay) live.overlay = await this.o.overlay.start(ctx)
       if (state.role === 'manager') live.caWatch = await this.#watchCa(live)
+      live.timer = setInterval(() => void this.#tick(live), 1000)
+      live.timer.unref()
     } catch (err) {
       await this.#deactivate(live, { revoke: false })
       if (!member) client.close()
@@ -383,12 +392,134 @@ export class SwarmNode implements SwarmLifecycle {
         this.#log(`${what}: ${(err as Error).message}`)
       }
     }
+    if (live.timer) clearInterval(live.timer)
     await step('ca watch', () => live.caWatch?.cancel())
     await step('overlay', () => live.overlay?.stop())
     await step('agent', () => live.agent?.stop({ revoke: o.revoke }))
     await step('manager', () => live.manager?.stop())
     await step('swarm port', () => live.server.close())
     if (!live.member) live.client.close()
+  }
+
+  #ticking = false
+
+  async #tick(live: Live): Promise<void> {
+    if (this.#ticking || this.#live !== live) return
+    this.#ticking = true
+    try {
+      const me = await live.store.find('nodes', live.state.nodeId)
+      if (me && me.spec.role !== live.state.role && this.#live === live) {
+        await this.#exclusive(() => this.#changeRole(live, me.spec.role))
+        return
+      }
+      if (live.manager?.isLeader) await this.#syncManagerStatus(live)
+    } catch (err) {
+      this.#log(`node status: ${(err as Error).message}`)
+    } finally {
+      this.#ticking = false
+    }
+  }
+
+  /** The leader keeps every manager's Leader flag and reachability current (`docker node ls`'s MANAGER STATUS). */
+  async #syncManagerStatus(live: Live): Promise<void> {
+    for (const n of await live.store.list('nodes')) {
+      if (n.spec.role !== 'manager' || !n.managerStatus) continue
+      const leader = n.id === live.state.nodeId
+      const reachability = n.status.state === 'down' ? 'unreachable' : 'reachable'
+      if (n.managerStatus.leader === leader && n.managerStatus.reachability === reachability) continue
+      await live.store.modify('nodes', n.id, (cur) => (cur.managerStatus ? { ...cur, managerStatus: { ...cur.managerStatus, leader, reachability } } : undefined))
+    }
+  }
+
+  /**
+   * `node promote` / `node demote` reached this node (its object's spec.role changed): get a
+   * certificate for the new role from a manager (POST /berth/renew with this node's current
+   * certificate), then join the etcd cluster as a member (promote) or leave it (demote), and
+   * restart the loops in the new role.
+   */
+  async #changeRole(live: Live, role: NodeRole): Promise<void> {
+    if (this.#live !== live) return
+    this.#log(`role changed to ${role}: renewing the node certificate`)
+    const pki = await this.#getPki()
+    const csr = await pki.createCsr({ commonName: 'swarm-renew' })
+    const nodes = await live.store.list('nodes')
+    const managers = nodes.filter((n) => n.spec.role === 'manager' && n.id !== live.state.nodeId && n.status.state !== 'down' && n.managerStatus?.addr)
+    let certPem: string | undefined
+    let lastErr: unknown
+    for (const m of managers) {
+      try {
+        const r = await nodeCall(m.managerStatus!.addr, live.tls, 'POST', RENEW_PATH, { csrPem: csr.csrPem })
+        if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body.toString()}`)
+        certPem = (JSON.parse(r.body.toString()) as { certPem: string }).certPem
+        break
+      } catch (err) {
+        lastErr = err
+      }
+    }
+    if (!certPem) throw new EngineError('Unavailable', 'ERR_SWARM_RENEW', `could not renew the node certificate: ${(lastErr as Error)?.message ?? 'no other manager'}`)
+    const tls: EtcdTls = { certPem, keyPem: csr.keyPem, caPem: live.tls.caPem }
+    const state: NodeState = { ...live.state, role }
+    let member: EtcdMember | undefined
+    const others = role === 'worker' ? (await live.member?.members() ?? []).filter((m) => m.id !== live.member?.id).flatMap((m) => m.clientUrls) : []
+    if (role === 'worker' && others.length === 0) throw new EngineError('Conflict', 'ERR_SWARM_LAST_MANAGER', 'attempting to demote the last manager of the swarm')
+    try {
+      if (role === 'manager') {
+        const eps = (await live.client.cluster.memberList({})).members.flatMap((m) => m.clientURLs)
+        this.#live = undefined
+        this.#pendingState = live.state
+        this.#localState = 'pending'
+        await this.#deactivate(live, { revoke: false })
+        member = await EtcdMember.join(this.o.dataRoot, { name: state.nodeId, clientUrl: etcdClientUrl(state.advertiseAddr, state.swarmPort), peerUrl: etcdPeerUrl(state.advertiseAddr, state.swarmPort) }, eps, { tls, timeoutMs: 30_000 })
+        state.etcdEndpoints = [...new Set([member.config.clientUrl, ...eps])]
+        const joined = member
+        await new ClusterStore(member.client).modify('nodes', state.nodeId, (n) => ({ ...n, managerStatus: { leader: false, reachability: 'reachable', addr: joinHostPort(state.advertiseAddr, state.swarmPort), etcdMemberId: joined.id } }))
+      } else {
+        await live.store.modify('nodes', state.nodeId, (n) => {
+          const { managerStatus: _m, ...rest } = n
+          return rest
+        })
+        this.#live = undefined
+        this.#pendingState = live.state
+        this.#localState = 'pending'
+        await this.#deactivate(live, { revoke: false })
+        if (live.member) await live.member.leave()
+        state.etcdEndpoints = others
+      }
+      const ca = role === 'manager' ? await new ClusterStore(member!.client).getCa() : undefined
+      await this.#saveCerts(tls, ca?.unlockKey)
+      await this.#saveState(state)
+      await this.#activate(state, tls, member)
+    } catch (err) {
+      // Carry on in the old role (the next tick tries again) rather than drop out of the swarm.
+      this.#log(`role change to ${role} failed: ${(err as Error).message}`)
+      if (!this.#live && role === 'manager') {
+        if (member) member.close()
+        await this.#activate(live.state, live.tls)
+      } else if (!this.#live) {
+        this.#pendingState = state
+        this.#localState = 'pending'
+        this.#resumeSoon(tls.keyPem, 2000)
+      }
+      throw err
+    }
+    this.#log(`now a ${role}`)
+  }
+
+  /** POST /berth/renew on a manager: a certificate for the caller's current role (from its node object). */
+  async #onRenew(req: IncomingMessage, res: ServerResponse, peer: NodeIdentity): Promise<void> {
+    const live = this.#live
+    if (!live || live.state.role !== 'manager') throw workerNotManager()
+    const chunks: Buffer[] = []
+    for await (const c of req as AsyncIterable<Buffer>) chunks.push(c)
+    const { csrPem } = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { csrPem?: string }
+    if (!csrPem) throw new EngineError('InvalidArgument', 'ERR_SWARM_RENEW', 'renew request needs a CSR')
+    const n = await live.store.get('nodes', peer.nodeId)
+    const ca = await live.store.getCa()
+    if (!ca || peer.clusterId !== live.state.clusterId) throw new EngineError('Unauthorized', 'ERR_SWARM_CERT_IDENTITY', 'certificate does not name a swarm node')
+    const issued = await issueNodeCertificate(await this.#getPki(), ca, { nodeId: n.id, role: n.spec.role, clusterId: live.state.clusterId }, { csrPem, extraAltNames: [n.status.addr] })
+    const body = JSON.stringify({ certPem: issued.certPem })
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+    res.end(body)
   }
 
   /** Managers re-seal their key when the unlock key changes (autolock turned on, off, or rotated). */

@@ -134,12 +134,23 @@ export function swarmLifecycleRoutesTemp(r: Router, cluster: ClusterBackend, nod
     const c = requireManager(() => node.context())
     return (await c.store.list('nodes')).map(toWireNode)
   })
-  r.add('GET', '/nodes/{id}', async (ctx) => {
+  const findNode = async (ref: string): Promise<Node> => {
     const c = requireManager(() => node.context())
-    const ref = ctx.params[0]!
     const nodes = await c.store.list('nodes')
     const n = nodes.find((x) => x.id === ref) ?? nodes.find((x) => x.description.hostname === ref) ?? nodes.find((x) => x.id.startsWith(ref))
     if (!n) throw new EngineError('NotFound', 'ERR_SWARM_NODE_NOT_FOUND', `node ${ref} not found`)
-    return toWireNode(n)
+    return n
+  }
+  r.add('GET', '/nodes/{id}', async (ctx) => toWireNode(await findNode(ctx.params[0]!)))
+  // Role and availability only: enough for `docker node promote|demote|update --availability`.
+  r.add('POST', '/nodes/{id}/update', async (ctx) => {
+    const b = (await readJsonBody<Wire>(ctx.req)) ?? {}
+    const n = await findNode(ctx.params[0]!)
+    const c = requireManager(() => node.context())
+    const version = Number(ctx.query.get('version'))
+    const spec = { ...n.spec, ...(b.Name !== undefined ? { name: b.Name as string } : {}), labels: (b.Labels as Record<string, string>) ?? {}, role: ((b.Role as string) || n.spec.role) as Node['spec']['role'], availability: ((b.Availability as string) || n.spec.availability) as Node['spec']['availability'] }
+    await c.store.update('nodes', { ...n, spec, updatedAt: new Date().toISOString() }, version)
+    ctx.res.writeHead(200, { 'Content-Length': '0' })
+    ctx.res.end()
   })
 }

@@ -291,3 +291,40 @@ async function runUnlock(h: SwarmHost, key: string) {
   const { runCmd } = await import('./harness.js')
   return runCmd('docker', ['-H', h.host, 'swarm', 'unlock'], { input: `${key}\n`, timeoutMs: 60_000 })
 }
+
+test('node promote and demote: the node joins and leaves the etcd cluster', { skip: SKIP, timeout: 300_000 }, async (t) => {
+  const lab = await startSwarmLab(2)
+  t.after(() => lab.cleanup())
+  const [h1, h2] = lab.hosts as [SwarmHost, SwarmHost]
+  const init = await h1.docker('swarm', 'init', '--advertise-addr', h1.ip)
+  assert.equal(init.code, 0, init.stderr)
+  const join = await h2.docker('swarm', 'join', '--token', await joinToken(h1, 'worker'), `${h1.ip}:2377`)
+  assert.equal(join.code, 0, join.stderr)
+  const id1 = (await swarmInfo(h1)).NodeID
+  const id2 = (await swarmInfo(h2)).NodeID
+
+  await t.test('promote: a manager certificate and an etcd member', async () => {
+    const r = await h1.docker('node', 'promote', id2)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), `Node ${id2} promoted to a manager in the swarm.`)
+    await eventually(async () => (await swarmInfo(h2)).ControlAvailable, 30_000, 'host 2 a manager')
+    assert.deepEqual(await etcdMembers(h1), [id1, id2].sort())
+    assert.deepEqual(await etcdMembers(h2), [id1, id2].sort())
+    assert.equal((await joinToken(h2, 'worker')).length > 0, true)
+    const n2 = (await nodes(h1)).find((n) => n.ID === id2)!
+    assert.equal(n2.ManagerStatus?.Addr, `${h2.ip}:2377`)
+  })
+
+  await t.test('demote: back to a worker, out of the etcd cluster', async () => {
+    const r = await h1.docker('node', 'demote', id2)
+    assert.equal(r.code, 0, r.stderr)
+    await eventually(async () => {
+      const s = await swarmInfo(h2)
+      return s.LocalNodeState === 'active' && !s.ControlAvailable
+    }, 30_000, 'host 2 a worker')
+    assert.deepEqual(await etcdMembers(h1), [id1])
+    assert.equal(await h2.killEtcd(), false, 'no etcd on the demoted node')
+    await eventually(async () => (await nodes(h1)).find((n) => n.ID === id2)?.Status.State === 'ready', 20_000, 'demoted node ready')
+    assert.equal((await nodes(h1)).find((n) => n.ID === id2)?.ManagerStatus, undefined)
+  })
+})
