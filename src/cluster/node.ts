@@ -889,7 +889,8 @@ export class SwarmNode implements SwarmLifecycle {
     return this.#exclusive(async () => {
       if (this.#live) throw new EngineError('Conflict', 'ERR_SWARM_NOT_LOCKED', 'swarm is not locked')
       const state = this.#pendingState
-      if (!state) throw notInSwarm()
+      // dockerd's errNoManager: outside swarm mode the manager 503.
+      if (!state) throw notAManager()
       if (this.#localState !== 'locked') throw new EngineError('Conflict', 'ERR_SWARM_NOT_LOCKED', 'swarm is not locked')
       parseUnlockKey(key)
       const sealed = await readFile(join(this.#dir, 'certificates', 'swarm-node.key'), 'utf8')
