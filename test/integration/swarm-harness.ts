@@ -61,7 +61,8 @@ async function sh(cmd: string, args: string[]): Promise<RunResult> {
 export function swarmLabSkip(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)'
   if (!existsSync('/usr/bin/etcd') && !process.env.BERTH_ETCD) return 'etcd is not installed (apt-get install etcd-server)'
-  for (const bin of ['/usr/bin/unshare', '/usr/sbin/ip', '/bin/ip', '/usr/bin/ip']) if (existsSync(bin)) return false
+  if (!existsSync('/usr/bin/nsenter') || !existsSync('/usr/bin/unshare')) return 'util-linux nsenter/unshare are not installed'
+  for (const bin of ['/usr/sbin/ip', '/bin/ip', '/usr/bin/ip']) if (existsSync(bin)) return false
   return 'iproute2 is not installed'
 }
 
@@ -239,9 +240,11 @@ function makeHost(index: number, ns: string, ip: string, root: string): SwarmHos
         await mkdir(root, { recursive: true })
         await writeFile(join(root, 'daemon.json'), '{}\n')
       })
-      const args = ['netns', 'exec', ns, 'unshare', '--uts', 'sh', '-c', `hostname ${hostname} && exec "$0" "$@"`, process.execPath, BERTHD,
+      // nsenter --net (not `ip netns exec`, which remounts /sys without the cgroup hierarchies and
+      // hides the daemon's mounts in a mount namespace of its own); a UTS namespace for the hostname.
+      const args = [`--net=/run/netns/${ns}`, 'unshare', '--uts', 'sh', '-c', `hostname ${hostname} && exec "$0" "$@"`, process.execPath, BERTHD,
         '--data-root', h.dataRoot, '--exec-root', h.execRoot, '-H', h.host, '--config-file', join(root, 'daemon.json')]
-      const p = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      const p = spawn('nsenter', args, { stdio: ['ignore', 'ignore', 'pipe'] })
       h.proc = p
       p.stderr!.on('data', (b: Buffer) => (logText += b.toString()))
       const deadline = Date.now() + 20_000

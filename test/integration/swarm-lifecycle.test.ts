@@ -242,6 +242,14 @@ test('single manager: autolock, unlock after restart, leaving the last manager',
   const [h] = lab.hosts as [SwarmHost]
   let key = ''
 
+  await t.test('a lab host runs containers (cgroups and mounts as on the host)', async () => {
+    const { fixture } = await import('./harness.js')
+    const l = await h.docker('load', '-q', '-i', await fixture('busybox'))
+    assert.equal(l.code, 0, l.stderr)
+    const r = await h.docker('run', '--rm', 'busybox', 'sh', '-c', 'hostname; cat /proc/self/cgroup | head -1')
+    assert.equal(r.code, 0, r.stderr + h.log())
+  })
+
   await t.test('init --autolock prints the unlock key', async () => {
     const r = await h.docker('swarm', 'init', '--autolock')
     assert.equal(r.code, 0, r.stderr + h.log())
