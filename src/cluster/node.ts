@@ -54,6 +54,11 @@ export interface SwarmNodeOptions {
   overlay?: OverlayNetworks
   /** `swarm leave` removes this node's task containers, as dockerd does. */
   removeTaskContainers?: (nodeId: string) => Promise<void>
+  /**
+   * Called once after `swarm init` made the cluster (this node active, the manager): e.g. the
+   * networks part creates the `ingress` network, as dockerd does at init. A failure is logged.
+   */
+  afterInit?: (ctx: SwarmContext) => Promise<void>
   /** Subnets of local bridge networks: never chosen as the advertise address. */
   localSubnets?: () => string[]
   /** For tests: the host's interfaces (default os.networkInterfaces()). */
@@ -367,9 +372,10 @@ export class SwarmNode implements SwarmLifecycle {
         live.manager = new Manager({ nodeId: state.nodeId, store, log: (m) => this.#log(m) })
         live.manager.start()
       }
+      // The overlay follows cluster state before the agent creates task containers on its networks.
+      if (this.o.overlay) live.overlay = await this.o.overlay.start(ctx)
       live.agent = new Agent({ nodeId: state.nodeId, store, engine: this.o.agentEngine ?? NO_TASKS_ENGINE, log: (m) => this.#log(m) })
       await live.agent.start()
-      if (this.o.overlay) live.overlay = await this.o.overlay.start(ctx)
       if (state.role === 'manager') live.caWatch = await this.#watchCa(live)
       live.timer = setInterval(() => void this.#tick(live), 1000)
       live.timer.unref()
@@ -689,6 +695,7 @@ export class SwarmNode implements SwarmLifecycle {
         throw err
       }
       this.#log(`initialised swarm ${clusterId}: node ${nodeId} advertising ${adv.ip}:${swarmPort}`)
+      if (this.o.afterInit && this.#live) await this.o.afterInit(this.#live.ctx).catch((err: Error) => this.#log(`after init: ${err.message}`))
       return nodeId
     })
   }

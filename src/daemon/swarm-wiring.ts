@@ -1,6 +1,6 @@
 import type { ClusterBackend, SwarmLifecycle, SwarmLogs, SwarmNetworks, SwarmObjects } from '../api/backend.js'
 import type { AgentEngine } from '../cluster/agent.js'
-import { requireManager, type OverlayNetworks, type SwarmContextSource } from '../cluster/context.js'
+import { requireManager, type OverlayNetworks, type SwarmContext, type SwarmContextSource } from '../cluster/context.js'
 import { SwarmNode } from '../cluster/node.js'
 import type { NodeDescription } from '../cluster/types.js'
 import type { Engine } from '../engine/engine.js'
@@ -84,6 +84,8 @@ export interface SwarmDeps {
   agentEngine?: AgentEngine
   /** MERGE: overlay's OverlayNetworks (src/engine/backends/swarm-overlay.ts). */
   overlay?: OverlayNetworks
+  /** MERGE: overlay's ingress creation (ClusterNetworks), run once after `swarm init`. */
+  afterInit?: (ctx: SwarmContext) => Promise<void>
 }
 
 function engineLabels(labels: string[]): Record<string, string> {
@@ -113,6 +115,7 @@ export function buildSwarm(d: SwarmDeps, parts?: (ctx: SwarmContextSource) => Sw
     description,
     ...(d.agentEngine ? { agentEngine: d.agentEngine } : {}),
     ...(d.overlay ? { overlay: d.overlay } : {}),
+    ...(d.afterInit ? { afterInit: d.afterInit } : {}),
     localSubnets: () => localSubnets(d.engine),
     removeTaskContainers: (nodeId) => removeTaskContainers(d.engine, nodeId),
     log: d.log,

@@ -211,6 +211,13 @@ test('swarm lifecycle on three hosts with the docker CLI', { skip: SKIP, timeout
     assert.equal((inspect.json() as { Spec: { Orchestration: { TaskHistoryRetentionLimit: number } } }).Spec.Orchestration.TaskHistoryRetentionLimit, 7)
     // ...and a new leader's loop marks host 1 down.
     await eventually(async () => (await nodes(h3)).find((n) => n.ID === id1)?.Status.State === 'down', 30_000, 'host 1 down')
+    // MANAGER STATUS as docker node ls shows it: the lost manager Unreachable, one new Leader.
+    const status = await eventually(async () => {
+      const r = await h3.docker('node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}')
+      const lines = r.stdout.trim().split('\n').sort()
+      return lines.includes(`${h1.hostname} Unreachable`) && lines.filter((l) => l.endsWith(' Leader')).length === 1 ? lines : undefined
+    }, 20_000, 'manager status after the loss')
+    assert.ok(status!.some((l) => l === `${h2.hostname} Leader` || l === `${h3.hostname} Leader`), status!.join('; '))
   })
 
   await t.test('host 1 comes back: etcd restarted from its data, the node ready again', async () => {
