@@ -254,7 +254,9 @@ export async function requestJoin(addr: string, caPem: string, body: JoinRequest
   const parsed = JSON.parse(r.body.toString('utf8') || '{}') as JoinResponseBody & { message?: string; code?: string }
   if (r.status !== 200) {
     const kind = r.status === 400 ? 'InvalidArgument' : r.status === 401 ? 'Unauthorized' : r.status === 409 ? 'Conflict' : 'Unavailable'
-    throw new EngineError(kind, parsed.code ?? 'ERR_SWARM_JOIN_FAILED', parsed.message ?? `join failed: status ${r.status}`)
+    // dockerd relays the manager's gRPC refusal as is, e.g. "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".
+    const msg = parsed.message ?? `join failed: status ${r.status}`
+    throw new EngineError(kind, parsed.code ?? 'ERR_SWARM_JOIN_FAILED', parsed.code === 'ERR_SWARM_TOKEN_REJECTED' ? `rpc error: code = InvalidArgument desc = ${msg}` : msg)
   }
   return parsed
 }

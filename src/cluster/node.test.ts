@@ -75,7 +75,7 @@ test('swarm port: CA without a client certificate, join by token, mounted handle
 
   const body = { token: 'good', csrPem: 'CSR', advertiseAddr: '127.0.0.1', swarmPort: 2377, description: { hostname: 'h', platform: { architecture: 'x86_64', os: 'linux' }, resources: { nanoCPUs: 1, memoryBytes: 1 }, engine: { engineVersion: 'v', labels: {} } } }
   assert.equal((await requestJoin(addr, ca.rootCertPem, body)).nodeId, 'n2')
-  await assert.rejects(requestJoin(addr, ca.rootCertPem, { ...body, token: 'bad' }), (err: Error & { kind?: string }) => err.message === 'A valid join token is necessary to join this cluster' && err.kind === 'InvalidArgument')
+  await assert.rejects(requestJoin(addr, ca.rootCertPem, { ...body, token: 'bad' }), (err: Error & { kind?: string }) => err.message === 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster' && err.kind === 'InvalidArgument')
 
   const tls = { certPem: client.certPem, keyPem: client.keyPem!, caPem: ca.rootCertPem }
   const ok = await nodeCall(addr, tls, 'GET', '/berth/echo/x')

@@ -39,7 +39,8 @@ export const DEFAULT_SUBNET_SIZE = 24
 
 export const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.'
 export const SWARM_LOCKED = 'Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.'
-export const SWARM_LOCKED_INFO = 'This node is locked. Please unlock it with "docker swarm unlock" and try again.'
+/** dockerd's errSwarmLocked: a locked manager's answer to manager requests, and Swarm.Error in /info. */
+export const SWARM_LOCKED_INFO = 'Swarm is encrypted and locked. Please unlock it first.'
 const LEAVE_MANAGER = 'You are attempting to leave the swarm on a node that is participating as a manager. '
 const LEAVE_LAST = 'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. '
 const LEAVE_TAIL = 'The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.'
@@ -614,7 +615,7 @@ export class SwarmNode implements SwarmLifecycle {
         nodeAddr: s?.advertiseAddr ?? '',
         localNodeState: this.#localState,
         controlAvailable: false,
-        error: this.#error,
+        error: this.#localState === 'locked' ? SWARM_LOCKED_INFO : this.#error,
         remoteManagers: [],
       }
     }

@@ -346,7 +346,7 @@ export const ERROR_CODES = {
   ERR_SWARM_LEAVE_MANAGER: { kind: 'Unavailable', description: 'You are attempting to leave the swarm on a node that is participating as a manager. <…>' },
   ERR_SWARM_LISTEN: { kind: 'Unavailable', description: 'failed to listen on remote API address: listen tcp <…>:<…>: bind: <…>' },
   ERR_SWARM_LISTEN_ADDR: { kind: 'InvalidArgument', description: 'invalid listen address <…>' },
-  ERR_SWARM_LOCKED: { kind: 'Unavailable', description: 'This node is locked. Please unlock it with "docker swarm unlock" and try again.' },
+  ERR_SWARM_LOCKED: { kind: 'Unavailable', description: 'Swarm is encrypted and locked. Please unlock it first.' },
   ERR_SWARM_MOUNT_PREFIX: { kind: 'InvalidArgument', description: 'node handler prefix must start with /berth/: <…>' },
   ERR_SWARM_NODE_NOT_FOUND: { kind: 'NotFound', description: 'node <…> not found' },
   ERR_SWARM_NODE_PATH: { kind: 'NotFound', description: 'page not found: <…>' },

@@ -110,7 +110,7 @@ test('swarm lifecycle on three hosts with the docker CLI', { skip: SKIP, timeout
   await t.test('a rotated token is refused', async () => {
     const r = await h2.docker('swarm', 'join', '--token', oldWorkerToken, `${h1.ip}:2377`)
     assert.notEqual(r.code, 0)
-    assert.match(r.stderr, /A valid join token is necessary to join this cluster/)
+    assert.match(r.stderr, /Error response from daemon: rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster/)
     assert.equal((await swarmInfo(h2)).LocalNodeState, 'inactive')
   })
 
@@ -273,6 +273,7 @@ test('single manager: autolock, unlock after restart, leaving the last manager',
     await h.start()
     const s = await swarmInfo(h)
     assert.equal(s.LocalNodeState, 'locked')
+    assert.equal(s.Error, 'Swarm is encrypted and locked. Please unlock it first.')
     const ls = await h.api('GET', '/nodes')
     assert.equal(ls.status, 503)
     const bad = await runUnlock(h, 'SWMKEY-1-' + 'A'.repeat(43))
