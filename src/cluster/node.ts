@@ -409,6 +409,7 @@ export class SwarmNode implements SwarmLifecycle {
   }
 
   #ticking = false
+  #ticks = 0
 
   async #tick(live: Live): Promise<void> {
     if (this.#ticking || this.#live !== live) return
@@ -420,6 +421,15 @@ export class SwarmNode implements SwarmLifecycle {
         return
       }
       if (live.manager?.isLeader) await this.#syncManagerStatus(live)
+      // Workers remember the managers' current etcd endpoints for their next start (a manager
+      // that joined later, or the first one gone).
+      if (!live.member && ++this.#ticks % 30 === 0) {
+        const eps = (await live.client.cluster.memberList({})).members.flatMap((m) => m.clientURLs).sort()
+        if (eps.length && eps.join(',') !== [...live.state.etcdEndpoints].sort().join(',')) {
+          live.state.etcdEndpoints = eps
+          await this.#saveState(live.state)
+        }
+      }
     } catch (err) {
       this.#log(`node status: ${(err as Error).message}`)
     } finally {
