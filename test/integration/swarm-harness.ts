@@ -138,6 +138,15 @@ export async function startSwarmLab(n: number): Promise<SwarmLab> {
 
   const cleanup = async () => {
     for (const h of hosts) {
+      // Containers (task containers too) outlive berthd by design: remove them while it answers.
+      if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) {
+        try {
+          const list = (await h.api('GET', '/containers/json?all=1')).json() as Array<{ Id: string }>
+          for (const c of list) await h.api('DELETE', `/containers/${c.Id}?force=1`)
+        } catch {
+          // not answering: its mounts are unmounted below
+        }
+      }
       await h.stop().catch(() => undefined)
       const etcd = etcdPidOf(h.dataRoot)
       if (etcd) await killPid(etcd, 'SIGTERM')
