@@ -485,6 +485,8 @@ export interface SystemInfo {
   defaultRuntime: string
   proxies: { http: string; https: string; no: string }
   warnings: string[]
+  /** `Swarm` of /info (absent: not in swarm mode). */
+  swarm?: SwarmInfo
 }
 
 export type DiskUsageType = 'container' | 'image' | 'volume' | 'build-cache'
@@ -530,6 +532,8 @@ export interface EventStream {
 export interface SystemBackend {
   version(): VersionInfo
   info(): Promise<SystemInfo>
+  /** The `Swarm` header of /_ping: inactive, pending, error, locked, active/worker, active/manager. */
+  swarmPingStatus?(): string
   diskUsage(types: DiskUsageType[]): Promise<DiskUsage>
   events(opts: { since?: string; until?: string; filters: EventFilters }): Promise<EventStream>
 }

@@ -90,12 +90,12 @@ export async function issueNodeCertificate(
   pki: Pki,
   ca: Pick<CaRecord, 'rootCertPem' | 'rootKeyPem'>,
   id: NodeIdentity,
-  opts: { csrPem?: string; validDays?: number } = {},
+  opts: { csrPem?: string; validDays?: number; /** More names, e.g. the node's IP (etcd checks a peer's address). */ extraAltNames?: string[] } = {},
 ): Promise<{ certPem: string; keyPem?: string }> {
   const ou = ouOf(id.role)
   const issue: PkiIssue = {
     subject: { commonName: id.nodeId, organizationalUnit: ou, organization: id.clusterId },
-    altNames: id.role === 'manager' ? [ou, id.nodeId, ROOT_CN] : [ou, id.nodeId],
+    altNames: [...(id.role === 'manager' ? [ou, id.nodeId, ROOT_CN] : [ou, id.nodeId]), ...(opts.extraAltNames ?? [])],
     usages: ['server', 'client'],
     validDays: opts.validDays ?? DEFAULT_NODE_CERT_DAYS,
   }

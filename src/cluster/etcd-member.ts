@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises'
-import { Etcd3 } from 'etcd3'
+import { Etcd3, type IOptions } from 'etcd3'
 import { EngineError, errno } from '../lib/errors.js'
-import { startEtcd, stopEtcd, removeEtcdData, runningEtcd, type EtcdProcess } from '../platform/etcd.js'
+import { startEtcd, stopEtcd, removeEtcdData, runningEtcd, type EtcdProcess, type EtcdTlsFiles } from '../platform/etcd.js'
 
 /**
  * One manager's etcd member: its own etcd process (through platform/etcd.ts) with its data
@@ -31,6 +31,52 @@ function configFile(dataRoot: string): string {
   return join(dataRoot, 'swarm', 'etcd-member.json')
 }
 
+/**
+ * TLS material (PEM) of a member or client in the swarm wiring: the node's certificate (from the
+ * swarm CA, with the `swarm-ca` DNS name and the node's IP among its names) and the CA. Without it,
+ * plain http (the library's tests on loopback).
+ */
+export interface EtcdTls {
+  certPem: string
+  keyPem: string
+  caPem: string
+}
+
+/** The name every manager's certificate carries, which clients check instead of the dialled IP. */
+export const ETCD_SERVER_NAME = 'swarm-ca'
+
+/** An etcd3 client for these endpoints, over mTLS when `tls` is given. */
+export function etcdClient(hosts: string[], tls?: EtcdTls, extra: Partial<IOptions> = {}): Etcd3 {
+  return new Etcd3({
+    hosts,
+    dialTimeout: 3000,
+    ...(tls
+      ? {
+          credentials: { rootCertificate: Buffer.from(tls.caPem), certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) },
+          grpcOptions: { 'grpc.ssl_target_name_override': ETCD_SERVER_NAME, 'grpc.default_authority': ETCD_SERVER_NAME },
+        }
+      : {}),
+    ...extra,
+  })
+}
+
+/** Write the member's TLS material where etcd reads it (<dataRoot>/swarm/etcd/tls, mode 0600). */
+async function writeTlsFiles(dataRoot: string, tls: EtcdTls | undefined): Promise<EtcdTlsFiles | undefined> {
+  if (!tls) return undefined
+  const dir = join(etcdDir(dataRoot), 'tls')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const files = { certFile: join(dir, 'member.crt'), keyFile: join(dir, 'member.key'), caFile: join(dir, 'ca.crt') }
+  await writeFile(files.certFile, tls.certPem, { mode: 0o600 })
+  await writeFile(files.keyFile, tls.keyPem, { mode: 0o600 })
+  await writeFile(files.caFile, tls.caPem, { mode: 0o600 })
+  return files
+}
+
+export interface MemberOptions {
+  timeoutMs?: number
+  tls?: EtcdTls
+}
+
 export interface MemberInfo {
   id: string
   name: string
@@ -45,14 +91,17 @@ export class EtcdMember {
     readonly config: MemberConfig,
     readonly process: EtcdProcess,
     private memberId: string | undefined,
+    readonly tls?: EtcdTls,
   ) {
-    this.client = new Etcd3({ hosts: [config.clientUrl], dialTimeout: 3000 })
+    this.client = etcdClient([config.clientUrl], tls)
   }
 
   /** `swarm init`: a new cluster whose only member is this one. */
-  static async init(dataRoot: string, config: MemberConfig, opts: { timeoutMs?: number } = {}): Promise<EtcdMember> {
+  static async init(dataRoot: string, config: MemberConfig, opts: MemberOptions = {}): Promise<EtcdMember> {
     await saveConfig(dataRoot, config)
+    const tls = await writeTlsFiles(dataRoot, opts.tls)
     const proc = await startEtcd({
+      ...(tls ? { tls } : {}),
       name: config.name,
       dir: etcdDir(dataRoot),
       clientUrl: config.clientUrl,
@@ -60,7 +109,7 @@ export class EtcdMember {
       initialCluster: `${config.name}=${config.peerUrl}`,
       initialClusterState: 'new',
     })
-    return EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs)
+    return EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs, undefined, opts.tls)
   }
 
   /**
@@ -71,11 +120,11 @@ export class EtcdMember {
     dataRoot: string,
     config: MemberConfig,
     existingClientUrls: string[],
-    opts: { timeoutMs?: number } = {},
+    opts: MemberOptions = {},
   ): Promise<EtcdMember> {
     let added: { id: string; initialCluster: string }
     try {
-      const res = await whenHealthy(existingClientUrls, (c) => c.cluster.memberAdd({ peerURLs: [config.peerUrl] }), opts.timeoutMs ?? 15000)
+      const res = await whenHealthy(existingClientUrls, (c) => c.cluster.memberAdd({ peerURLs: [config.peerUrl] }), opts.timeoutMs ?? 15000, opts.tls)
       const parts: string[] = []
       for (const m of res.members) {
         const name = m.ID === res.member.ID ? config.name : m.name
@@ -88,7 +137,9 @@ export class EtcdMember {
     }
     try {
       await saveConfig(dataRoot, { ...config, memberId: added.id })
+      const tls = await writeTlsFiles(dataRoot, opts.tls)
       const proc = await startEtcd({
+        ...(tls ? { tls } : {}),
         name: config.name,
         dir: etcdDir(dataRoot),
         clientUrl: config.clientUrl,
@@ -96,10 +147,10 @@ export class EtcdMember {
         initialCluster: added.initialCluster,
         initialClusterState: 'existing',
       })
-      const m = await EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs, added.id)
+      const m = await EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs, added.id, opts.tls)
       return m
     } catch (err) {
-      await whenHealthy(existingClientUrls, (c) => c.cluster.memberRemove({ ID: added.id })).catch(() => undefined)
+      await whenHealthy(existingClientUrls, (c) => c.cluster.memberRemove({ ID: added.id }), 15000, opts.tls).catch(() => undefined)
       await stopEtcd(etcdDir(dataRoot))
       removeEtcdData(etcdDir(dataRoot))
       throw err
@@ -107,10 +158,12 @@ export class EtcdMember {
   }
 
   /** berthd restarted: bring this member back from its saved config and data (adopting a live etcd). */
-  static async restart(dataRoot: string, opts: { timeoutMs?: number } = {}): Promise<EtcdMember> {
+  static async restart(dataRoot: string, opts: MemberOptions = {}): Promise<EtcdMember> {
     const saved = await loadConfig(dataRoot)
     if (!saved) throw new EngineError('NotFound', 'ERR_ETCD_NO_MEMBER', 'this node has no cluster store member to restart')
+    const tls = await writeTlsFiles(dataRoot, opts.tls)
     const proc = await startEtcd({
+      ...(tls ? { tls } : {}),
       name: saved.name,
       dir: etcdDir(dataRoot),
       clientUrl: saved.clientUrl,
@@ -118,7 +171,8 @@ export class EtcdMember {
       initialCluster: `${saved.name}=${saved.peerUrl}`,
       initialClusterState: 'existing',
     })
-    return EtcdMember.ready(dataRoot, saved, proc, opts.timeoutMs, saved.memberId)
+    const { memberId, ...config } = saved
+    return EtcdMember.ready(dataRoot, config, proc, opts.timeoutMs, memberId, opts.tls)
   }
 
   /** Whether this data root holds a member (berthd start-up decides to call restart). */
@@ -132,8 +186,9 @@ export class EtcdMember {
     proc: EtcdProcess,
     timeoutMs = 15000,
     memberId?: string,
+    tls?: EtcdTls,
   ): Promise<EtcdMember> {
-    const m = new EtcdMember(dataRoot, config, proc, memberId)
+    const m = new EtcdMember(dataRoot, config, proc, memberId, tls)
     try {
       await m.waitHealthy(timeoutMs)
       if (!m.memberId) {
@@ -189,7 +244,7 @@ export class EtcdMember {
 
   /** Remove another member (`node demote` / `node rm` of a manager). */
   async removeMember(id: string): Promise<void> {
-    await whenHealthy([this.config.clientUrl], (c) => c.cluster.memberRemove({ ID: id }))
+    await whenHealthy([this.config.clientUrl], (c) => c.cluster.memberRemove({ ID: id }), 15000, this.tls)
   }
 
   /** `swarm leave` of a manager: leave the etcd cluster (unless last), stop etcd, delete its data. */
@@ -222,10 +277,10 @@ export class EtcdMember {
  * ("etcdserver: unhealthy cluster"), e.g. right after the previous manager joined: retry, each
  * time on a fresh client (the etcd3 client opens its circuit breaker after three failures).
  */
-async function whenHealthy<T>(hosts: string[], op: (c: Etcd3) => Promise<T>, timeoutMs = 15000): Promise<T> {
+async function whenHealthy<T>(hosts: string[], op: (c: Etcd3) => Promise<T>, timeoutMs = 15000, tls?: EtcdTls): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const c = new Etcd3({ hosts, dialTimeout: 3000 })
+    const c = etcdClient(hosts, tls)
     try {
       return await op(c)
     } catch (err) {

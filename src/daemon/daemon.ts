@@ -33,6 +33,9 @@ import { repairCgroupV1Hierarchies } from '../platform/cgroups.js'
 import { cmdlineOf, ipv4ForwardingEnabled, openFdCount } from '../platform/procs.js'
 import type { DaemonConfig } from './config.js'
 import { logger, type Logger } from './log.js'
+import type { SwarmNode } from '../cluster/node.js'
+import { buildSwarm } from './swarm-wiring.js'
+import { swarmLifecycleRoutesTemp } from './swarm-routes-temp.js'
 
 /** One running berthd: its config, engine, API listeners and pid file. */
 export class Daemon {
@@ -47,6 +50,8 @@ export class Daemon {
   /** Hijacked connections (attach, exec): not closed by server.close(), so ended at stop. */
   #hijacked = new Set<import('node:stream').Duplex>()
   #warnings: string[] = []
+  /** This berthd's swarm membership (cluster/node.ts); started after the API listens. */
+  swarm: SwarmNode | undefined
 
   constructor(readonly config: DaemonConfig) {
     this.log = logger(config.logLevel)
@@ -70,7 +75,22 @@ export class Daemon {
       if (!facts.runtimes[c.defaultRuntime]) this.#warnings.push(`WARNING: the default runtime ${c.defaultRuntime} is not installed`)
       const router = new Router(`Berth/${BERTH_VERSION} (linux)`, (m) => this.log.error(m))
       const b = this.backends()
-      systemRoutes(router, b.system)
+      // Swarm mode (coord swarm.md "Composition"). MERGE: pass sagent's swarmAgentEngine(...) as
+      // agentEngine, overlay's OverlayNetworks as overlay, and as the second argument
+      // (ctx) => ({ objects: new ClusterObjects(ctx), networks: new ClusterNetworks(ctx), logs: new ClusterLogs(ctx, localLogs) }).
+      const { node, cluster } = buildSwarm({
+        dataRoot: c.dataRoot, execRoot: c.execRoot, engine: this.engine, facts: () => this.facts, labels: c.labels,
+        log: (m) => this.log.info(m),
+      })
+      this.swarm = node
+      const system: SystemBackend = {
+        ...b.system,
+        info: async () => ({ ...(await b.system.info()), swarm: await node.info() }),
+        swarmPingStatus: () => node.pingStatus(),
+      }
+      systemRoutes(router, system)
+      // MERGE: replaced by sapi's swarmRoutes(router, cluster) (src/api/routes/swarm.ts).
+      swarmLifecycleRoutesTemp(router, cluster, node)
       imageRoutes(router, b.images, b.registry)
       containerRoutes(router, b.containers)
       logRoutes(router, b.containers)
@@ -83,6 +103,9 @@ export class Daemon {
       volumeRoutes(router, b.volumes)
       unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
+      // Rejoin the swarm recorded in the data root (in the background: a worker whose managers are
+      // away keeps retrying, a locked node waits for `swarm unlock`).
+      await node.start()
     } catch (err) {
       await this.stop()
       throw err
@@ -91,6 +114,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    await this.swarm?.stop().catch((err: Error) => this.log.error(`swarm: ${err.message}`))
     for (const sock of this.#hijacked) sock.destroy()
     await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections() })))
     this.#servers = []

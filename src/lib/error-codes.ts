@@ -365,6 +365,25 @@ export const ERROR_CODES = {
   ERR_OVERLAY_NOT_READY: { kind: 'Unavailable', description: 'network <…> is not set up on this node (not in a swarm?)' },
   ERR_OVERLAY_NO_ADDRESS: { kind: 'NotImplemented', description: 'attaching a container to swarm network <…> without an address from the swarm is not supported by this berthd yet' },
   ERR_SWARM_WORKER_NETWORK: { kind: 'Forbidden', description: 'Cannot create a multi-host network from a worker node. Please create the network from a manager node.' },
+  // snode: swarm node lifecycle, the swarm port, daemon wiring
+  ERR_SWARM_ADDR: { kind: 'InvalidArgument', description: 'invalid address <…>' },
+  ERR_SWARM_ADVERTISE_ADDR: { kind: 'InvalidArgument', description: 'advertise address must be a non-zero IP address or network interface (with optional port number)' },
+  ERR_SWARM_FORCE_NEW_CLUSTER: { kind: 'NotImplemented', description: '--force-new-cluster is not supported by this berthd yet' },
+  ERR_SWARM_JOIN_BODY: { kind: 'InvalidArgument', description: 'join request needs a token and a CSR' },
+  ERR_SWARM_JOIN_FAILED: { kind: 'Unavailable', alsoKinds: ['InvalidArgument', 'Unauthorized', 'Conflict'], description: 'join failed: status <…>' },
+  ERR_SWARM_JOIN_REMOTE: { kind: 'InvalidArgument', description: 'at least 1 RemoteAddr is required to join' },
+  ERR_SWARM_JOIN_UNREACHABLE: { kind: 'Unavailable', description: 'could not connect to the remote manager at <…>: <…>' },
+  ERR_SWARM_LAST_MANAGER: { kind: 'Conflict', description: 'attempting to demote the last manager of the swarm' },
+  ERR_SWARM_LEAVE_MANAGER: { kind: 'Unavailable', description: 'You are attempting to leave the swarm on a node that is participating as a manager. <…>' },
+  ERR_SWARM_LISTEN: { kind: 'Unavailable', description: 'failed to listen on remote API address: listen tcp <…>:<…>: bind: <…>' },
+  ERR_SWARM_LISTEN_ADDR: { kind: 'InvalidArgument', description: 'invalid listen address <…>' },
+  ERR_SWARM_MOUNT_PREFIX: { kind: 'InvalidArgument', description: 'node handler prefix must start with /berth/: <…>' },
+  ERR_SWARM_NODE_PATH: { kind: 'NotFound', description: 'page not found: <…>' },
+  ERR_SWARM_NOT_LOCKED: { kind: 'Conflict', description: 'swarm is not locked' },
+  ERR_SWARM_NO_TASK_ENGINE: { kind: 'NotImplemented', description: 'running swarm tasks is not supported by this berthd yet' },
+  ERR_SWARM_PART_MISSING: { kind: 'NotImplemented', description: '<…> (<…>): not supported by this berthd yet' },
+  ERR_SWARM_RENEW: { kind: 'Unavailable', alsoKinds: ['InvalidArgument'], description: 'could not renew the node certificate: <…>' },
+  ERR_SWARM_VERSION: { kind: 'InvalidArgument', description: 'invalid swarm version \'<…>\': strconv.ParseUint: parsing "<…>": invalid syntax' },
 } as const satisfies Record<string, ErrorCodeInfo>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -28,6 +28,32 @@ export interface EtcdProcessOptions {
   electionTimeoutMs?: number
   /** etcd binary; default /usr/bin/etcd, or $BERTH_ETCD. */
   binary?: string
+  /**
+   * TLS for both listeners (the swarm's wiring): files of this member's certificate and key and
+   * the swarm CA. Clients and peers must present a certificate from that CA
+   * (--client-cert-auth, --peer-client-cert-auth).
+   */
+  tls?: EtcdTlsFiles
+}
+
+export interface EtcdTlsFiles {
+  certFile: string
+  keyFile: string
+  caFile: string
+}
+
+/** The TLS flags of etcd 3.4 for a member whose client and peer URLs are https. */
+export function etcdTlsFlags(t: EtcdTlsFiles): string[] {
+  return [
+    `--cert-file=${t.certFile}`,
+    `--key-file=${t.keyFile}`,
+    `--trusted-ca-file=${t.caFile}`,
+    '--client-cert-auth',
+    `--peer-cert-file=${t.certFile}`,
+    `--peer-key-file=${t.keyFile}`,
+    `--peer-trusted-ca-file=${t.caFile}`,
+    '--peer-client-cert-auth',
+  ]
 }
 
 export interface EtcdProcess {
@@ -111,6 +137,7 @@ export async function startEtcd(o: EtcdProcessOptions): Promise<EtcdProcess> {
     `--election-timeout=${o.electionTimeoutMs ?? 1000}`,
     '--logger=zap',
     '--log-outputs=stderr',
+    ...(o.tls ? etcdTlsFlags(o.tls) : []),
   ]
   if (!etcdDataExists(o.dir)) {
     args.push(

@@ -1,4 +1,4 @@
-import type { DiskUsageType, EngineEvent, EventFilters, SystemBackend } from '../backend.js'
+import type { Cluster, DiskUsageType, EngineEvent, EventFilters, SwarmInfo, SwarmSpec, SystemBackend } from '../backend.js'
 import { Filters } from '../../lib/filters.js'
 import { defined } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
@@ -25,7 +25,7 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       Pragma: 'no-cache',
       'Builder-Version': '1',
-      Swarm: 'inactive',
+      Swarm: b.swarmPingStatus?.() ?? 'inactive',
       'Content-Length': ctx.req.method === 'HEAD' ? '0' : '2',
     })
     ctx.res.end(ctx.req.method === 'HEAD' ? undefined : 'OK')
@@ -121,7 +121,7 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
       ServerVersion: b.version().version,
       Runtimes: i.runtimes,
       DefaultRuntime: i.defaultRuntime,
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      Swarm: toWireSwarmInfo(i.swarm),
       LiveRestoreEnabled: true,
       Isolation: '',
       InitBinary: 'catatonit',
@@ -163,4 +163,53 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
     if (stream.live) await stream.follow(write, ctx.signal)
     if (!res.writableEnded) res.end()
   })
+}
+
+const NO_SWARM: SwarmInfo = { nodeId: '', nodeAddr: '', localNodeState: 'inactive', controlAvailable: false, error: '', remoteManagers: [] }
+
+/** `Swarm` of GET /info as dockerd shows it (Nodes, Managers and Cluster on managers only). */
+export function toWireSwarmInfo(s: SwarmInfo = NO_SWARM): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    NodeID: s.nodeId,
+    NodeAddr: s.nodeAddr,
+    LocalNodeState: s.localNodeState,
+    ControlAvailable: s.controlAvailable,
+    Error: s.error,
+    RemoteManagers: s.remoteManagers.length ? s.remoteManagers.map((m) => ({ NodeID: m.nodeId, Addr: m.addr })) : null,
+  }
+  if (s.nodes !== undefined) out.Nodes = s.nodes
+  if (s.managers !== undefined) out.Managers = s.managers
+  if (s.cluster) out.Cluster = toWireClusterInfo(s.cluster)
+  return out
+}
+
+// MERGE: sapi's src/api/wire-swarm.ts maps the same objects for GET /swarm; use its functions here
+// once it lands (these two exist so /info can show the cluster before then).
+export function toWireSwarmSpec(s: SwarmSpec): Record<string, unknown> {
+  return {
+    Name: s.name,
+    Labels: s.labels,
+    Orchestration: { TaskHistoryRetentionLimit: s.orchestration.taskHistoryRetentionLimit },
+    Raft: { SnapshotInterval: s.raft.snapshotInterval, KeepOldSnapshots: s.raft.keepOldSnapshots, LogEntriesForSlowFollowers: s.raft.logEntriesForSlowFollowers, ElectionTick: s.raft.electionTick, HeartbeatTick: s.raft.heartbeatTick },
+    Dispatcher: { HeartbeatPeriod: s.dispatcher.heartbeatPeriod },
+    CAConfig: { NodeCertExpiry: s.caConfig.nodeCertExpiry, ...(s.caConfig.forceRotate ? { ForceRotate: s.caConfig.forceRotate } : {}) },
+    TaskDefaults: s.taskDefaults.logDriver ? { LogDriver: { Name: s.taskDefaults.logDriver.name, ...(s.taskDefaults.logDriver.options ? { Options: s.taskDefaults.logDriver.options } : {}) } } : {},
+    EncryptionConfig: { AutoLockManagers: s.encryptionConfig.autoLockManagers },
+  }
+}
+
+/** ClusterInfo (the Swarm object without its join tokens). */
+export function toWireClusterInfo(c: Cluster): Record<string, unknown> {
+  return {
+    ID: c.id,
+    Version: { Index: c.version.index },
+    CreatedAt: c.createdAt,
+    UpdatedAt: c.updatedAt,
+    Spec: toWireSwarmSpec(c.spec),
+    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    RootRotationInProgress: c.rootRotationInProgress,
+    DefaultAddrPool: c.defaultAddrPool,
+    SubnetSize: c.subnetSize,
+    DataPathPort: c.dataPathPort,
+  }
 }

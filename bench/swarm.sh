@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Swarm benchmark (skeleton): three "hosts" = three network namespaces on a private bridge, one
+# daemon each (berthd, or Debian's dockerd), driven by the docker CLI. Times `swarm init`, a
+# worker join, a manager join, all nodes Ready, then (once services land) a 6-replica service
+# to all tasks running, and the leaves. Everything lives under one temp dir; cleanup stops only
+# the PIDs it started (daemons, then their etcd/containerd children) and deletes the netns/bridge.
+#   bench/swarm.sh [--runs N] [--engines berth,dockerd] [--keep-tmp]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUNS=1
+ENGINES=berth,dockerd
+while (($#)); do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --engines) ENGINES=$2; shift 2 ;;
+    --keep-tmp) export BENCH_KEEP_TMP=1; shift ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) bench_log "unknown option $1"; exit 1 ;;
+  esac
+done
+((EUID == 0)) || { bench_log "bench/swarm.sh needs root (network namespaces)"; exit 1; }
+
+bench_ensure_dist
+bench_mktemp bsw
+bench_docker_env
+
+TAG=$(printf '%04x' $((RANDOM)))
+BR=bsb$TAG
+X=''
+for _ in $(seq 50); do
+  c=$((1 + RANDOM % 250))
+  if ! ip -4 route show table all | grep -q "10\.198\.$c\." && ! ip -4 addr | grep -q "10\.198\.$c\."; then X=$c; break; fi
+done
+[[ -n $X ]] || { bench_log "no free 10.198.x.0/24"; exit 1; }
+
+lab_down() {
+  local i
+  for i in 1 2 3; do ip netns del "bsb$TAG-$i" 2>/dev/null || true; done
+  iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true
+  ip link del "$BR" 2>/dev/null || true
+}
+# Children the daemons started detached (berthd's etcd members) join the PID list before cleanup.
+collect_children() {
+  local f
+  for f in "$BENCH_TMP"/*/data/swarm/etcd/etcd.pid; do
+    if [[ -f $f ]]; then cat "$f" >>"$BENCH_TMP/pids"; fi
+  done
+  return 0
+}
+on_exit() { set +e; collect_children; bench_cleanup; lab_down; }
+trap on_exit EXIT
+trap 'on_exit; exit 130' INT
+trap 'on_exit; exit 143' TERM
+
+ip link add "$BR" type bridge
+ip addr add "10.198.$X.254/24" dev "$BR"
+ip link set "$BR" up
+iptables -I FORWARD -i "$BR" -o "$BR" -j ACCEPT
+for i in 1 2 3; do
+  ns=bsb$TAG-$i
+  ip netns add "$ns"
+  ip link add "bsb${TAG}h$i" type veth peer name "bsb${TAG}n$i"
+  ip link set "bsb${TAG}n$i" netns "$ns"
+  ip link set "bsb${TAG}h$i" master "$BR" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set "bsb${TAG}n$i" name eth0
+  ip -n "$ns" addr add "10.198.$X.$i/24" dev eth0
+  ip -n "$ns" link set eth0 up
+done
+ip_of() { echo "10.198.$X.$1"; }
+
+# start_host ENGINE I: a daemon in netns I with its own roots and hostname; sets SOCK[I].
+declare -A SOCK
+start_host() {
+  local engine=$1 i=$2 root=$BENCH_TMP/$1-$2 ns=bsb$TAG-$2
+  mkdir -p "$root"
+  SOCK[$i]=$root/sock
+  echo '{}' >"$root/daemon.json"
+  case $engine in
+    berth)
+      nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname bench$i && exec \"\$0\" \"\$@\"" "$REPO_ROOT/bin/berthd" \
+        --data-root "$root/data" --exec-root "$root/exec" -H "unix://${SOCK[$i]}" --config-file "$root/daemon.json" \
+        </dev/null >"$root/log" 2>&1 & ;;
+    dockerd)
+      nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname bench$i && exec \"\$0\" \"\$@\"" dockerd \
+        --data-root "$root/data" --exec-root "$root/exec" -H "unix://${SOCK[$i]}" --pidfile "$root/dockerd.pid" \
+        --config-file "$root/daemon.json" </dev/null >"$root/log" 2>&1 & ;;
+  esac
+  echo $! >>"$BENCH_TMP/pids"
+  local n
+  for ((n = 0; n < 600; n++)); do
+    curl -sf --unix-socket "${SOCK[$i]}" http://d/_ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  bench_log "$engine on host $i did not come up:"; tail "$root/log" >&2; return 1
+}
+d() { local i=$1; shift; docker -H "unix://${SOCK[$i]}" "$@"; }
+# wait_until WHAT CMD...: poll CMD every 0.1 s, at most 120 s.
+wait_until() {
+  local what=$1 n; shift
+  for ((n = 0; n < 1200; n++)); do "$@" && return 0; sleep 0.1; done
+  bench_log "timed out: $what"; return 1
+}
+all_ready() { [[ $(d 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c Ready) == 3 ]]; }
+six_running() { [[ $(d 1 service ls --filter name=benchweb --format '{{.Replicas}}' 2>/dev/null) == 6/6 ]]; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+run_engine() {
+  local engine=$1 t
+  for i in 1 2 3; do start_host "$engine" "$i"; done
+  t=$(now); d 1 swarm init --advertise-addr "$(ip_of 1)" >/dev/null; printf '%s init %s\n' "$engine" "$(since "$t")"
+  local wt mt
+  wt=$(d 1 swarm join-token -q worker); mt=$(d 1 swarm join-token -q manager)
+  t=$(now); d 2 swarm join --token "$wt" "$(ip_of 1):2377" >/dev/null; printf '%s join-worker %s\n' "$engine" "$(since "$t")"
+  t=$(now); d 3 swarm join --token "$mt" "$(ip_of 1):2377" >/dev/null; printf '%s join-manager %s\n' "$engine" "$(since "$t")"
+  t=$(now)
+  wait_until 'all nodes ready' all_ready
+  printf '%s all-ready %s\n' "$engine" "$(since "$t")"
+  # Services (berthd: once sapi's objects and sagent's task engine land): BENCH_SWARM_SERVICES=1
+  # loads the busybox fixture on every host and times a 6-replica service to 6/6 running.
+  if [[ -n ${BENCH_SWARM_SERVICES:-} ]]; then
+    for i in 1 2 3; do d "$i" load -q -i "$REPO_ROOT/.cache/fixtures/busybox.tar" >/dev/null; done
+    t=$(now)
+    d 1 service create -q --detach --replicas 6 --name benchweb busybox sleep 1d >/dev/null
+    wait_until 'service 6/6' six_running
+    printf '%s service-6-running %s\n' "$engine" "$(since "$t")"
+    d 1 service rm benchweb >/dev/null
+  fi
+  t=$(now); d 2 swarm leave >/dev/null; d 3 swarm leave --force >/dev/null; d 1 swarm leave --force >/dev/null
+  printf '%s leave-all %s\n' "$engine" "$(since "$t")"
+  collect_children
+  bench_stop_pids
+  : >"$BENCH_TMP/pids"
+}
+
+IFS=, read -ra engines <<<"$ENGINES"
+for ((r = 1; r <= RUNS; r++)); do
+  for e in "${engines[@]}"; do
+    case $e in
+      berth) run_engine berth ;;
+      dockerd) if command -v dockerd >/dev/null; then run_engine dockerd; else bench_log "dockerd not installed: skipped"; fi ;;
+      *) bench_log "unknown engine $e"; exit 1 ;;
+    esac
+  done
+done
