@@ -53,16 +53,19 @@ export function toWireSwarmSpec(s: SwarmSpec): Wire {
 
 /** GET /swarm: the cluster object with TLS info and join tokens. */
 export function toWireSwarm(v: SwarmView): Wire {
-  const c: Cluster = v.cluster
+  return { ...toWireClusterInfo(v.cluster, v.tlsInfo), JoinTokens: { Worker: v.joinTokens.worker, Manager: v.joinTokens.manager } }
+}
+
+/** ClusterInfo: the Swarm object without its join tokens (also `Swarm.Cluster` of /info). */
+export function toWireClusterInfo(c: Cluster, tlsInfo?: SwarmView['tlsInfo']): Wire {
   return clean({
     ...meta(c),
     Spec: toWireSwarmSpec(c.spec),
-    TLSInfo: v.tlsInfo ? { TrustRoot: v.tlsInfo.trustRoot, CertIssuerSubject: v.tlsInfo.certIssuerSubject, CertIssuerPublicKey: v.tlsInfo.certIssuerPublicKey } : undefined,
+    TLSInfo: tlsInfo ? { TrustRoot: tlsInfo.trustRoot, CertIssuerSubject: tlsInfo.certIssuerSubject, CertIssuerPublicKey: tlsInfo.certIssuerPublicKey } : { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
     RootRotationInProgress: c.rootRotationInProgress,
     DefaultAddrPool: c.defaultAddrPool,
     SubnetSize: c.subnetSize,
     DataPathPort: c.dataPathPort,
-    JoinTokens: { Worker: v.joinTokens.worker, Manager: v.joinTokens.manager },
   })
 }
 

@@ -35,7 +35,13 @@ import type { DaemonConfig } from './config.js'
 import { logger, type Logger } from './log.js'
 import type { SwarmNode } from '../cluster/node.js'
 import { buildSwarm } from './swarm-wiring.js'
-import { swarmLifecycleRoutesTemp } from './swarm-routes-temp.js'
+import { swarmRoutes } from '../api/routes/swarm.js'
+import type { LogsOptions } from '../api/backend.js'
+import { ClusterLogs, NODE_LOGS_PATH, nodeLogsHandler } from '../cluster/logs.js'
+import { ClusterNetworks, ensureIngressNetwork } from '../cluster/networks.js'
+import { ClusterObjects } from '../cluster/objects.js'
+import { swarmAgentEngine } from '../engine/backends/swarm-agent.js'
+import { swarmOverlay } from '../engine/backends/swarm-overlay.js'
 
 /** One running berthd: its config, engine, API listeners and pid file. */
 export class Daemon {
@@ -75,13 +81,19 @@ export class Daemon {
       if (!facts.runtimes[c.defaultRuntime]) this.#warnings.push(`WARNING: the default runtime ${c.defaultRuntime} is not installed`)
       const router = new Router(`Berth/${BERTH_VERSION} (linux)`, (m) => this.log.error(m))
       const b = this.backends()
-      // Swarm mode (coord swarm.md "Composition"). MERGE: pass sagent's swarmAgentEngine(...) as
-      // agentEngine, overlay's OverlayNetworks as overlay, and as the second argument
-      // (ctx) => ({ objects: new ClusterObjects(ctx), networks: new ClusterNetworks(ctx), logs: new ClusterLogs(ctx, localLogs) }).
+      // Swarm mode (docs/swarm.md): the node's lifecycle, the agent's engine and the overlay
+      // driver over this engine, and the objects, networks and logs parts over the node's context.
+      const log = (m: string) => this.log.info(m)
+      const overlay = swarmOverlay({ networks: this.engine.networks, log })
+      const localLogs = (id: string, o: LogsOptions) => b.containers.logs(id, o)
       const { node, cluster } = buildSwarm({
         dataRoot: c.dataRoot, execRoot: c.execRoot, engine: this.engine, facts: () => this.facts, labels: c.labels,
-        log: (m) => this.log.info(m),
-      })
+        log,
+        agentEngine: swarmAgentEngine({ containers: this.engine.containers, images: this.engine.images, registry: this.config, execRoot: c.execRoot, overlay, log }),
+        overlay,
+        afterInit: async (ctx) => { await ensureIngressNetwork(ctx.store) },
+      }, (ctx) => ({ objects: new ClusterObjects(ctx), networks: new ClusterNetworks(ctx), logs: new ClusterLogs(ctx, localLogs) }))
+      node.mount(NODE_LOGS_PATH, nodeLogsHandler(localLogs))
       this.swarm = node
       const system: SystemBackend = {
         ...b.system,
@@ -89,8 +101,7 @@ export class Daemon {
         swarmPingStatus: () => node.pingStatus(),
       }
       systemRoutes(router, system)
-      // MERGE: replaced by sapi's swarmRoutes(router, cluster) (src/api/routes/swarm.ts).
-      swarmLifecycleRoutesTemp(router, cluster, node)
+      swarmRoutes(router, cluster)
       imageRoutes(router, b.images, b.registry)
       containerRoutes(router, b.containers)
       logRoutes(router, b.containers)
@@ -99,7 +110,7 @@ export class Daemon {
       archiveRoutes(router, b.containers)
       registryRoutes(router, b.registry)
       buildRoutes(router, b.build)
-      networkRoutes(router, b.networks)
+      networkRoutes(router, b.networks, cluster)
       volumeRoutes(router, b.volumes)
       unimplementedRoutes(router)
       for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))

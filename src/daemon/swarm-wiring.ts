@@ -1,11 +1,10 @@
 import type { ClusterBackend, SwarmLifecycle, SwarmLogs, SwarmNetworks, SwarmObjects } from '../api/backend.js'
 import type { AgentEngine } from '../cluster/agent.js'
-import { requireManager, type OverlayNetworks, type SwarmContext, type SwarmContextSource } from '../cluster/context.js'
+import type { OverlayNetworks, SwarmContext, SwarmContextSource } from '../cluster/context.js'
 import { SwarmNode } from '../cluster/node.js'
 import type { NodeDescription } from '../cluster/types.js'
 import type { Engine } from '../engine/engine.js'
 import { BERTH_VERSION, type HostFacts } from '../engine/system/info.js'
-import { notImplemented } from '../lib/errors.js'
 
 /**
  * Swarm mode's composition root (docs/swarm.md, coord swarm.md "Composition"): the node
@@ -49,29 +48,6 @@ export function combineCluster(node: SwarmLifecycle, parts: SwarmParts): Cluster
   return out as unknown as ClusterBackend
 }
 
-/**
- * MERGE: replaced by sapi's `new ClusterObjects(ctx)`, overlay's `new ClusterNetworks(ctx)` and
- * sagent's `new ClusterLogs(ctx, localLogs)`. Until then every call answers as a node outside swarm
- * mode or a worker does (Docker's 503s), and a manager answers 501 "not supported yet".
- */
-export function standInParts(ctx: SwarmContextSource): SwarmParts {
-  const standIn = <T extends object>(what: string, keys: readonly (keyof T)[]): T => {
-    const o: Record<string, unknown> = {}
-    for (const k of keys) {
-      o[k as string] = async () => {
-        requireManager(ctx)
-        throw notImplemented('ERR_SWARM_PART_MISSING', `${what} (${String(k)}): not supported by this berthd yet`)
-      }
-    }
-    return o as T
-  }
-  return {
-    objects: standIn<SwarmObjects>('swarm objects', OBJECT_METHODS),
-    networks: standIn<SwarmNetworks>('swarm networks', NETWORK_METHODS),
-    logs: standIn<SwarmLogs>('service logs', LOG_METHODS),
-  }
-}
-
 export interface SwarmDeps {
   dataRoot: string
   execRoot: string
@@ -80,11 +56,11 @@ export interface SwarmDeps {
   /** berthd's --label values (key=value), the node's engine labels. */
   labels: string[]
   log: (m: string) => void
-  /** MERGE: sagent's `swarmAgentEngine(...)` (src/engine/backends/swarm-agent.ts). */
+  /** The agent's engine (engine/backends/swarm-agent.ts). */
   agentEngine?: AgentEngine
-  /** MERGE: overlay's OverlayNetworks (src/engine/backends/swarm-overlay.ts). */
+  /** The overlay driver (engine/backends/swarm-overlay.ts). */
   overlay?: OverlayNetworks
-  /** MERGE: overlay's ingress creation (ClusterNetworks), run once after `swarm init`. */
+  /** Run once after `swarm init` (the ingress network). */
   afterInit?: (ctx: SwarmContext) => Promise<void>
 }
 
@@ -99,7 +75,7 @@ function engineLabels(labels: string[]): Record<string, string> {
 }
 
 /** The node with this berthd's facts, and the ClusterBackend the routes get. */
-export function buildSwarm(d: SwarmDeps, parts?: (ctx: SwarmContextSource) => SwarmParts): { node: SwarmNode; cluster: ClusterBackend } {
+export function buildSwarm(d: SwarmDeps, parts: (ctx: SwarmContextSource) => SwarmParts): { node: SwarmNode; cluster: ClusterBackend } {
   const description = (): NodeDescription => {
     const f = d.facts()
     return {
@@ -121,7 +97,7 @@ export function buildSwarm(d: SwarmDeps, parts?: (ctx: SwarmContextSource) => Sw
     log: d.log,
   })
   const ctx: SwarmContextSource = () => node.context()
-  const cluster = combineCluster(node, (parts ?? standInParts)(ctx))
+  const cluster = combineCluster(node, parts(ctx))
   return { node, cluster }
 }
 

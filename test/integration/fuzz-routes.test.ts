@@ -19,6 +19,7 @@ import { logRoutes } from '../../src/api/routes/logs.js'
 import { networkRoutes } from '../../src/api/routes/networks.js'
 import { registryRoutes } from '../../src/api/routes/registry.js'
 import { statsRoutes } from '../../src/api/routes/stats.js'
+import { swarmRoutes } from '../../src/api/routes/swarm.js'
 import { systemRoutes } from '../../src/api/routes/system.js'
 import { unimplementedRoutes } from '../../src/api/routes/unimplemented.js'
 import { volumeRoutes } from '../../src/api/routes/volumes.js'
@@ -36,7 +37,7 @@ function allRoutes(): Array<{ method: string; path: string; hijack: boolean }> {
   const none = {} as never
   systemRoutes(r, none); imageRoutes(r, none, none); containerRoutes(r, none); logRoutes(r, none); execRoutes(r, none)
   statsRoutes(r, none); archiveRoutes(r, none); registryRoutes(r, none); buildRoutes(r, none); networkRoutes(r, none)
-  volumeRoutes(r, none); unimplementedRoutes(r)
+  volumeRoutes(r, none); swarmRoutes(r, none); unimplementedRoutes(r)
   return r.list()
 }
 

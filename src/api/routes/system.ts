@@ -1,4 +1,4 @@
-import type { Cluster, DiskUsageType, EngineEvent, EventFilters, SwarmInfo, SwarmSpec, SystemBackend } from '../backend.js'
+import type { DiskUsageType, EngineEvent, EventFilters, SwarmInfo, SystemBackend } from '../backend.js'
 import { Filters } from '../../lib/filters.js'
 import { defined } from '../filters.js'
 import { invalid } from '../../lib/errors.js'
@@ -7,6 +7,7 @@ import type { Router } from '../router.js'
 import { toWireVolume } from './volumes.js'
 import { toWireSummary } from '../wire-containers.js'
 import { eventJson, toWireImageSummary } from '../wire.js'
+import { toWireClusterInfo } from '../wire-swarm.js'
 
 const EVENT_FILTERS = ['config', 'container', 'daemon', 'event', 'image', 'label', 'network', 'node', 'plugin', 'scope', 'secret', 'service', 'type', 'volume'] as const
 const DF_TYPES: readonly string[] = ['container', 'image', 'volume', 'build-cache']
@@ -183,33 +184,3 @@ export function toWireSwarmInfo(s: SwarmInfo = NO_SWARM): Record<string, unknown
   return out
 }
 
-// MERGE: sapi's src/api/wire-swarm.ts maps the same objects for GET /swarm; use its functions here
-// once it lands (these two exist so /info can show the cluster before then).
-export function toWireSwarmSpec(s: SwarmSpec): Record<string, unknown> {
-  return {
-    Name: s.name,
-    Labels: s.labels,
-    Orchestration: { TaskHistoryRetentionLimit: s.orchestration.taskHistoryRetentionLimit },
-    Raft: { SnapshotInterval: s.raft.snapshotInterval, KeepOldSnapshots: s.raft.keepOldSnapshots, LogEntriesForSlowFollowers: s.raft.logEntriesForSlowFollowers, ElectionTick: s.raft.electionTick, HeartbeatTick: s.raft.heartbeatTick },
-    Dispatcher: { HeartbeatPeriod: s.dispatcher.heartbeatPeriod },
-    CAConfig: { NodeCertExpiry: s.caConfig.nodeCertExpiry, ...(s.caConfig.forceRotate ? { ForceRotate: s.caConfig.forceRotate } : {}) },
-    TaskDefaults: s.taskDefaults.logDriver ? { LogDriver: { Name: s.taskDefaults.logDriver.name, ...(s.taskDefaults.logDriver.options ? { Options: s.taskDefaults.logDriver.options } : {}) } } : {},
-    EncryptionConfig: { AutoLockManagers: s.encryptionConfig.autoLockManagers },
-  }
-}
-
-/** ClusterInfo (the Swarm object without its join tokens). */
-export function toWireClusterInfo(c: Cluster): Record<string, unknown> {
-  return {
-    ID: c.id,
-    Version: { Index: c.version.index },
-    CreatedAt: c.createdAt,
-    UpdatedAt: c.updatedAt,
-    Spec: toWireSwarmSpec(c.spec),
-    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
-    RootRotationInProgress: c.rootRotationInProgress,
-    DefaultAddrPool: c.defaultAddrPool,
-    SubnetSize: c.subnetSize,
-    DataPathPort: c.dataPathPort,
-  }
-}
