@@ -275,11 +275,13 @@ export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
   // ---- secrets and configs
   for (const kind of ['secrets', 'configs'] as const) {
     const what = kind === 'secrets' ? 'secret' : 'config'
-    const list = kind === 'secrets' ? cluster.listSecrets.bind(cluster) : cluster.listConfigs.bind(cluster)
-    const inspect = kind === 'secrets' ? cluster.inspectSecret.bind(cluster) : cluster.inspectConfig.bind(cluster)
-    const create = kind === 'secrets' ? cluster.createSecret.bind(cluster) : cluster.createConfig.bind(cluster)
-    const update = kind === 'secrets' ? cluster.updateSecret.bind(cluster) : cluster.updateConfig.bind(cluster)
-    const remove = kind === 'secrets' ? cluster.removeSecret.bind(cluster) : cluster.removeConfig.bind(cluster)
+    // Looked up per call: the routes are registered before (and without) a backend in tests.
+    const secrets = kind === 'secrets'
+    const list: ClusterBackend['listSecrets'] = (f) => secrets ? cluster.listSecrets(f) : cluster.listConfigs(f)
+    const inspect: ClusterBackend['inspectSecret'] = (id) => secrets ? cluster.inspectSecret(id) : cluster.inspectConfig(id)
+    const create: ClusterBackend['createSecret'] = (spec) => secrets ? cluster.createSecret(spec) : cluster.createConfig(spec)
+    const update: ClusterBackend['updateSecret'] = (id, v, spec) => secrets ? cluster.updateSecret(id, v, spec) : cluster.updateConfig(id, v, spec)
+    const remove: ClusterBackend['removeSecret'] = (id) => secrets ? cluster.removeSecret(id) : cluster.removeConfig(id)
     const wire = kind === 'secrets' ? toWireSecret : toWireConfig
 
     r.add('GET', `/${kind}`, async (ctx) => {
