@@ -3,7 +3,7 @@ import { ApiError } from '../../client/client.js'
 import { bytesSize } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { eachArg, executeTemplate, filtersParam, printInspect, renderTable } from '../format.js'
-import { kvMap, listFlag, naturalLess, nodeReference, prettyPrint, prettyTime, printTasks, type Json } from './swarm-util.js'
+import { goOrdered, kvMap, listFlag, naturalLess, nodeReference, prettyPrint, prettyTime, printTasks, type Json } from './swarm-util.js'
 
 export const NODE_TABLE = 'table {{.ID}} {{if .Self}}*{{else}} {{ end }}\t{{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}\t{{.EngineVersion}}'
 export const NODE_HEADERS = { ID: 'ID', Self: '', Hostname: 'HOSTNAME', Status: 'STATUS', Availability: 'AVAILABILITY', ManagerStatus: 'MANAGER STATUS', EngineVersion: 'ENGINE VERSION', TLSStatus: 'TLS STATUS' }
@@ -161,7 +161,7 @@ export async function inspect(ctx: CliContext): Promise<number> {
   }
   if (f.pretty) {
     for (const n of found) ctx.out.write(`${executeTemplate(NODE_PRETTY, nodePrettyContext(n))}\n`)
-  } else await printInspect(ctx, found, f.format as string | undefined)
+  } else await printInspect(ctx, found.map((n) => goOrdered(n)), f.format as string | undefined)
   if (errors.length) throw new CliExit(1, errors.join('\n'))
   return 0
 }
@@ -172,11 +172,13 @@ export async function ps(ctx: CliContext): Promise<void> {
   const refs = ctx.args.length ? ctx.args : ['self']
   const tasks: Json[] = []
   const errs: string[] = []
+  // docker adds each node to one filter set, so a later node's query also returns the earlier
+  // nodes' tasks (and prints them twice): kept, as docker 28 does
+  const filters = filtersParam(f.filter as string[] | undefined)
   for (const ref of refs) {
     try {
       const id = await nodeReference(client, ref)
       const node = await client.json<Json>('GET', `/nodes/${encodeURIComponent(id)}`)
-      const filters = filtersParam(f.filter as string[] | undefined)
       ;(filters.node ??= []).push(node.ID)
       tasks.push(...await client.json<Json[]>('GET', '/tasks', { query: { filters: JSON.stringify(filters) } }))
     } catch (err) {
@@ -194,7 +196,10 @@ async function updateNodes(ctx: CliContext, refs: string[], merge: (n: Json) => 
   for (const ref of refs) {
     const n = await client.json<Json>('GET', `/nodes/${encodeURIComponent(ref)}`)
     if (!merge(n)) continue
-    await client.call('POST', `/nodes/${encodeURIComponent(n.ID)}/update`, { query: { version: n.Version?.Index ?? 0 }, body: n.Spec ?? {} }).then((r) => r.resume())
+    // swarm.NodeSpec as Go marshals it: Labels is never left out (null when there are none)
+    const { Name, Labels, ...rest } = (n.Spec ?? {}) as Json
+    const body = { ...(Name ? { Name } : {}), Labels: Labels ?? null, ...rest }
+    await client.call('POST', `/nodes/${encodeURIComponent(n.ID)}/update`, { query: { version: n.Version?.Index ?? 0 }, body }).then((r) => r.resume())
     success(ref)
   }
 }

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { CliExit, type CliContext } from '../context.js'
-import { eachArg, executeTemplate, filtersParam, inspectEach, renderTable } from '../format.js'
-import { kvMap, naturalLess, prettyTime, readStream, since, type Json } from './swarm-util.js'
+import { eachArg, executeTemplate, filtersParam, renderTable } from '../format.js'
+import { inspectSwarm, kvMap, naturalLess, prettyTime, readStream, since, type Json } from './swarm-util.js'
 
 export type Kind = 'secret' | 'config'
 
@@ -124,7 +124,7 @@ export function prettyContext(o: Json): Record<string, unknown> {
 
 export async function inspectObjects(ctx: CliContext, kind: Kind): Promise<number> {
   const f = ctx.flags
-  if (!f.pretty) return inspectEach(ctx, (name) => `/${kind}s/${encodeURIComponent(name)}`)
+  if (!f.pretty) return inspectSwarm(ctx, (name) => `/${kind}s/${encodeURIComponent(name)}`)
   if (f.format) throw new CliExit(1, 'cannot supply extra formatting options to the pretty template')
   for (const name of ctx.args) {
     const o = await ctx.client().json<Json>('GET', `/${kind}s/${encodeURIComponent(name)}`)

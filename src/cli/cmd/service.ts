@@ -4,7 +4,7 @@ import { bytesSize } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { eachArg, executeTemplate, filtersParam, printInspect, renderTable } from '../format.js'
 import { applyServiceUpdate, buildServiceSpec, FlagValueError, type SpecResolver } from './service-opts.js'
-import { displayImage, goDurationString, IdResolver, naturalLess, printTasks, since, trunc, waitOnService, type Json } from './swarm-util.js'
+import { displayImage, goDurationString, goOrdered, resolveSpecImage, usageError, IdResolver, naturalLess, printTasks, since, trunc, waitOnService, type Json } from './swarm-util.js'
 
 /** Names → IDs through the daemon, as the docker CLI resolves them before create/update. */
 export function daemonResolver(client: EngineClient): SpecResolver {
@@ -27,7 +27,7 @@ export function daemonResolver(client: EngineClient): SpecResolver {
 
 /** Errors of flag values and of spec building, in docker's words and exit statuses. */
 function specFailure(ctx: CliContext, err: unknown): never {
-  if (err instanceof FlagValueError) throw new CliExit(125, `${err.message}\nSee '${ctx.commandPath} --help'.`)
+  if (err instanceof FlagValueError) throw usageError(ctx, err.message)
   if (err instanceof ApiError || err instanceof CliExit) throw err
   throw new CliExit(1, (err as Error).message)
 }
@@ -53,8 +53,9 @@ export async function create(ctx: CliContext): Promise<void> {
     specFailure(ctx, err)
   }
   const headers = f['with-registry-auth'] ? await registryAuth(ctx, image) : {}
+  const warnings = await resolveSpecImage(client, spec.TaskTemplate, !f['no-resolve-image'], headers)
   const res = await client.json<{ ID: string; Warnings?: string[] | null }>('POST', '/services/create', { body: spec, headers })
-  for (const w of res.Warnings ?? []) ctx.err.write(`${w}\n`)
+  for (const w of [...(res.Warnings ?? []), ...warnings]) ctx.err.write(`${w}\n`)
   ctx.out.write(`${res.ID}\n`)
   if (f.detach) return
   await waitOnService(ctx, res.ID, !!f.quiet)
@@ -453,7 +454,7 @@ export async function inspect(ctx: CliContext): Promise<number> {
     }
     return 0
   }
-  await printInspect(ctx, found, format)
+  await printInspect(ctx, found.map((s) => goOrdered(s)), format)
   if (errors.length) throw new CliExit(1, errors.join('\n'))
   return 0
 }
@@ -495,11 +496,12 @@ export async function rm(ctx: CliContext): Promise<number> {
   return eachArg(ctx, (ref) => ctx.client().call('DELETE', `/services/${encodeURIComponent(ref)}`).then((r) => { r.resume() }))
 }
 
-async function sendUpdate(ctx: CliContext, service: Json, spec: Json, query: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<void> {
+async function sendUpdate(ctx: CliContext, service: Json, spec: Json, query: Record<string, string> = {}, headers: Record<string, string> = {}, queryRegistry = false): Promise<void> {
+  const warnings = spec.TaskTemplate ? await resolveSpecImage(ctx.client(), spec.TaskTemplate, queryRegistry, headers) : []
   const res = await ctx.client().json<{ Warnings?: string[] | null }>('POST', `/services/${encodeURIComponent(service.ID)}/update`, {
     query: { version: String(service.Version?.Index ?? 0), ...query }, body: spec, headers,
   })
-  for (const w of res?.Warnings ?? []) ctx.err.write(`${w}\n`)
+  for (const w of [...(res?.Warnings ?? []), ...warnings]) ctx.err.write(`${w}\n`)
 }
 
 export async function update(ctx: CliContext): Promise<void> {
@@ -523,8 +525,8 @@ export async function update(ctx: CliContext): Promise<void> {
   }
   let headers: Record<string, string> = {}
   if (f['with-registry-auth']) headers = await registryAuth(ctx, spec.TaskTemplate?.ContainerSpec?.Image ?? '')
-  else query.registryAuthFrom = f.rollback ? 'previous-spec' : 'spec'
-  await sendUpdate(ctx, service, spec, query, headers)
+  else query.registryAuthFrom = 'spec'
+  await sendUpdate(ctx, service, spec, query, headers, f.image !== undefined && !f['no-resolve-image'])
   ctx.out.write(`${ref}\n`)
   if (f.detach) return
   await waitOnService(ctx, service.ID, !!f.quiet)

@@ -8,6 +8,7 @@ import { goTimeString } from '../../lib/gofmt/values.js'
 import { humanDuration } from '../../lib/units.js'
 import { CliExit, type CliContext } from '../context.js'
 import { renderTable } from '../format.js'
+import { GROUPS } from '../specs/swarm.js'
 import { familiarString, parseNormalizedNamed } from '../../distribution/reference.js'
 
 export type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -57,9 +58,16 @@ export function goDurationString(ns: number): string {
   return `${out}${frac(u, 9)}s`
 }
 
-/** A flag value that failed to parse, as pflag words it (exit status 125). */
+/** A flag value that failed to parse, as the docker CLI 28 prints it (exit status 125). */
 export function flagError(ctx: CliContext, flag: string, value: string, why: string): CliExit {
-  return new CliExit(125, `invalid argument "${value}" for "${flag}" flag: ${why}\nSee '${ctx.commandPath} --help'.`)
+  return usageError(ctx, `invalid argument "${value}" for "${flag}" flag: ${why}`)
+}
+
+/** docker 28's flag error: the message, the usage line, and where to get help (exit status 125). */
+export function usageError(ctx: CliContext, message: string): CliExit {
+  const [, group, sub] = ctx.commandPath.split(' ')
+  const spec = GROUPS.find((g) => g.name === group)?.subcommands?.find((c) => c.name === sub)
+  return new CliExit(125, `${message}\n\nUsage:  ${ctx.commandPath}${spec?.usage ? ` ${spec.usage}` : ''}\n\nRun '${ctx.commandPath} --help' for more information`)
 }
 
 export function durationFlag(ctx: CliContext, name: string, display = `--${name}`): number | undefined {
@@ -196,10 +204,15 @@ export function taskRows(tasks: Json[], names: { service: (id: string) => string
     if (a.name !== b.name) return naturalLess(a.name, b.name)
     return Date.parse(b.t.CreatedAt ?? '') - Date.parse(a.t.CreatedAt ?? '')
   })
+  // names are kept per task ID, as docker's map: a task listed twice takes its last name
   let prev = ''
-  return named.map(({ t, name }) => {
-    const shown = name === prev && o.table ? ` \\_ ${name}` : name
+  const shownById = new Map<string, string>()
+  for (const { t, name } of named) {
+    shownById.set(t.ID, name === prev && o.table ? ` \\_ ${name}` : name)
     prev = name
+  }
+  return named.map(({ t }) => {
+    const shown = shownById.get(t.ID)!
     const image = (t.Spec?.ContainerSpec?.Image as string | undefined) ?? ''
     let err = (t.Status?.Err as string | undefined) ?? ''
     if (o.trunc) err = ellipsisBytes(err, 30)
@@ -420,6 +433,72 @@ export async function waitOnService(ctx: CliContext, serviceId: string, quiet: b
   } finally {
     process.off('SIGINT', onSig)
   }
+}
+
+/** imageWithTagString: the familiar name with a default tag (`nginx` → `nginx:latest`). */
+export function imageWithTag(image: string): string {
+  try {
+    const r = parseNormalizedNamed(image)
+    return familiarString(r.tag === undefined && r.digest === undefined ? { ...r, tag: 'latest' } : r)
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * What the docker client library does to a spec's image before create/update: tag it, and with
+ * QueryRegistry ask the daemon's distribution endpoint for the digest and platforms (image
+ * becomes `name:tag@digest`, Placement.Platforms set) or return docker's warning.
+ */
+export async function resolveSpecImage(client: EngineClient, task: Json, queryRegistry: boolean, headers: Record<string, string> = {}): Promise<string[]> {
+  const cs = task.ContainerSpec
+  if (!cs) return []
+  const tagged = imageWithTag(cs.Image ?? '')
+  if (tagged) cs.Image = tagged
+  if (!queryRegistry) return []
+  try {
+    const d = await client.json<Json>('GET', `/distribution/${cs.Image}/json`, { headers })
+    const r = parseNormalizedNamed(cs.Image)
+    if (r.digest === undefined && d.Descriptor?.digest) cs.Image = familiarString({ ...r, digest: d.Descriptor.digest })
+    else if (r.digest !== undefined) cs.Image = ''
+    const platforms = ((d.Platforms as Json[] | undefined) ?? []).map((p) => ({ Architecture: String(p.architecture ?? '').toLowerCase() === 'arm' ? '' : (p.architecture ?? ''), OS: p.os ?? '' }))
+    if (platforms.length) (task.Placement ??= {}).Platforms = platforms
+    return []
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    const img = cs.Image
+    return [`image ${img} could not be accessed on a registry to record\nits digest. Each node will access ${img} independently,\npossibly leading to different nodes running different\nversions of the image.\n`]
+  }
+}
+
+/** Property names whose values are Go maps: encoding/json prints their keys sorted. */
+const GO_MAPS = new Set(['Labels', 'Options', 'DriverOpts', 'Sysctls', 'EnginePlugins', 'Annotations'])
+
+/** An API object as docker's inspect prints it (json.Marshal of the Go struct: map keys sorted). */
+export function goOrdered(v: unknown, isMap = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => goOrdered(x))
+  if (!v || typeof v !== 'object') return v
+  const entries = Object.entries(v as Json)
+  if (isMap) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return Object.fromEntries(entries.map(([k, x]) => [k, goOrdered(x, !isMap && GO_MAPS.has(k))]))
+}
+
+/** inspect of swarm objects: what was found (map keys sorted as Go prints them), then the errors. */
+export async function inspectSwarm(ctx: CliContext, path: (ref: string) => string, query: Record<string, string | boolean> = {}, notFound?: (ref: string) => string): Promise<number> {
+  const { printInspect } = await import('../format.js')
+  const found: unknown[] = []
+  const errors: string[] = []
+  for (const ref of ctx.args) {
+    try {
+      found.push(goOrdered(await ctx.client().json('GET', path(ref), { query })))
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      errors.push(err.status === 404 && notFound ? notFound(ref) : `Error response from daemon: ${err.message}`)
+    }
+  }
+  await printInspect(ctx, found, ctx.flags.format as string | undefined)
+  if (errors.length) throw new CliExit(1, errors.join('\n'))
+  return 0
 }
 
 /** Read a whole stream (stdin) as a Buffer. */

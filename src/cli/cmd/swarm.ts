@@ -17,6 +17,8 @@ export function nodeAddr(value: string, def = DEFAULT_LISTEN): string {
   let v = value.replace(/^tcp:\/\//, '')
   if (/^[a-z]+:\/\//i.test(v)) throw new Error(`Invalid proto, expected tcp: ${value}`)
   v = v.replace(/\/$/, '')
+  const last = v.lastIndexOf(':')
+  if (last >= 0 && !/^\[/.test(v) && !/^[0-9a-fA-F:.]+$/.test(v) && !/^\d*$/.test(v.slice(last + 1))) throw new Error(`parse "tcp://${v}": invalid port "${v.slice(last)}" after host`)
   const [dh, dp] = splitHostPort(def)
   let [h, p] = splitHostPort(v)
   if (!h) h = dh
@@ -185,7 +187,7 @@ export async function init(ctx: CliContext): Promise<void> {
   }
   ctx.out.write(`Swarm initialized: current node (${nodeId}) is now a manager.\n\n`)
   await printJoinCommand(ctx, nodeId, true, false)
-  ctx.out.write("To add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n")
+  ctx.out.write("To add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n")
   if (req.AutoLockManagers) printUnlockCommand(ctx, await unlockKeyOf(ctx))
 }
 
@@ -212,10 +214,10 @@ export async function join(ctx: CliContext): Promise<void> {
 async function swarmUpdate(ctx: CliContext, sw: Json, flags: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean } = {}): Promise<void> {
   await ctx.client().call('POST', '/swarm/update', {
     query: {
-      version: sw.Version?.Index ?? 0,
-      rotateWorkerToken: !!flags.rotateWorkerToken,
-      rotateManagerToken: !!flags.rotateManagerToken,
-      rotateManagerUnlockKey: !!flags.rotateManagerUnlockKey,
+      version: String(sw.Version?.Index ?? 0),
+      rotateWorkerToken: String(!!flags.rotateWorkerToken),
+      rotateManagerToken: String(!!flags.rotateManagerToken),
+      rotateManagerUnlockKey: String(!!flags.rotateManagerUnlockKey),
     },
     body: sw.Spec ?? {},
   }).then((r) => r.resume())
