@@ -140,6 +140,7 @@ export async function startFakeDaemon(overrides: Record<string, (req: Recorded) 
   const socket = join(dir, 'docker.sock')
   const data = cannedSwarm()
   const requests: Recorded[] = []
+  let created = 0
   const read = (req: IncomingMessage) => new Promise<string>((res) => { let s = ''; req.on('data', (c) => (s += c)); req.on('end', () => res(s)) })
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
@@ -177,7 +178,16 @@ export async function startFakeDaemon(overrides: Record<string, (req: Recorded) 
       send(200, hit)
       return
     }
-    if (rec.method === 'POST' && /\/create$/.test(path)) { send(201, { ID: 'newid0000000000000000000', Id: 'newid0000000000000000000', Warnings: null }); return }
+    if (rec.method === 'POST' && /\/create$/.test(path)) {
+      // created objects are listed afterwards (per daemon; each CLI run gets a fresh daemon in tests that need it)
+      const kind = path.split('/')[1]!
+      const b = (body ?? {}) as Json
+      const id = `new${kind.slice(0, 3)}${String(created++).padStart(19, '0')}`
+      const list = (data as unknown as Record<string, Json[]>)[kind]
+      if (list && kind !== 'services') list.push(kind === 'networks' ? { ...b, Id: id, Scope: 'swarm' } : { ID: id, Version: { Index: 1 }, Spec: b })
+      send(201, { ID: id, Id: id, Warnings: null })
+      return
+    }
     if (rec.method === 'POST' && /\/update$/.test(path)) { send(200, path.startsWith('/services') ? { Warnings: null } : undefined); return }
     if (rec.method === 'DELETE') { res.writeHead(200); res.end(); return }
     send(404, { message: `page not found: ${path}` })

@@ -134,6 +134,11 @@ export async function loadStackFiles(files: string[], namespace: string, o: { en
 const scope = (ns: string, name: string) => `${ns}_${name}`
 const withStackLabel = (ns: string, labels: Record<string, string> | undefined): Record<string, string> => ({ ...(labels ?? {}), [LABEL_NAMESPACE]: ns })
 
+/** network.CreateRequest as the docker CLI marshals it (every field of CreateOptions, then Name). */
+function networkBody(name: string, driver: string, o: { ipam?: Json | null; internal?: boolean; attachable?: boolean; options?: Record<string, string> | null; labels: Record<string, string> }): Json {
+  return { Driver: driver, Scope: '', IPAM: o.ipam ?? null, Internal: !!o.internal, Attachable: !!o.attachable, Ingress: false, ConfigOnly: false, ConfigFrom: null, Options: o.options ?? null, Labels: o.labels, Name: name }
+}
+
 /** convert.Networks: the networks to create (name → create body) and the external ones to check. */
 export function stackNetworks(ns: string, s: StackFiles): { create: Map<string, Json>; external: string[] } {
   const used = new Set<string>()
@@ -147,22 +152,14 @@ export function stackNetworks(ns: string, s: StackFiles): { create: Map<string, 
   for (const key of [...used].sort()) {
     const n = s.model.networks[key]
     if (!n) {
-      if (key === 'default') create.set(scope(ns, key), { Name: scope(ns, key), Driver: 'overlay', Labels: withStackLabel(ns, undefined) })
+      if (key === 'default') create.set(scope(ns, key), networkBody(scope(ns, key), 'overlay', { labels: withStackLabel(ns, undefined) }))
       continue
     }
     if (n.external) { external.push(n.name); continue }
-    const body: Json = {
-      Name: n.name,
-      Driver: n.driver || 'overlay',
-      ...(n.driver_opts ? { Options: n.driver_opts } : {}),
-      Labels: withStackLabel(ns, n.labels),
-      ...(n.internal ? { Internal: true } : {}),
-      ...(n.attachable ? { Attachable: true } : {}),
-    }
-    if (n.ipam && (n.ipam.driver || n.ipam.config?.length)) {
-      body.IPAM = { Driver: n.ipam.driver || 'default', Config: (n.ipam.config ?? []).map((c) => ({ ...(c.subnet ? { Subnet: c.subnet } : {}) })) }
-    }
-    create.set(n.name, body)
+    const ipam = n.ipam && (n.ipam.driver || n.ipam.config?.length)
+      ? { Driver: n.ipam.driver ?? '', Options: n.ipam.options ?? null, Config: (n.ipam.config ?? []).map((c) => ({ ...(c.subnet ? { Subnet: c.subnet } : {}), ...(c.ip_range ? { IPRange: c.ip_range } : {}), ...(c.gateway ? { Gateway: c.gateway } : {}) })) }
+      : null
+    create.set(n.name, networkBody(n.name, n.driver || 'overlay', { ipam, internal: !!n.internal, attachable: !!n.attachable, options: n.driver_opts ?? null, labels: withStackLabel(ns, n.labels) }))
   }
   return { create, external }
 }
@@ -270,10 +267,20 @@ function fileRefs(ns: string, s: StackFiles, svc: ServiceConfig, raw: Dict, kind
     const name = s.external[kind].has(source) ? obj.name : obj.name || scope(ns, source)
     return {
       name,
-      file: { Name: d.target ? String(d.target) : source, UID: d.uid !== undefined ? String(d.uid) : '0', GID: d.gid !== undefined ? String(d.gid) : '0', Mode: d.mode !== undefined ? Number(d.mode) : 0o444 },
+      file: { Name: d.target ? String(d.target) : source, UID: d.uid !== undefined ? String(d.uid) : '0', GID: d.gid !== undefined ? String(d.gid) : '0', Mode: d.mode !== undefined ? octalMode(d.mode) : 0o444 },
     }
   }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   void svc
+}
+
+/**
+ * A file mode as docker's YAML reads it: `0400` is octal there (YAML 1.1), while this loader's
+ * YAML 1.2 reads 400; a number whose digits are all octal ones is taken as written in octal.
+ */
+export function octalMode(v: unknown): number {
+  const s = String(v).replace(/^0o/i, '')
+  if (/^[0-7]+$/.test(s)) return parseInt(s, 8)
+  return Number(v)
 }
 
 export interface StackService {
@@ -386,7 +393,7 @@ export function stackServices(ns: string, s: StackFiles): StackService[] {
         Networks: networks,
         ForceUpdate: 0,
       },
-      EndpointSpec: { Mode: (d?.endpoint_mode as string | undefined) || 'vip', ...(ports.length ? { Ports: ports } : {}) },
+      EndpointSpec: { ...(d?.endpoint_mode ? { Mode: String(d.endpoint_mode).toLowerCase() } : {}), ...(ports.length ? { Ports: ports } : {}) },
       Mode: mode(d),
       ...(updateConfig(d?.update_config, 'deploy.update_config') ? { UpdateConfig: updateConfig(d?.update_config, 'deploy.update_config') } : {}),
       ...(updateConfig(d?.rollback_config, 'deploy.rollback_config') ? { RollbackConfig: updateConfig(d?.rollback_config, 'deploy.rollback_config') } : {}),

@@ -4,7 +4,7 @@ import { CliExit, type CliContext } from '../context.js'
 import { filtersParam, renderTable } from '../format.js'
 import { listServices } from './service.js'
 import { LABEL_IMAGE, LABEL_NAMESPACE, loadStackFiles, StackError, stackNetworks, stackObjects, stackServices } from './stack-convert.js'
-import { naturalLess, printTasks, waitOnService, type Json } from './swarm-util.js'
+import { naturalLess, printTasks, resolveSpecImage, waitOnService, type Json } from './swarm-util.js'
 
 const nsFilter = (ns: string, extra: Record<string, string[]> = {}) => {
   const f = { ...extra }
@@ -105,14 +105,19 @@ export async function deploy(ctx: CliContext): Promise<void> {
     for (const o of await client.json<Json[]>('GET', `/${kind}`, { query: { filters: JSON.stringify({ name: names }) } })) if (names.includes(o.Spec?.Name)) m.set(o.Spec.Name, o.ID)
     return m
   }
-  const existing = new Map((await listOf(client, 'services', ns)).map((s) => [s.Spec?.Name as string, s]))
-  const ids: string[] = []
+  // convert.Services resolves every service's secrets and configs before any is deployed
   for (const s of services) {
     const sIds = await idsOf('secrets', s.secrets.map((x) => x.name))
     const cIds = await idsOf('configs', s.configs.map((x) => x.name))
     const cs = s.spec.TaskTemplate.ContainerSpec
-    if (s.secrets.length) cs.Secrets = s.secrets.map((x) => { const id = sIds.get(x.name); if (!id) throw new CliExit(1, `secret not found: ${x.name}`); return { File: x.file, SecretID: id, SecretName: x.name } })
-    if (s.configs.length) cs.Configs = s.configs.map((x) => { const id = cIds.get(x.name); if (!id) throw new CliExit(1, `config not found: ${x.name}`); return { File: x.file, ConfigID: id, ConfigName: x.name } })
+    const short = s.name.slice(ns.length + 1)
+    if (s.secrets.length) cs.Secrets = s.secrets.map((x) => { const id = sIds.get(x.name); if (!id) throw new CliExit(1, `service ${short}: secret not found: ${x.name}`); return { File: x.file, SecretID: id, SecretName: x.name } })
+    if (s.configs.length) cs.Configs = s.configs.map((x) => { const id = cIds.get(x.name); if (!id) throw new CliExit(1, `service ${short}: config not found: ${x.name}`); return { File: x.file, ConfigID: id, ConfigName: x.name } })
+  }
+  const existing = new Map((await listOf(client, 'services', ns)).map((s) => [s.Spec?.Name as string, s]))
+  const ids: string[] = []
+  for (const s of services) {
+    const cs = s.spec.TaskTemplate.ContainerSpec
     let headers: Record<string, string> = {}
     if (f['with-registry-auth']) {
       const { parseNormalizedNamed } = await import('../../distribution/reference.js')
@@ -124,12 +129,14 @@ export async function deploy(ctx: CliContext): Promise<void> {
       ctx.out.write(`Updating service ${s.name} (id: ${old.ID})\n`)
       const image = cs.Image as string
       const query: Record<string, string> = { version: String(old.Version?.Index ?? 0) }
+      const queryRegistry = resolveImage === 'always' || (resolveImage === 'changed' && image !== old.Spec?.Labels?.[LABEL_IMAGE])
       if (resolveImage !== 'always' && image === old.Spec?.Labels?.[LABEL_IMAGE]) cs.Image = old.Spec?.TaskTemplate?.ContainerSpec?.Image ?? image
       s.spec.TaskTemplate.ForceUpdate = old.Spec?.TaskTemplate?.ForceUpdate ?? 0
       if (old.Spec?.Networks?.length) { s.spec.Networks = s.spec.TaskTemplate.Networks; delete s.spec.TaskTemplate.Networks }
       try {
+        const warnings = await resolveSpecImage(client, s.spec.TaskTemplate, queryRegistry, headers)
         const res = await client.json<{ Warnings?: string[] | null }>('POST', `/services/${encodeURIComponent(old.ID)}/update`, { query, body: s.spec, headers })
-        for (const w of res?.Warnings ?? []) ctx.err.write(`${w}\n`)
+        for (const w of [...(res?.Warnings ?? []), ...warnings]) ctx.err.write(`${w}\n`)
       } catch (err) {
         if (err instanceof ApiError) throw new CliExit(1, `failed to update service ${s.name}: Error response from daemon: ${err.message}`)
         throw err
@@ -138,6 +145,7 @@ export async function deploy(ctx: CliContext): Promise<void> {
     } else {
       ctx.out.write(`Creating service ${s.name}\n`)
       try {
+        await resolveSpecImage(client, s.spec.TaskTemplate, resolveImage !== 'never', headers)
         const res = await client.json<{ ID: string }>('POST', '/services/create', { body: s.spec, headers })
         ids.push(res.ID)
       } catch (err) {
