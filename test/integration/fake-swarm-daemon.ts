@@ -15,10 +15,12 @@ type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-exp
 export interface Recorded { method: string; path: string; query: Record<string, string>; body: unknown }
 
 /** RFC 3339 with Go's fraction (trailing zeros dropped), as dockerd sends times. */
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString().replace(/\.?0+Z$/, 'Z')
+let NOW = Date.now()
+const ago = (ms: number) => new Date(NOW - ms).toISOString().replace(/\.?0+Z$/, 'Z')
 const H = 3600_000
 
-export function cannedSwarm(): { nodes: Json[]; services: Json[]; tasks: Json[]; secrets: Json[]; configs: Json[]; networks: Json[]; swarm: Json; info: Json } {
+export function cannedSwarm(now = Date.now()): { nodes: Json[]; services: Json[]; tasks: Json[]; secrets: Json[]; configs: Json[]; networks: Json[]; swarm: Json; info: Json } {
+  NOW = now
   const self = 'abcdefghijklmnopqrstuvwxy'
   const other = 'zyxwvutsrqponmlkjihgfedcb'
   const nodes = [
@@ -135,10 +137,10 @@ function matchesFilters(o: Json, filters: Record<string, string[]>, kind: string
 }
 
 /** Start the canned daemon; `overrides` can replace answers per "METHOD path". */
-export async function startFakeDaemon(overrides: Record<string, (req: Recorded) => { status: number; body: unknown }> = {}): Promise<FakeDaemon> {
+export async function startFakeDaemon(overrides: Record<string, (req: Recorded) => { status: number; body: unknown }> = {}, now = Date.now()): Promise<FakeDaemon> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-fake-swarm-'))
   const socket = join(dir, 'docker.sock')
-  const data = cannedSwarm()
+  const data = cannedSwarm(now)
   const requests: Recorded[] = []
   let created = 0
   const read = (req: IncomingMessage) => new Promise<string>((res) => { let s = ''; req.on('data', (c) => (s += c)); req.on('end', () => res(s)) })

@@ -62,7 +62,7 @@ function float(f: FlagValues, k: string): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
   if (v.trim() === '' || !Number.isFinite(n)) throw new FlagValueError(display(k), v, `strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`)
-  return Math.fround(n)
+  return n
 }
 
 /** opts.NanoCPUs: a decimal number of CPUs, in billionths. */
@@ -154,7 +154,7 @@ export function parsePorts(values: string[]): Json[] {
         }
       }
       if (!target) throw bad('missing mandatory field "target"')
-      out.push(p)
+      out.push({ Protocol: p.Protocol, TargetPort: p.TargetPort, ...(p.PublishedPort ? { PublishedPort: p.PublishedPort } : {}), PublishMode: p.PublishMode })
       continue
     }
     const m = /^(?:(?:(.*):)?([\d-]*):)?(\d+(?:-\d+)?)(?:\/(tcp|udp|sctp))?$/i.exec(value)
@@ -166,9 +166,8 @@ export function parsePorts(values: string[]): Json[] {
     const pub = m[2] ? range(m[2]) : undefined
     if (pub && pub[1] - pub[0] !== t1 - t0 && pub[0] !== pub[1]) throw bad(`invalid ranges specified for container and host Ports: ${m[3]} and ${m[2]}`)
     for (let t = t0; t <= t1; t++) {
-      const p: Json = { Protocol: proto, TargetPort: t, PublishMode: 'ingress' }
-      if (pub && pub[0]) p.PublishedPort = pub[0] === pub[1] ? pub[0] : pub[0] + (t - t0)
-      out.push(p)
+      const published = pub && pub[0] ? (pub[0] === pub[1] ? pub[0] : pub[0] + (t - t0)) : undefined
+      out.push({ Protocol: proto, TargetPort: t, ...(published ? { PublishedPort: published } : {}), PublishMode: 'ingress' })
     }
   }
   return out
@@ -294,8 +293,10 @@ function updateConfig(f: FlagValues, prefix: 'update' | 'rollback', base: Json |
   if (has(f, `${prefix}-failure-action`)) c.FailureAction = f[`${prefix}-failure-action`]
   if (has(f, `${prefix}-max-failure-ratio`)) c.MaxFailureRatio = float(f, `${prefix}-max-failure-ratio`)
   if (has(f, `${prefix}-order`)) c.Order = f[`${prefix}-order`]
-  for (const k of ['Delay', 'Monitor', 'FailureAction', 'Order']) if (!c[k]) delete c[k]
-  return c
+  // swarm.UpdateConfig's field order; the omitempty ones left out when zero
+  const ordered: Json = {}
+  for (const k of ['Parallelism', 'Delay', 'FailureAction', 'Monitor', 'MaxFailureRatio', 'Order']) if (c[k] !== undefined && (c[k] || k === 'Parallelism' || k === 'MaxFailureRatio')) ordered[k] = c[k]
+  return ordered
 }
 
 function restartPolicy(f: FlagValues, base: Json | undefined): Json | undefined {
