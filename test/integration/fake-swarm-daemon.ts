@@ -169,6 +169,27 @@ export async function startFakeDaemon(overrides: Record<string, (req: Recorded) 
     if (path === '/swarm/unlockkey') { send(200, { UnlockKey: 'SWMKEY-1-secret' }); return }
     if (/^\/swarm\/(join|leave|update|unlock)$/.test(path) && rec.method === 'POST') { res.writeHead(200); res.end(); return }
     const filters: Record<string, string[]> = query.filters ? (() => { const f = JSON.parse(query.filters) as Record<string, string[] | Record<string, boolean>>; return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v)])) })() : {}
+    const logs = /^\/(services|tasks)\/([^/]+)\/logs$/.exec(path)
+    if (logs && rec.method === 'GET') {
+      // swarm logs: one stdcopy frame per line, the line's details (node, service, task) first when asked
+      const web = data.services[0]!
+      const frames: Buffer[] = []
+      const line = (stream: number, task: Json, msg: string, i: number) => {
+        let text = query.details === '1' || query.details === 'true' ? `com.docker.swarm.node.id=${task.NodeID},com.docker.swarm.service.id=${task.ServiceID},com.docker.swarm.task.id=${task.ID},extra=a%20b ${msg}\n` : `${msg}\n`
+        if (query.timestamps === '1' || query.timestamps === 'true') text = `${new Date(NOW - 60_000 + i * 1000).toISOString().replace('Z', '000000Z')} ${text}`
+        const payload = Buffer.from(text)
+        const head = Buffer.alloc(8)
+        head[0] = stream
+        head.writeUInt32BE(payload.length, 4)
+        frames.push(head, payload)
+      }
+      const tasks = data.tasks.filter((t) => t.ServiceID === web.ID && t.DesiredState === 'running')
+      tasks.forEach((t, i) => line(1, t, `hello from ${t.Slot}`, i))
+      line(2, tasks[0]!, 'an error line', 9)
+      res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream', 'Api-Version': '1.50' })
+      res.end(Buffer.concat(frames))
+      return
+    }
     const m = /^\/(nodes|services|tasks|secrets|configs|networks)(?:\/([^/]+))?$/.exec(path)
     if (m && rec.method === 'GET') {
       const kind = m[1]!

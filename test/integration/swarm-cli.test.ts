@@ -58,6 +58,7 @@ const READS: string[][] = [
   ['secret', 'ls'], ['secret', 'ls', '-q'], ['secret', 'ls', '--format', '{{.Name}}: {{.Labels}}'], ['secret', 'inspect', '--pretty', 'db_pw'], ['secret', 'inspect', 'api_key'],
   ['config', 'ls'], ['config', 'inspect', '--pretty', 'nginx.conf'],
   ['stack', 'ls'], ['stack', 'services', 'shop'], ['stack', 'ps', 'shop'], ['stack', 'ps', 'nope'], ['stack', 'services', 'nope'],
+  ['service', 'logs', 'web'], ['service', 'logs', '-t', '--no-task-ids', 'web'], ['service', 'logs', '--raw', 'web'], ['service', 'logs', '--details', '--no-trunc', 'web'], ['service', 'logs', 'nope'],
   ['swarm', 'join-token', 'worker'], ['swarm', 'join-token', '-q', 'manager'], ['swarm', 'ca'], ['swarm', 'unlock-key'],
 ]
 
