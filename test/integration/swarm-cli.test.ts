@@ -198,6 +198,7 @@ test('berth swarm init and a service on a private berthd', async (t) => {
       return
     }
     assert.equal(init.code, 0, init.stderr)
+    assert.notEqual(init.stdout, '', `swarm init printed nothing (exit ${init.code}, stderr ${JSON.stringify(init.stderr)}); berthd said:\n${h.log().slice(-2000)}`)
     const m = /^Swarm initialized: current node \(([a-z0-9]{25})\) is now a manager\.\n\nTo add a worker to this swarm, run the following command:\n\n {4}docker swarm join --token (SWMTKN-1-\S+) 127\.0\.0\.1:(\d+)\n\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions\.\n$/.exec(init.stdout)
     assert.ok(m, `swarm init said:\n${init.stdout}`)
     assert.equal(Number(m[3]), port)
