@@ -28,9 +28,9 @@ async function load(ctx: CliContext, ns: string, interpolate = true) {
   }
 }
 
-/** docker's namespace check for stack names. */
+/** validateStackName: a name of only quotes and white space is refused. */
 function validateNamespace(ns: string): void {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(ns) || ns.length > 63) throw new CliExit(1, `invalid stack name: ${JSON.stringify(ns)}`)
+  if (ns.replace(/^[\s"']+|[\s"']+$/g, '') === '') throw new CliExit(1, `invalid stack name: ${JSON.stringify(ns)}`)
 }
 
 export async function deploy(ctx: CliContext): Promise<void> {
@@ -191,6 +191,7 @@ async function removeServices(ctx: CliContext, services: Json[]): Promise<boolea
 export async function rm(ctx: CliContext): Promise<void> {
   const client = ctx.client()
   const errs: string[] = []
+  for (const ns of ctx.args) validateNamespace(ns)
   for (const ns of ctx.args) {
     const services = await listOf(client, 'services', ns)
     const networks = await listOf(client, 'networks', ns)
@@ -244,6 +245,7 @@ export async function ls(ctx: CliContext): Promise<void> {
 export async function ps(ctx: CliContext): Promise<void> {
   const f = ctx.flags
   const ns = ctx.args[0]!
+  validateNamespace(ns)
   const tasks = await listOf(ctx.client(), 'tasks', ns, filtersParam(f.filter as string[] | undefined))
   if (!tasks.length) throw new CliExit(1, `nothing found in stack: ${ns}`)
   await printTasks(ctx, tasks, { noTrunc: !!f['no-trunc'], noResolve: !!f['no-resolve'], quiet: !!f.quiet, format: f.format as string | undefined })
@@ -251,6 +253,7 @@ export async function ps(ctx: CliContext): Promise<void> {
 
 export async function services(ctx: CliContext): Promise<void> {
   const ns = ctx.args[0]!
+  validateNamespace(ns)
   const filters = filtersParam(ctx.flags.filter as string[] | undefined)
   filters.label = [...(filters.label ?? []), `${LABEL_NAMESPACE}=${ns}`]
   const list = await ctx.client().json<Json[]>('GET', '/services', { query: { filters: JSON.stringify(filters) } })
