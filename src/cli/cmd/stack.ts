@@ -23,7 +23,7 @@ async function load(ctx: CliContext, ns: string, interpolate = true) {
   } catch (err) {
     if (err instanceof StackError) throw new CliExit(1, err.message)
     const e = err as { code?: string; message?: string }
-    if (typeof e.code === 'string' && e.code.startsWith('ERR_COMPOSE')) throw new CliExit(1, e.message ?? String(err))
+    if (typeof e.code === 'string' && /^ERR_COMPOSE_/.test(e.code)) throw new CliExit(1, e.message ?? String(err))
     throw err
   }
 }
