@@ -588,6 +588,10 @@ for (const family of [registrySpecs, buildSpecs, networkSpecs, volumeSpecs, cont
   }
 }
 
+// `berth swarm|node|service|secret|config|stack ...` (specs/swarm.ts).
+import * as swarmSpecs from './specs/swarm.js'
+COMMANDS.push(...swarmSpecs.GROUPS)
+
 // `berth registry ...`: the registry server (src/registry/), a process of its own.
 COMMANDS.push(registryServerSpecs.GROUP)
 

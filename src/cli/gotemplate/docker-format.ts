@@ -79,7 +79,8 @@ export function marshalContext(ctx: object): string {
     }
   }
   const sorted = new Map([...m.entries()].sort((a, b) => compareStrings(a[0], b[0])))
-  return marshalJSON(sorted)
+  // json.Marshal escapes <, > and & for HTML (`*:8080-\u003e80/tcp`); they occur only in strings.
+  return marshalJSON(sorted).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
 }
 
 export interface RenderOptions {
