@@ -8,6 +8,7 @@ import type { Clock, ContainerDeps, ContainerMounts, ContainerRuntime, Ctx } fro
 import { SeccompCache } from './caches.js'
 import { containerLayout } from './layout.js'
 import { SharedState } from './state.js'
+import { traced } from './trace.js'
 
 /** conmon + crun/runc (src/runtime/monitor.ts); the PIDs limit through the platform's cgroups. */
 export function hostRuntime(platform: Platform): ContainerRuntime {
@@ -56,8 +57,8 @@ export function makeContext(deps: ContainerDeps): Ctx {
     layout: containerLayout(deps.store.root, deps.execRoot),
     state: new SharedState(deps.events, deps.log, deps.runtimes),
     seccomp: new SeccompCache(),
-    runtime: deps.runtime ?? hostRuntime(platform),
-    mounts: deps.mounts ?? platformMounts(platform),
+    runtime: traced('runtime', deps.runtime ?? hostRuntime(platform)),
+    mounts: traced('mounts', deps.mounts ?? platformMounts(platform)),
     clock: deps.clock ?? realClock,
     host: deps.host ?? hostInfo,
     hostname: deps.hostname ?? hostname,
