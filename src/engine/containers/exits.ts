@@ -129,7 +129,7 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
     // Its start waits for this exit's lock.
     scheduleRestart(ctx, rec, delay)
   }
-  await store.save(rec)
+  await store.save(rec, { durable: !state.removals.has(rec.id) })
   traceMark(`exit recorded ${rec.id.slice(0, 12)}`)
   if (oomKilled) state.emit(rec, 'oom')
   const started = Date.parse(rec.state.startedAt)
@@ -187,7 +187,7 @@ function scheduleRestart(ctx: Ctx, rec: ContainerRecord, delay: number): void {
  * the mark and does nothing; the exit of a run that had started is not restarted either.
  * Returns whether the container was between two runs.
  */
-export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord): Promise<boolean> {
+export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord, durable = true): Promise<boolean> {
   await using _ = await ctx.state.locks.acquire(rec0.id)
   const rec = ctx.store.get(rec0.id)
   if (!rec) return false
@@ -200,7 +200,7 @@ export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord): Promise<bo
   if (between) rec.state.status = 'exited'
   if (between || isRunning(rec) || !rec.state.stoppedByUser) {
     rec.state.stoppedByUser = true
-    await ctx.store.save(rec)
+    await ctx.store.save(rec, { durable })
   }
   return between
 }

@@ -39,6 +39,8 @@ export class SharedState {
   /** Background clean-ups (a run's runtime state after its exit, leftovers of starts cut short by a crash): start and remove wait for them. */
   readonly reaping = new Map<string, Promise<void>>()
   readonly listeners: LifecycleListener[] = []
+  /** Containers a removal is stopping: their exit is saved without fsync, as the record goes next. */
+  readonly removals = new Set<string>()
   /** Users of a stopped container's temporarily mounted rootfs (cp, export, commit). */
   readonly rootfsUsers = new Map<string, number>()
   /** The volumes and binds mounted into such a rootfs for cp, deepest last, with their volume names. */

@@ -14,8 +14,9 @@ export function traceMark(what: string): void {
 export function traced<T extends object>(name: string, obj: T): T {
   if (!tracing) return obj
   return new Proxy(obj, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown
+    get(target, prop) {
+      // Getters and methods run on the target itself (classes with private fields).
+      const v = Reflect.get(target, prop) as unknown
       if (typeof v !== 'function') return v
       return (...args: unknown[]) => {
         const t0 = performance.now()
