@@ -1,30 +1,86 @@
 import { invalid } from '../lib/errors.js'
 import { ENGINE_API_BODIES } from './schema/engine-api.js'
-import * as validators from './schema/engine-api-validators.js'
 
 /**
  * Request bodies checked against the Engine API schema (../shared/specs, generated into
- * schema/engine-api.ts, compiled by ajv into schema/engine-api-validators.ts when generated, so
- * berthd pays no compile) as Go's encoding/json decodes them into moby's structs: a value of the
+ * schema/engine-api.ts) as Go's encoding/json decodes them into moby's structs: a value of the
  * wrong JSON type, a fraction or an out-of-range number where Go has an integer is refused with
  * Go's words; null is accepted anywhere and unknown fields are ignored, as Go does.
+ *
+ * The schema uses six keywords (type, properties, additionalProperties, items, minimum,
+ * maximum), walked here by `firstError` in ajv's order, so the first error is the one ajv's
+ * compiled validators (schema/engine-api-validators.ts, still generated: validate.test.ts
+ * checks this walk against them) report. Those validators are 1.5 MB of code that cost berthd
+ * ~8 MB of memory from its start; this walk costs nothing until a body comes.
  */
 
-interface AjvError { instancePath: string; keyword: string }
-type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null }
 interface Schema {
   type?: string | string[]
   properties?: Record<string, Schema>
   additionalProperties?: Schema | boolean
   items?: Schema
+  minimum?: number
+  maximum?: number
   'x-go'?: string
   'x-struct'?: string
   'x-embed'?: string
 }
 
-function validatorFor(route: string): Validator | undefined {
-  const name = validators.VALIDATOR_OF[route]
-  return name ? (validators as unknown as Record<string, Validator>)[name] : undefined
+function isType(t: string, v: unknown): boolean {
+  switch (t) {
+    case 'null': return v === null
+    case 'object': return v !== null && typeof v === 'object' && !Array.isArray(v)
+    case 'array': return Array.isArray(v)
+    case 'string': return typeof v === 'string'
+    case 'boolean': return typeof v === 'boolean'
+    case 'number': return typeof v === 'number' && Number.isFinite(v)
+    case 'integer': return typeof v === 'number' && Number.isInteger(v)
+    default: return true
+  }
+}
+
+const pointerSeg = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1')
+
+/**
+ * The JSON pointer of the first value `schema` refuses in `data`, or undefined when it takes it
+ * all. ajv's order: the type, then a number's bounds, an array's items in order, an object's
+ * other keys (additionalProperties, in the data's order) then its properties (in the schema's).
+ */
+export function firstError(schema: Schema, data: unknown, at = ''): string | undefined {
+  const t = schema.type
+  if (t !== undefined && !(Array.isArray(t) ? t.some((x) => isType(x, data)) : isType(t, data))) return at
+  if (typeof data === 'number') {
+    if (schema.maximum !== undefined && data > schema.maximum) return at
+    if (schema.minimum !== undefined && data < schema.minimum) return at
+    return undefined
+  }
+  if (data === null || typeof data !== 'object') return undefined
+  if (Array.isArray(data)) {
+    if (!schema.items) return undefined
+    for (let i = 0; i < data.length; i++) {
+      const e = firstError(schema.items, data[i], `${at}/${i}`)
+      if (e !== undefined) return e
+    }
+    return undefined
+  }
+  const o = data as Record<string, unknown>
+  const props = schema.properties
+  const extra = schema.additionalProperties
+  if (extra && typeof extra === 'object') {
+    for (const k of Object.keys(o)) {
+      if (props && Object.hasOwn(props, k)) continue
+      const e = firstError(extra, o[k], `${at}/${pointerSeg(k)}`)
+      if (e !== undefined) return e
+    }
+  }
+  if (props) {
+    for (const k of Object.keys(props)) {
+      if (!Object.hasOwn(o, k) || o[k] === undefined) continue
+      const e = firstError(props[k]!, o[k], `${at}/${pointerSeg(k)}`)
+      if (e !== undefined) return e
+    }
+  }
+  return undefined
 }
 
 /** The routes whose JSON body has a schema ("POST /containers/create", ...). */
@@ -108,13 +164,12 @@ function canonicalKeys(schema: Schema | undefined, value: unknown): unknown {
  * `invalid JSON: json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Resources.Memory of type int64`.
  */
 export function validateBody(route: string, parsed: unknown): unknown {
-  const v = validatorFor(route)
-  if (!v) return parsed
-  const root = ENGINE_API_BODIES[route] as Schema
+  const root = ENGINE_API_BODIES[route] as Schema | undefined
+  if (!root) return parsed
   const body = canonicalKeys(root, parsed)
-  if (v(body)) return body
-  const e = v.errors?.[0]
-  if (!e) return body
+  const instancePath = firstError(root, body)
+  if (instancePath === undefined) return body
+  const e = { instancePath }
   const at = goField(root, body, e.instancePath)
   const target = at?.schema ?? {}
   const goType = target['x-go'] ?? 'interface {}'

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { constants } from 'node:os'
 import { join } from 'node:path'
 import { internal } from '../lib/errors.js'
 import { run } from '../platform/exec.js'
@@ -101,6 +102,12 @@ function runtimeMessage(s: string): string {
   return lines.filter(Boolean).join('; ').replace(/^\[conmon:e\]: /, '')
 }
 
+/** `SIGTERM` or `15` (also real-time signals by number) as a number; undefined when unknown. */
+function signalNumberOf(signal: string): number | undefined {
+  if (/^\d+$/.test(signal)) return Number(signal)
+  return (constants.signals as Record<string, number | undefined>)[signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`]
+}
+
 async function runtimeCmd(rt: RuntimeRef, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(rt.path, [`--root=${rt.root}`, ...args])
 }
@@ -110,8 +117,24 @@ export async function startContainer(rt: RuntimeRef, id: string): Promise<void> 
   if (r.code !== 0) throw internal('ERR_RUNTIME_START', runtimeMessage(r.stderr) || `${rt.name} start failed`)
 }
 
-/** Send a signal; `all` signals every process of the container. Returns false when it is gone. */
-export async function killContainer(rt: RuntimeRef, id: string, signal: string, all = false): Promise<boolean> {
+/**
+ * Send a signal; `all` signals every process of the container. Returns false when it is gone.
+ * With `pid` (the container's init, when signalling it alone reaches what was asked: one
+ * process, or SIGKILL in a PID namespace of its own, whose end takes every process of the
+ * namespace with it) the signal is sent directly, as `<runtime> kill` would send it, without
+ * starting the runtime (a spawn of ~5-15 ms on the hot path of stop, kill and rm -f).
+ */
+export async function killContainer(rt: RuntimeRef, id: string, signal: string, all = false, pid?: number): Promise<boolean> {
+  const num = signalNumberOf(signal)
+  if (pid && pid > 0 && num !== undefined && (!all || num === constants.signals.SIGKILL)) {
+    try {
+      process.kill(pid, num)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+      // Anything else (EPERM): let the runtime say it in its words.
+    }
+  }
   const r = await runtimeCmd(rt, ['kill', ...(all ? ['--all'] : []), id, signal])
   if (r.code === 0) return true
   if (/does not exist|not running|no such|container .* is not running|process already finished/i.test(r.stderr)) return false

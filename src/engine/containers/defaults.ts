@@ -8,6 +8,7 @@ import type { Clock, ContainerDeps, ContainerMounts, ContainerRuntime, Ctx } fro
 import { SeccompCache } from './caches.js'
 import { containerLayout } from './layout.js'
 import { SharedState } from './state.js'
+import { traced, tracing } from './trace.js'
 
 /** conmon + crun/runc (src/runtime/monitor.ts); the PIDs limit through the platform's cgroups. */
 export function hostRuntime(platform: Platform): ContainerRuntime {
@@ -48,16 +49,18 @@ export const realClock: Clock = {
 }
 
 /** The verbs' context over the given dependencies, the host's where none is given. */
-export function makeContext(deps: ContainerDeps): Ctx {
-  const platform = deps.platform ?? realPlatform()
+export function makeContext(deps0: ContainerDeps): Ctx {
+  const platform = deps0.platform ?? realPlatform()
+  // BERTH_TRACE: the network and the store are timed too (trace.ts).
+  const deps = tracing ? { ...deps0, store: traced('store', deps0.store), ...(deps0.network ? { network: traced('network', deps0.network) } : {}) } : deps0
   return {
     deps,
     store: deps.store,
     layout: containerLayout(deps.store.root, deps.execRoot),
     state: new SharedState(deps.events, deps.log, deps.runtimes),
     seccomp: new SeccompCache(),
-    runtime: deps.runtime ?? hostRuntime(platform),
-    mounts: deps.mounts ?? platformMounts(platform),
+    runtime: traced('runtime', deps.runtime ?? hostRuntime(platform)),
+    mounts: traced('mounts', deps.mounts ?? platformMounts(platform)),
     clock: deps.clock ?? realClock,
     host: deps.host ?? hostInfo,
     hostname: deps.hostname ?? hostname,

@@ -34,7 +34,11 @@ export interface ContainerRuntime {
   /** conmon + `<runtime> create`: the container exists, not started; resolves with its PID. */
   create(o: MonitorOptions): Promise<{ pid: number }>
   start(rt: RuntimeRef, id: string): Promise<void>
-  kill(rt: RuntimeRef, id: string, signal: string, all?: boolean): Promise<boolean>
+  /**
+   * `pid`: the container's init, given when signalling it alone reaches what was asked (see
+   * `directPid`): the runtime may send the signal itself instead of running `<runtime> kill`.
+   */
+  kill(rt: RuntimeRef, id: string, signal: string, all?: boolean, pid?: number): Promise<boolean>
   delete(rt: RuntimeRef, id: string, force?: boolean): Promise<void>
   pause(rt: RuntimeRef, id: string, pause: boolean): Promise<void>
   /** Apply new cgroup limits from a resources file. */

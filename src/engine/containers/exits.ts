@@ -8,6 +8,7 @@ import { startContainer } from './start.js'
 import { isActive, isRunning } from './state.js'
 import type { ContainerRecord } from './types.js'
 import { exists } from './util.js'
+import { traceMark } from './trace.js'
 
 /**
  * Start-up: watch the exit directory, finish removals a crash interrupted, clean up starts cut
@@ -39,9 +40,7 @@ export async function initContainers(ctx: Ctx): Promise<void> {
       // berthd may have died inside a start: its monitor and runtime container go. A monitor
       // can take seconds to exit, so this runs in the background; start and remove of that
       // container wait for it. A stopped container never keeps its rootfs mounted, nor endpoints.
-      const reap = reapStale(ctx, rec).catch((e) => deps.log(`cleanup of ${rec.id}: ${String(e)}`))
-      state.reaping.set(rec.id, reap)
-      void reap.finally(() => state.reaping.delete(rec.id))
+      inBackground(ctx, rec.id, () => reapStale(ctx, rec))
       await ctx.mounts.unmount(layout.merged(rec.id)).catch(() => {})
       if (rec.network && (rec.network.endpoints.length || rec.network.netns)) {
         rec.network = { endpoints: [], ports: [], ...(rec.network.detached?.length ? { detached: rec.network.detached } : {}) }
@@ -98,6 +97,7 @@ export async function onExitFile(ctx: Ctx, id: string): Promise<void> {
  */
 export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, error = ''): Promise<void> {
   const { deps, layout, state, store } = ctx
+  traceMark(`exit ${rec0.id.slice(0, 12)}`)
   await using _ = await state.locks.acquire(rec0.id)
   const rec = store.get(rec0.id)
   if (!rec || !isActive(rec)) return
@@ -108,17 +108,28 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
   let finishedAt = new Date(ctx.clock.now()).toISOString()
   try { finishedAt = (await stat(layout.exitFile(rec.id))).mtime.toISOString() } catch (err) { if (!isNotFoundErrno(err)) throw err }
   state.stopped(rec)
-  if (deps.network) {
-    const net = await deps.network.tearDown(rec).catch((e) => { deps.log(`network teardown ${rec.id}: ${String(e)}`); return undefined })
-    if (net) rec.network = net
-  }
-  for (const m of rec.mountPoints ?? []) if (m.type === 'volume' && m.name) await deps.volumes?.unmountFor(m.name, rec.id)
-  await Promise.all([
-    ctx.runtime.delete(state.runtimeOf(rec), rec.id, true).catch((e) => deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
-    state.rootfsUsers.has(rec.id) ? undefined : ctx.mounts.unmount(layout.merged(rec.id)).catch((e) => deps.log(`unmount ${rec.id}: ${String(e)}`)),
+  // What only the runtime, the monitor and berthd see (the runtime's state, the rootfs mount,
+  // the exit file, the bundle: a `<runtime> delete` and an `umount`, the two slowest steps)
+  // goes in the background, tracked in `reaping`, which the next start, a remove, a copy's
+  // rootfs mount and berthd's own start-up (reapStale, after a crash) wait for or redo. The
+  // network and the volumes' mounts, which others can see, are torn down before the exit is
+  // recorded, side by side.
+  const rt = state.runtimeOf(rec)
+  inBackground(ctx, rec.id, async () => {
+    await Promise.all([
+      ctx.runtime.delete(rt, rec.id, true).catch((e) => deps.log(`runtime delete ${rec.id}: ${String(e)}`)),
+      // A copy that holds the rootfs of a container that ran unmounts it when done.
+      state.rootfsUsers.has(rec.id) ? undefined : ctx.mounts.unmount(layout.merged(rec.id)).catch((e) => deps.log(`unmount ${rec.id}: ${String(e)}`)),
+    ])
+    // The bundle goes after the runtime's delete, which may still read it.
+    await Promise.all([rm(layout.exitFile(rec.id), { force: true }), rm(layout.bundle(rec.id), { recursive: true, force: true })])
+  })
+  const network = deps.network
+  const [net] = await Promise.all([
+    network?.tearDown(rec).catch((e) => { deps.log(`network teardown ${rec.id}: ${String(e)}`); return undefined }),
+    (async () => { for (const m of rec.mountPoints ?? []) if (m.type === 'volume' && m.name) await deps.volumes?.unmountFor(m.name, rec.id) })(),
   ])
-  await rm(layout.exitFile(rec.id), { force: true })
-  await rm(layout.bundle(rec.id), { recursive: true, force: true })
+  if (net) rec.network = net
   rec.state = { ...rec.state, status: 'exited', pid: 0, monitorPid: 0, exitCode: code, oomKilled, finishedAt, error }
   // The policy's decision is recorded with the exit: a container it restarts is `restarting`
   // from its exit on (never `exited` in between, where a stop or kill would miss it).
@@ -130,7 +141,8 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
     // Its start waits for this exit's lock.
     scheduleRestart(ctx, rec, delay)
   }
-  await store.save(rec)
+  await store.save(rec, { durable: !state.removals.has(rec.id) })
+  traceMark(`exit recorded ${rec.id.slice(0, 12)}`)
   if (oomKilled) state.emit(rec, 'oom')
   const started = Date.parse(rec.state.startedAt)
   state.emit(rec, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.parse(finishedAt) - started) / 1000))) })
@@ -143,6 +155,21 @@ export async function recordExit(ctx: Ctx, rec0: ContainerRecord, code: number, 
 
 /** Per container service while initContainers runs: the restarts owed by exits recorded at start-up. */
 const booting = new WeakMap<Ctx, Set<string>>()
+
+/**
+ * A container's clean-up run in the background, after any already under way, and kept in
+ * `state.reaping` until done: start and remove wait for it.
+ */
+function inBackground(ctx: Ctx, id: string, work: () => Promise<void>): void {
+  const { deps, state } = ctx
+  const before = state.reaping.get(id)
+  const p: Promise<void> = (async () => {
+    await before
+    await work()
+  })().catch((e) => deps.log(`cleanup of ${id}: ${String(e)}`))
+  state.reaping.set(id, p)
+  void p.finally(() => { if (state.reaping.get(id) === p) state.reaping.delete(id) })
+}
 
 /** Docker's restart back-off: 100 ms doubling, reset after 10 s of running, at most 1 minute. */
 export function restartDelay(restartCount: number, ranForMs: number): number {
@@ -180,7 +207,7 @@ function scheduleRestart(ctx: Ctx, rec: ContainerRecord, delay: number): void {
  * the mark and does nothing; the exit of a run that had started is not restarted either.
  * Returns whether the container was between two runs.
  */
-export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord): Promise<boolean> {
+export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord, durable = true): Promise<boolean> {
   await using _ = await ctx.state.locks.acquire(rec0.id)
   const rec = ctx.store.get(rec0.id)
   if (!rec) return false
@@ -193,7 +220,7 @@ export async function cancelRestart(ctx: Ctx, rec0: ContainerRecord): Promise<bo
   if (between) rec.state.status = 'exited'
   if (between || isRunning(rec) || !rec.state.stoppedByUser) {
     rec.state.stoppedByUser = true
-    await ctx.store.save(rec)
+    await ctx.store.save(rec, { durable })
   }
   return between
 }

@@ -2,7 +2,7 @@ import { conflict } from '../../lib/errors.js'
 import type { Ctx } from './deps.js'
 import { cancelRestart } from './exits.js'
 import { parseSignal, signalNumber } from './signals.js'
-import { isActive, isRunning } from './state.js'
+import { directPid, isActive, isRunning } from './state.js'
 
 /**
  * As Docker: SIGKILL (the default) returns once the container has stopped; other signals
@@ -28,7 +28,7 @@ export async function killContainer(ctx: Ctx, ref: string, signal = 'SIGKILL'): 
   const exited = isKill ? state.nextExit(rec.id) : undefined
   const rt = state.runtimeOf(rec)
   state.emit(rec, 'kill', { signal: String(signalNumber(sig)) })
-  await ctx.runtime.kill(rt, rec.id, sig)
+  await ctx.runtime.kill(rt, rec.id, sig, false, directPid(rec))
   if (stopping && rec.state.status === 'paused') {
     await ctx.runtime.pause(rt, rec.id, false)
     if (rec.state.status === 'paused') {

@@ -33,6 +33,8 @@ export async function withRootfs<T>(ctx: Ctx, ref: string, fn: (rootfs: string, 
     if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict('ERR_CONTAINER_REMOVING', `container ${rec.id} is marked for removal`)
     users.set(rec.id, (users.get(rec.id) ?? 0) + 1)
     try {
+      // The clean-up of a run that just ended may still be unmounting it.
+      await ctx.state.reaping.get(rec.id)
       await mountRootfs(ctx, rec)
       // As Docker: cp into or out of a container that does not run sees its volumes and binds,
       // mounted for the copy (a running one's are in its own mount namespace).

@@ -1,6 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { conflict, EngineError, internal, notFound } from '../../lib/errors.js'
-import { writeFileAtomic } from '../../lib/fs.js'
 import { Rollback } from '../../lib/rollback.js'
 import type { NetworkSetUp } from '../../network/types.js'
 import { buildSpec, serializeSpec } from '../../runtime/spec.js'
@@ -12,6 +11,7 @@ import { removeContainer } from './remove.js'
 import { mountRootfs } from './rootfs.js'
 import { specInput } from './spec-input.js'
 import { ZERO_TIME } from './types.js'
+import { traceMark } from './trace.js'
 
 /** `started`, or `already` when it was running (the API answers 304). */
 export type StartResult = 'started' | 'already'
@@ -38,6 +38,7 @@ export async function startContainer(ctx: Ctx, ref: string, opts: { signal?: Abo
 async function start(ctx: Ctx, ref: string, { signal, policy = false }: { signal?: AbortSignal; policy?: boolean }): Promise<StartResult> {
   const { deps, layout, state, store } = ctx
   const rec0 = store.resolve(ref)
+  traceMark(`start ${rec0.id.slice(0, 12)}`)
   await using _ = await state.locks.acquire(rec0.id, signal)
   const rec = store.get(rec0.id)
   if (!rec) throw notFound('ERR_CONTAINER_NOT_FOUND', `No such container: ${ref}`)
@@ -73,8 +74,9 @@ async function start(ctx: Ctx, ref: string, { signal, policy = false }: { signal
     const spec = buildSpec(await specInput(ctx, rec, merged, net), ctx.host())
     const seccomp = ctx.seccomp.lookup(rt, spec)
     if (seccomp.bpf) spec.annotations = { ...spec.annotations, 'run.oci.seccomp_bpf_data': seccomp.bpf }
-    // Unlimited rlimits are bigints: the spec has its own serialiser.
-    await writeFileAtomic(layout.specFile(rec.id), serializeSpec(spec))
+    // Unlimited rlimits are bigints: the spec has its own serialiser. The bundle is this run's
+    // alone (a start cut short is reaped, the next start writes its own): no fsync, no rename.
+    await writeFile(layout.specFile(rec.id), serializeSpec(spec))
     await mkdir(layout.persistDir(rec.id), { recursive: true })
     const { pid } = await ctx.runtime.create({
       id: rec.id,
@@ -112,6 +114,7 @@ async function start(ctx: Ctx, ref: string, { signal, policy = false }: { signal
     await rb.close()
   }
   state.emit(rec, 'start')
+  traceMark(`started ${rec.id.slice(0, 12)}`)
   return 'started'
 }
 

@@ -36,9 +36,11 @@ export class SharedState {
   readonly #removed = new Map<string, Waiter[]>()
   readonly attachHooks = new Map<string, AttachHook[]>()
   readonly restartTimers = new Map<string, NodeJS.Timeout>()
-  /** Leftovers of starts cut short by a crash, being cleaned up. */
+  /** Background clean-ups (a run's runtime state after its exit, leftovers of starts cut short by a crash): start and remove wait for them. */
   readonly reaping = new Map<string, Promise<void>>()
   readonly listeners: LifecycleListener[] = []
+  /** Containers a removal is stopping: their exit is saved without fsync, as the record goes next. */
+  readonly removals = new Set<string>()
   /** Users of a stopped container's temporarily mounted rootfs (cp, export, commit). */
   readonly rootfsUsers = new Map<string, number>()
   /** The volumes and binds mounted into such a rootfs for cp, deepest last, with their volume names. */
@@ -102,3 +104,15 @@ export class SharedState {
 
 export const isRunning = (rec: ContainerRecord): boolean => rec.state.status === 'running' || rec.state.status === 'paused'
 export const isActive = (rec: ContainerRecord): boolean => isRunning(rec) || rec.state.status === 'restarting'
+
+/**
+ * The PID a signal can go to directly (no `<runtime> kill`): the init of a running (not paused:
+ * a frozen process would take the signal only once thawed, the runtime's path handles that)
+ * container; for `all`, only when the container has a PID namespace of its own, where SIGKILL
+ * to its init ends every process in it, as `kill --all` does through the cgroup.
+ */
+export function directPid(rec: ContainerRecord, all = false): number | undefined {
+  if (rec.state.status !== 'running' || !(rec.state.pid > 0)) return undefined
+  if (all && (rec.hostConfig.pidMode ?? '') !== '') return undefined
+  return rec.state.pid
+}

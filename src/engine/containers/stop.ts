@@ -1,7 +1,8 @@
 import type { Ctx } from './deps.js'
 import { cancelRestart } from './exits.js'
 import { parseSignal, signalNumber } from './signals.js'
-import { isRunning } from './state.js'
+import { directPid, isRunning } from './state.js'
+import { traceMark } from './trace.js'
 
 export type StopResult = 'stopped' | 'not-running'
 
@@ -14,6 +15,7 @@ export type StopResult = 'stopped' | 'not-running'
 export async function stopContainer(ctx: Ctx, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<StopResult> {
   const { state } = ctx
   const rec0 = ctx.store.resolve(ref)
+  traceMark(`stop ${rec0.id.slice(0, 12)}`)
   const between = await cancelRestart(ctx, rec0)
   const rec = ctx.store.get(rec0.id) ?? rec0
   if (!isRunning(rec)) {
@@ -32,13 +34,14 @@ export async function stopContainer(ctx: Ctx, ref: string, opts: { timeout?: num
   }
   if (rec.state.status === 'paused') await ctx.runtime.pause(rt, rec.id, false).catch(() => {})
   state.emit(rec, 'kill', { signal: String(signalNumber(sig)) })
-  await ctx.runtime.kill(rt, rec.id, sig).catch(gone)
+  await ctx.runtime.kill(rt, rec.id, sig, false, directPid(rec)).catch(gone)
   const r = timeout < 0 ? await exited : await Promise.race([exited, ctx.clock.sleep(timeout * 1000).then(() => undefined)])
   if (r === undefined) {
     state.emit(rec, 'kill', { signal: '9' })
-    await ctx.runtime.kill(rt, rec.id, 'SIGKILL', true).catch(gone)
+    await ctx.runtime.kill(rt, rec.id, 'SIGKILL', true, directPid(rec, true)).catch(gone)
     await exited
   }
   state.emit(rec, 'stop')
+  traceMark(`stopped ${rec.id.slice(0, 12)}`)
   return 'stopped'
 }

@@ -1,7 +1,7 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { conflict, invalid, notFound } from '../../lib/errors.js'
-import { readJson, TMP_MARK, writeJsonAtomic } from '../../lib/fs.js'
+import { readJson, TMP_MARK, tmpPathFor, writeJsonAtomic } from '../../lib/fs.js'
 import type { ContainerRecord } from './types.js'
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
@@ -92,9 +92,27 @@ export class ContainerStore {
     return this.#byName.has(name)
   }
 
-  /** Persist a record (and index it). */
-  async save(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(join(this.root, rec.id, 'container.json'), rec)
+  /**
+   * Persist a record (and index it). `durable: false` for a state a removal deletes next: still
+   * atomic (temp file and rename: berthd killed at any point leaves the old record or the new,
+   * never a torn one), but not fsynced. With 50 removals at once, two fsyncs per save on the 4
+   * threads of libuv's pool made every other file operation wait (measured: 60 saves of 20
+   * `rm -f` took 0.77 s each under load).
+   */
+  async save(rec: ContainerRecord, opts: { durable?: boolean } = {}): Promise<void> {
+    const path = join(this.root, rec.id, 'container.json')
+    if (opts.durable === false) {
+      const tmp = tmpPathFor(path)
+      await writeFile(tmp, JSON.stringify(rec))
+      try {
+        await rename(tmp, path)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw err
+      }
+    } else {
+      await writeJsonAtomic(path, rec)
+    }
     this.#byId.set(rec.id, rec)
     this.#byName.set(rec.name, rec.id)
   }

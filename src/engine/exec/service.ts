@@ -9,6 +9,7 @@ import { hostInfo, serializeSpec, type OciProcess, type OciSpec } from '../../ru
 import type { ContainerService, LifecycleListener } from '../containers/service.js'
 import type { ContainerRecord } from '../containers/types.js'
 import { resolveUser } from '../containers/user.js'
+import { traceMark } from '../containers/trace.js'
 
 export interface ExecConfig {
   cmd: string[]
@@ -111,6 +112,7 @@ export class ExecService implements LifecycleListener {
     const rec = this.containers.resolve(s.containerId)
     this.#checkRunning(rec)
     s.started = true
+    traceMark(`exec start ${id.slice(0, 12)}`)
     const dir = join(this.#root, id)
     const cmdline = s.config.cmd.join(' ')
     this.containers.emit(rec, `exec_start: ${cmdline}`, { execID: id })
@@ -119,6 +121,7 @@ export class ExecService implements LifecycleListener {
       const spec = join(dir, 'process.json')
       // A private file of this session, read once by the runtime: no need for an atomic, synced write.
       await writeFile(spec, await this.#processSpec(rec, s.config, opts.consoleSize ?? s.config.consoleSize), { mode: 0o600 })
+      traceMark(`exec spec written ${id.slice(0, 12)}`)
       const mon = execWithMonitor({
         containerId: rec.id,
         sessionId: id,
@@ -131,12 +134,16 @@ export class ExecService implements LifecycleListener {
       })
       if (opts.attach) {
         await mon.attachReady
+        traceMark(`exec attach ready ${id.slice(0, 12)}`)
         await opts.attach.connect(join(dir, 'attach'))
+        traceMark(`exec connected ${id.slice(0, 12)}`)
         mon.proceed()
       }
       s.pid = await mon.pid
+      traceMark(`exec pid ${id.slice(0, 12)}`)
       s.running = true
       const ended = mon.exit.then(async ({ code }) => {
+        traceMark(`exec exit ${id.slice(0, 12)}`)
         this.#ended(s, rec, code)
         await rm(dir, { recursive: true, force: true })
         return code
