@@ -23,10 +23,17 @@ dockerSuite('docker CLI: logs', () => {
     assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
     return r.stdout
   }
-  const logFiles = async (id: string) => {
+  /** The log files now; a rotation between the listing and a stat (a file renamed away) lists again. */
+  const logFiles = async (id: string): Promise<Array<{ name: string; size: number; ino: number }>> => {
     const dir = join(h.dataRoot, 'containers', id)
-    const names = (await readdir(dir)).filter((n) => /^container\.log(\.\d+)?$/.test(n))
-    return Promise.all(names.map(async (n) => ({ name: n, size: (await stat(join(dir, n))).size, ino: (await stat(join(dir, n))).ino })))
+    for (let attempt = 0; ; attempt++) {
+      const names = (await readdir(dir)).filter((n) => /^container\.log(\.\d+)?$/.test(n))
+      try {
+        return await Promise.all(names.map(async (n) => { const st = await stat(join(dir, n)); return { name: n, size: st.size, ino: st.ino } }))
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw err
+      }
+    }
   }
   const seqs = (out: string) => out.split('\n').filter((l) => l.startsWith('seq=')).map((l) => Number(l.slice(4, 10)))
   const assertConsecutive = (s: number[], what: string) => {
