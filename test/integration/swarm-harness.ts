@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -151,6 +151,11 @@ export async function startSwarmLab(n: number): Promise<SwarmLab> {
       const etcd = etcdPidOf(h.dataRoot)
       if (etcd) await killPid(etcd, 'SIGTERM')
     }
+    // berthd leaves its namespaces (containers', overlays') behind by design: this lab's go
+    // (named after each berthd's tag, sha256 of its data root, as the network service names them).
+    const tags = hosts.map((h) => createHash('sha256').update(h.dataRoot).digest('hex').slice(0, 6))
+    const all = (await runCmd('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '')
+    for (const ns of all) if (tags.some((t) => ns.startsWith(`ov-${t}-`) || ns.startsWith(`berth-${t}-`))) await runCmd('ip', ['netns', 'del', ns])
     // Containers outlive berthd by design: their mounts go before the files.
     const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${root}/`))
     for (const m of mounts.sort().reverse()) await runCmd('umount', ['-l', m])
