@@ -419,21 +419,36 @@ export class Agent {
   }
 
   private async run(t: Task): Promise<void> {
-    let cur = await this.report(t, { state: 'preparing', message: 'preparing' })
-    if (!cur) return
+    // Each status write is an etcd round trip (a read and a transaction): they go alongside the
+    // engine's work, `preparing` while the container is made, `starting` while it starts, not
+    // before it (a rescheduled task runs that much sooner).
+    const preparing = this.report(t, { state: 'preparing', message: 'preparing' })
     let id: string
     try {
-      id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, cur))
+      id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, t))
     } catch (err) {
-      await this.report(cur, { state: 'rejected', message: 'preparing', err: (err as Error).message })
+      const cur = await preparing
+      if (cur) await this.report(cur, { state: 'rejected', message: 'preparing', err: (err as Error).message })
       return
     }
-    cur = await this.report(cur, { state: 'starting', message: 'starting', containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
-    if (!cur) return
+    let cur = await preparing
+    if (!cur) {
+      // The task moved on meanwhile (shut down, or not ours): its container is not wanted.
+      await this.o.engine.removeContainer(id).catch((e: Error) => this.o.log?.(`agent task ${t.id}: ${e.message}`))
+      return
+    }
+    const starting = this.report(cur, { state: 'starting', message: 'starting', containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
+    let startErr: Error | undefined
     try {
       await this.o.engine.startContainer(id)
     } catch (err) {
-      await this.report(cur, { state: 'failed', message: 'starting', err: (err as Error).message, containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
+      startErr = err as Error
+    }
+    cur = await starting
+    // Moved on meanwhile: the watch event that moved it runs a reconcile (which stops it).
+    if (!cur) return
+    if (startErr) {
+      await this.report(cur, { state: 'failed', message: 'starting', err: startErr.message, containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
       return
     }
     const after = await this.o.engine.inspectContainer(id)

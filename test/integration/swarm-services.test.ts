@@ -98,7 +98,7 @@ test('swarm services on three hosts with the docker CLI (issue 15 acceptance)', 
     await ok(h1, 'network', 'create', '-d', 'overlay', 'appnet')
     await ok(h1, 'service', 'create', '--detach', '--no-resolve-image', '--name', 'back', '--network', 'appnet', '--constraint', `node.hostname==${h3.hostname}`, 'busybox', ...HTTPD)
     await ok(h1, 'service', 'create', '--detach', '--no-resolve-image', '--name', 'front', '--network', 'appnet', '--constraint', `node.hostname==${h2.hostname}`, 'busybox', 'sleep', '3600')
-    const backTask = await eventually(async () => runningOf(await tasksOf(h1, 'back'))[0], 60_000, 'back running')
+    const backTask = (await eventually(async () => runningOf(await tasksOf(h1, 'back'))[0], 60_000, 'back running'))!
     assert.equal(backTask.NodeID, ids.get(h3.hostname))
     await eventually(async () => runningOf(await tasksOf(h1, 'front'))[0], 60_000, 'front running')
     const front = (await ok(h2, 'ps', '-q', '--filter', 'name=front.1.')).trim()
@@ -119,10 +119,10 @@ test('swarm services on three hosts with the docker CLI (issue 15 acceptance)', 
     assert.ok(onH3 > 0, 'web has tasks on host 3')
     const t0 = Date.now()
     await h3.kill()
-    const off = await eventually(async () => {
+    const off = (await eventually(async () => {
       const run = runningOf(await tasksOf(h1, 'web'))
       return run.length === 6 && run.every((x) => x.NodeID !== n3) ? run : undefined
-    }, 30_000, '6 web tasks off host 3')
+    }, 30_000, '6 web tasks off host 3'))!
     const took = Date.now() - t0
     const down = (await h1.api('GET', `/nodes/${n3}`)).json() as { Status: { State: string }; UpdatedAt: string }
     const fresh = off.filter((x) => Date.parse(x.CreatedAt) >= t0)
@@ -165,7 +165,10 @@ test('swarm services on three hosts with the docker CLI (issue 15 acceptance)', 
     t.diagnostic(`update: done in ${took} ms; new tasks created at ${batches.map((b) => `[${b.join(',')}]`).join(' ')} ms; fewest running during it ${minRunning}; most new tasks not yet running at once ${maxNewStarting}`)
     const hist = await ok(h1, 'service', 'ps', 'web', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}}')
     t.diagnostic(`service ps web:\n${hist}`)
-    assert.deepEqual(batches.map((b) => b.length), [2, 2, 2])
+    // swarmkit's updater runs `parallelism` workers, each taking the next slot when its task is
+    // replaced (a window of two, not lock-step batches): never more than two new at once.
+    assert.ok(batches.every((b) => b.length <= 2), `a batch of more than 2: ${JSON.stringify(batches)}`)
+    assert.equal(fresh.length, 6)
     assert.ok(minRunning >= 4, `only ${minRunning} tasks ran at one point`)
     assert.ok(maxNewStarting <= 2, `${maxNewStarting} new tasks started at once`)
   })
