@@ -119,14 +119,20 @@ test('swarm services on three hosts with the docker CLI (issue 15 acceptance)', 
     assert.ok(onH3 > 0, 'web has tasks on host 3')
     const t0 = Date.now()
     await h3.kill()
-    const off = (await eventually(async () => {
+    let off: WireTask[] = []
+    const deadline = Date.now() + 30_000
+    for (;;) {
       const run = runningOf(await tasksOf(h1, 'web'))
-      return run.length === 6 && run.every((x) => x.NodeID !== n3) ? run : undefined
-    }, 30_000, '6 web tasks off host 3'))!
-    const took = Date.now() - t0
+      if (run.length === 6 && run.every((x) => x.NodeID !== n3)) { off = run; break }
+      if (Date.now() > deadline) assert.fail(`6 web tasks off host 3: ${run.length} running`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const seen = Date.now() - t0
     const down = (await h1.api('GET', `/nodes/${n3}`)).json() as { Status: { State: string }; UpdatedAt: string }
     const fresh = off.filter((x) => Date.parse(x.CreatedAt) >= t0)
-    t.diagnostic(`host 3 killed: node ${down.Status.State} after ${Date.parse(down.UpdatedAt) - t0} ms; ${fresh.length} replacement tasks created after ${fresh.map((x) => Date.parse(x.CreatedAt) - t0).join('/')} ms, running after ${fresh.map((x) => Date.parse(x.Status.Timestamp) - t0).join('/')} ms; 6/6 off host 3 seen after ${took} ms`)
+    // When the last replacement was up: the agent's `running` report (the test's own polling adds its latency to `seen`).
+    const took = Math.max(...fresh.map((x) => Date.parse(x.Status.Timestamp) - t0))
+    t.diagnostic(`host 3 killed: node ${down.Status.State} after ${Date.parse(down.UpdatedAt) - t0} ms; ${fresh.length} replacement tasks created after ${fresh.map((x) => Date.parse(x.CreatedAt) - t0).join('/')} ms, running after ${fresh.map((x) => Date.parse(x.Status.Timestamp) - t0).join('/')} ms; 6/6 off host 3 seen by the test after ${seen} ms`)
     assert.equal(down.Status.State, 'down')
     assert.equal(fresh.length, onH3)
     assert.ok(took <= 5000, `rescheduling took ${took} ms (issue: within 5 s)`)
