@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Swarm benchmark (skeleton): three "hosts" = three network namespaces on a private bridge, one
-# daemon each (berthd, or Debian's dockerd), driven by the docker CLI. Times `swarm init`, a
-# worker join, a manager join, all nodes Ready, then (once services land) a 6-replica service
-# to all tasks running, and the leaves. Everything lives under one temp dir; cleanup stops only
+# Swarm benchmark: three "hosts" = three network namespaces on a private bridge, one daemon each
+# (berthd, or Debian's dockerd), driven by the docker CLI. Times `swarm init`, a worker join, a
+# manager join, all nodes Ready, then with BENCH_SWARM_SERVICES=1 the service figures (see below),
+# and the leaves. Everything lives under one temp dir; cleanup stops only
 # the PIDs it started (daemons, then their etcd/containerd children) and deletes the netns/bridge.
-#   bench/swarm.sh [--runs N] [--engines berth,dockerd] [--keep-tmp]
+#   [BENCH_SWARM_SERVICES=1] [BERTH_FIXTURES=dir] bench/swarm.sh [--runs N] [--engines berth,dockerd] [--keep-tmp]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -123,6 +123,8 @@ running_off() {
   [[ $(grep -c '^.* Running' <<<"$out") == "$4" ]] && ! grep -q "^$3 Running" <<<"$out"
 }
 managers_reachable() { [[ $(d 1 node ls --filter role=manager --format '{{.ManagerStatus}}' 2>/dev/null | grep -cE 'Leader|Reachable') == "$1" ]]; }
+# create_after: one try of a service create on host 3 (5 s at most), quiet.
+create_after() { timeout 5 docker -H "unix://${SOCK[3]}" service create -q --detach --no-resolve-image --replicas 2 --name benchafter busybox sleep 1d >/dev/null 2>&1 || timeout 5 docker -H "unix://${SOCK[3]}" service inspect benchafter >/dev/null 2>&1; }
 no_containers() { [[ -z $(d "$1" ps -aq 2>/dev/null) ]]; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -145,7 +147,7 @@ run_engine() {
   #   leader-loss-write: host 2 back and promoted (three managers), SIGKILL the leader (host 1)
   #     until a `service create` on host 3 succeeds; leader-loss-converge: that service 2/2.
   if [[ -n ${BENCH_SWARM_SERVICES:-} ]]; then
-    for i in 1 2 3; do d "$i" load -q -i "$REPO_ROOT/.cache/fixtures/busybox.tar" >/dev/null; done
+    for i in 1 2 3; do d "$i" load -q -i "${BERTH_FIXTURES:-$REPO_ROOT/.cache/fixtures}/busybox.tar" >/dev/null; done
     t=$(now)
     d 1 service create -q --detach --no-resolve-image --name benchone busybox sleep 1d >/dev/null
     wait_until 'service 1/1' replicas_are 1 benchone 1/1
@@ -163,7 +165,7 @@ run_engine() {
     d 1 node promote bench2 >/dev/null
     wait_until 'three reachable managers' managers_reachable 3
     t=$(now); kill -KILL "${PID[1]}"
-    wait_until 'service create on host 3' timeout 5 docker -H "unix://${SOCK[3]}" service create -q --detach --no-resolve-image --replicas 2 --name benchafter busybox sleep 1d
+    wait_until 'service create on host 3' create_after
     printf '%s leader-loss-write %s\n' "$engine" "$(since "$t")"
     wait_until 'benchafter 2/2' replicas_are 3 benchafter 2/2
     printf '%s leader-loss-converge %s\n' "$engine" "$(since "$t")"
