@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Swarm benchmark (skeleton): three "hosts" = three network namespaces on a private bridge, one
-# daemon each (berthd, or Debian's dockerd), driven by the docker CLI. Times `swarm init`, a
-# worker join, a manager join, all nodes Ready, then (once services land) a 6-replica service
-# to all tasks running, and the leaves. Everything lives under one temp dir; cleanup stops only
+# Swarm benchmark: three "hosts" = three network namespaces on a private bridge, one daemon each
+# (berthd, or Debian's dockerd), driven by the docker CLI. Times `swarm init`, a worker join, a
+# manager join, all nodes Ready, then with BENCH_SWARM_SERVICES=1 the service figures (see below),
+# and the leaves. Everything lives under one temp dir; cleanup stops only
 # the PIDs it started (daemons, then their etcd/containerd children) and deletes the netns/bridge.
-#   bench/swarm.sh [--runs N] [--engines berth,dockerd] [--keep-tmp]
+#   [BENCH_SWARM_SERVICES=1] [BERTH_FIXTURES=dir] bench/swarm.sh [--runs N] [--engines berth,dockerd] [--keep-tmp]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,6 +37,13 @@ done
 lab_down() {
   local i
   for i in 1 2 3; do ip netns del "bsb$TAG-$i" 2>/dev/null || true; done
+  # berthd's own namespaces (containers', overlays') are named after its tag: sha256 of its data root.
+  local d t ns
+  for d in "$BENCH_TMP"/berth-*/data; do
+    [[ -d $d ]] || continue
+    t=$(printf %s "$d" | sha256sum | cut -c1-6)
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^(ov|berth)-$t-"); do ip netns del "$ns" 2>/dev/null || true; done
+  done
   iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true
   ip link del "$BR" 2>/dev/null || true
 }
@@ -46,9 +53,12 @@ collect_children() {
   for f in "$BENCH_TMP"/*/data/swarm/etcd/etcd.pid; do
     if [[ -f $f ]]; then cat "$f" >>"$BENCH_TMP/pids"; fi
   done
+  # A daemon killed mid-run leaves its helpers (dockerd's containerd and shims, berthd's conmons):
+  # every process whose command line names this run's temp dir is ours.
+  pgrep -f -- "$BENCH_TMP/" >>"$BENCH_TMP/pids" || true
   return 0
 }
-on_exit() { set +e; collect_children; bench_cleanup; lab_down; }
+on_exit() { set +e; collect_children; bench_stop_pids; lab_down; bench_cleanup; }
 trap on_exit EXIT
 trap 'on_exit; exit 130' INT
 trap 'on_exit; exit 143' TERM
@@ -71,7 +81,7 @@ done
 ip_of() { echo "10.198.$X.$1"; }
 
 # start_host ENGINE I: a daemon in netns I with its own roots and hostname; sets SOCK[I].
-declare -A SOCK
+declare -A SOCK PID
 start_host() {
   local engine=$1 i=$2 root=$BENCH_TMP/$1-$2 ns=bsb$TAG-$2
   mkdir -p "$root"
@@ -87,6 +97,7 @@ start_host() {
         --data-root "$root/data" --exec-root "$root/exec" -H "unix://${SOCK[$i]}" --pidfile "$root/dockerd.pid" \
         --config-file "$root/daemon.json" </dev/null >"$root/log" 2>&1 & ;;
   esac
+  PID[$i]=$!
   echo $! >>"$BENCH_TMP/pids"
   local n
   for ((n = 0; n < 600; n++)); do
@@ -103,7 +114,18 @@ wait_until() {
   bench_log "timed out: $what"; return 1
 }
 all_ready() { [[ $(d 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c Ready) == 3 ]]; }
-six_running() { [[ $(d 1 service ls --filter name=benchweb --format '{{.Replicas}}' 2>/dev/null) == 6/6 ]]; }
+# replicas_are HOST SERVICE N/M
+replicas_are() { [[ $(d "$1" service ls --filter "name=$2" --format '{{.Replicas}}' 2>/dev/null) == "$3" ]]; }
+# running_off HOST SERVICE NODE N: N tasks running, none on NODE
+running_off() {
+  local out
+  out=$(d "$1" service ps "$2" --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' 2>/dev/null) || return 1
+  [[ $(grep -c '^.* Running' <<<"$out") == "$4" ]] && ! grep -q "^$3 Running" <<<"$out"
+}
+managers_reachable() { [[ $(d 1 node ls --filter role=manager --format '{{.ManagerStatus}}' 2>/dev/null | grep -cE 'Leader|Reachable') == "$1" ]]; }
+# create_after: one try of a service create on host 3 (5 s at most), quiet.
+create_after() { timeout 5 docker -H "unix://${SOCK[3]}" service create -q --detach --no-resolve-image --replicas 2 --name benchafter busybox sleep 1d >/dev/null 2>&1 || timeout 5 docker -H "unix://${SOCK[3]}" service inspect benchafter >/dev/null 2>&1; }
+no_containers() { [[ -z $(d "$1" ps -aq 2>/dev/null) ]]; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
@@ -118,17 +140,41 @@ run_engine() {
   t=$(now)
   wait_until 'all nodes ready' all_ready
   printf '%s all-ready %s\n' "$engine" "$(since "$t")"
-  # Services (berthd: once sapi's objects and sagent's task engine land): BENCH_SWARM_SERVICES=1
-  # loads the busybox fixture on every host and times a 6-replica service to 6/6 running.
+  # Services (BENCH_SWARM_SERVICES=1): the busybox fixture on every host, then
+  #   create-1-running: one replica from `service create` to 1/1 running;
+  #   converge-30: a 30-replica service to 30/30;
+  #   reschedule: SIGKILL host 2's daemon (a worker) until 30 tasks run on hosts 1 and 3;
+  #   leader-loss-write: host 2 back and promoted (three managers), SIGKILL the leader (host 1)
+  #     until a `service create` on host 3 succeeds; leader-loss-converge: that service 2/2.
   if [[ -n ${BENCH_SWARM_SERVICES:-} ]]; then
-    for i in 1 2 3; do d "$i" load -q -i "$REPO_ROOT/.cache/fixtures/busybox.tar" >/dev/null; done
+    for i in 1 2 3; do d "$i" load -q -i "${BERTH_FIXTURES:-$REPO_ROOT/.cache/fixtures}/busybox.tar" >/dev/null; done
     t=$(now)
-    d 1 service create -q --detach --replicas 6 --name benchweb busybox sleep 1d >/dev/null
-    wait_until 'service 6/6' six_running
-    printf '%s service-6-running %s\n' "$engine" "$(since "$t")"
-    d 1 service rm benchweb >/dev/null
+    d 1 service create -q --detach --no-resolve-image --name benchone busybox sleep 1d >/dev/null
+    wait_until 'service 1/1' replicas_are 1 benchone 1/1
+    printf '%s create-1-running %s\n' "$engine" "$(since "$t")"
+    d 1 service rm benchone >/dev/null
+    t=$(now)
+    d 1 service create -q --detach --no-resolve-image --replicas 30 --name benchweb busybox sleep 1d >/dev/null
+    wait_until 'service 30/30' replicas_are 1 benchweb 30/30
+    printf '%s converge-30 %s\n' "$engine" "$(since "$t")"
+    t=$(now); kill -KILL "${PID[2]}"
+    wait_until '30 tasks off host 2' running_off 1 benchweb bench2 30
+    printf '%s reschedule %s\n' "$engine" "$(since "$t")"
+    start_host "$engine" 2
+    wait_until 'all nodes ready' all_ready
+    d 1 node promote bench2 >/dev/null
+    wait_until 'three reachable managers' managers_reachable 3
+    t=$(now); kill -KILL "${PID[1]}"
+    wait_until 'service create on host 3' create_after
+    printf '%s leader-loss-write %s\n' "$engine" "$(since "$t")"
+    wait_until 'benchafter 2/2' replicas_are 3 benchafter 2/2
+    printf '%s leader-loss-converge %s\n' "$engine" "$(since "$t")"
+    start_host "$engine" 1
+    wait_until 'all nodes ready' all_ready
+    for s in benchweb benchafter; do d 3 service rm "$s" >/dev/null; done
+    for i in 1 2 3; do wait_until "no containers on host $i" no_containers "$i"; done
   fi
-  t=$(now); d 2 swarm leave >/dev/null; d 3 swarm leave --force >/dev/null; d 1 swarm leave --force >/dev/null
+  t=$(now); d 2 swarm leave --force >/dev/null; d 3 swarm leave --force >/dev/null; d 1 swarm leave --force >/dev/null
   printf '%s leave-all %s\n' "$engine" "$(since "$t")"
   collect_children
   bench_stop_pids

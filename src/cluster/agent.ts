@@ -225,25 +225,32 @@ function idOf(v: string, what: string): number {
 export async function resolveTaskContainerSpec(store: ClusterStore, t: Task): Promise<TaskContainerSpec> {
   const spec = containerSpecForTask(t)
   const c = t.spec.containerSpec
-  for (const ref of c.secrets ?? []) {
-    if (!ref.file) continue
-    const sec = await store.find('secrets', ref.secretId)
+  // Every object the task refers to, read at once (each read is an etcd round trip).
+  const secretRefs = (c.secrets ?? []).filter((r) => r.file)
+  const configRefs = (c.configs ?? []).filter((r) => r.file)
+  const attachments = t.networksAttachments ?? []
+  const [secrets, configs, networks, svc] = await Promise.all([
+    Promise.all(secretRefs.map((r) => store.find('secrets', r.secretId))),
+    Promise.all(configRefs.map((r) => store.find('configs', r.configId))),
+    Promise.all(attachments.map((na) => store.find('networks', na.networkId))),
+    store.find('services', t.serviceId) as Promise<(Service & { registryAuth?: RegistryAuthConfig }) | undefined>,
+  ])
+  secretRefs.forEach((ref, i) => {
+    const sec = secrets[i]
     if (!sec) throw new Error(`unable to get secret from secret store: secret ${ref.secretId} not found`)
-    spec.files.push({ kind: 'secret', id: sec.id, name: ref.secretName, target: fileTarget('secret', ref.file.name), uid: idOf(ref.file.uid, 'uid'), gid: idOf(ref.file.gid, 'gid'), mode: ref.file.mode, data: Buffer.from(sec.spec.data ?? '', 'base64') })
-  }
-  for (const ref of c.configs ?? []) {
-    if (!ref.file) continue
-    const cfg = await store.find('configs', ref.configId)
+    spec.files.push({ kind: 'secret', id: sec.id, name: ref.secretName, target: fileTarget('secret', ref.file!.name), uid: idOf(ref.file!.uid, 'uid'), gid: idOf(ref.file!.gid, 'gid'), mode: ref.file!.mode, data: Buffer.from(sec.spec.data ?? '', 'base64') })
+  })
+  configRefs.forEach((ref, i) => {
+    const cfg = configs[i]
     if (!cfg) throw new Error(`unable to get config from config store: config ${ref.configId} not found`)
-    spec.files.push({ kind: 'config', id: cfg.id, name: ref.configName, target: fileTarget('config', ref.file.name), uid: idOf(ref.file.uid, 'uid'), gid: idOf(ref.file.gid, 'gid'), mode: ref.file.mode, data: Buffer.from(cfg.spec.data ?? '', 'base64') })
-  }
-  for (const na of t.networksAttachments ?? []) {
-    const network = await store.find('networks', na.networkId)
+    spec.files.push({ kind: 'config', id: cfg.id, name: ref.configName, target: fileTarget('config', ref.file!.name), uid: idOf(ref.file!.uid, 'uid'), gid: idOf(ref.file!.gid, 'gid'), mode: ref.file!.mode, data: Buffer.from(cfg.spec.data ?? '', 'base64') })
+  })
+  attachments.forEach((na, i) => {
+    const network = networks[i]
     if (!network) throw new Error(`network ${na.networkId} not found`)
     const asked = (t.spec.networks ?? []).find((n) => n.target === network.id || n.target === network.spec.name)
     spec.networks.push({ network, address: na.addresses[0] ?? '', aliases: network.spec.ingress ? [] : [...(asked?.aliases ?? [])] })
-  }
-  const svc = await store.find('services', t.serviceId) as (Service & { registryAuth?: RegistryAuthConfig }) | undefined
+  })
   if (svc?.registryAuth) spec.registryAuth = svc.registryAuth
   for (const p of svc?.spec.endpointSpec?.ports ?? []) {
     if (p.publishMode !== 'host') continue
@@ -419,21 +426,36 @@ export class Agent {
   }
 
   private async run(t: Task): Promise<void> {
-    let cur = await this.report(t, { state: 'preparing', message: 'preparing' })
-    if (!cur) return
+    // Each status write is an etcd round trip (a read and a transaction): they go alongside the
+    // engine's work, `preparing` while the container is made, `starting` while it starts, not
+    // before it (a rescheduled task runs that much sooner).
+    const preparing = this.report(t, { state: 'preparing', message: 'preparing' })
     let id: string
     try {
-      id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, cur))
+      id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, t))
     } catch (err) {
-      await this.report(cur, { state: 'rejected', message: 'preparing', err: (err as Error).message })
+      const cur = await preparing
+      if (cur) await this.report(cur, { state: 'rejected', message: 'preparing', err: (err as Error).message })
       return
     }
-    cur = await this.report(cur, { state: 'starting', message: 'starting', containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
-    if (!cur) return
+    let cur = await preparing
+    if (!cur) {
+      // The task moved on meanwhile (shut down, or not ours): its container is not wanted.
+      await this.o.engine.removeContainer(id).catch((e: Error) => this.o.log?.(`agent task ${t.id}: ${e.message}`))
+      return
+    }
+    const starting = this.report(cur, { state: 'starting', message: 'starting', containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
+    let startErr: Error | undefined
     try {
       await this.o.engine.startContainer(id)
     } catch (err) {
-      await this.report(cur, { state: 'failed', message: 'starting', err: (err as Error).message, containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
+      startErr = err as Error
+    }
+    cur = await starting
+    // Moved on meanwhile: the watch event that moved it runs a reconcile (which stops it).
+    if (!cur) return
+    if (startErr) {
+      await this.report(cur, { state: 'failed', message: 'starting', err: startErr.message, containerStatus: { containerId: id, pid: 0, exitCode: 0 } })
       return
     }
     const after = await this.o.engine.inspectContainer(id)

@@ -113,10 +113,11 @@ export class Daemon {
       networkRoutes(router, b.networks, cluster)
       volumeRoutes(router, b.volumes)
       unimplementedRoutes(router)
-      for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
       // Rejoin the swarm recorded in the data root (in the background: a worker whose managers are
-      // away keeps retrying, a locked node waits for `swarm unlock`).
+      // away keeps retrying, a locked node waits for `swarm unlock`), before the API answers: its
+      // first /info already says pending or locked, not inactive.
       await node.start()
+      for (const host of c.hosts) this.#servers.push(await this.#listen(host, router))
     } catch (err) {
       await this.stop()
       throw err

@@ -284,7 +284,8 @@ export class NetworkService implements NetworkHooks {
     }
     for (const id of used) {
       const n = this.#nets.get(id)
-      if (n) await this.#ensureBridge(n)
+      // A swarm network's endpoints live in its overlay namespace (adopted by the overlay driver).
+      if (n && n.driver === 'bridge') await this.#ensureBridge(n)
     }
     // Whatever a crash left (jumps written twice, chains of containers that died meanwhile) is
     // replaced whole: the next write deletes every jump to Berth's chains it finds and adds each once.

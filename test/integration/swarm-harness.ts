@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -138,7 +138,9 @@ export async function startSwarmLab(n: number): Promise<SwarmLab> {
 
   const cleanup = async () => {
     for (const h of hosts) {
-      // Containers (task containers too) outlive berthd by design: remove them while it answers.
+      // Containers (task containers too) outlive berthd by design: remove them while it answers
+      // (a host whose berthd a test killed is started again for that).
+      if (h.proc && (h.proc.exitCode !== null || h.proc.signalCode !== null)) await h.start().catch(() => undefined)
       if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) {
         try {
           const list = (await h.api('GET', '/containers/json?all=1')).json() as Array<{ Id: string }>
@@ -150,6 +152,18 @@ export async function startSwarmLab(n: number): Promise<SwarmLab> {
       await h.stop().catch(() => undefined)
       const etcd = etcdPidOf(h.dataRoot)
       if (etcd) await killPid(etcd, 'SIGTERM')
+    }
+    // berthd leaves its namespaces (containers', overlays') behind by design: this lab's go
+    // (named after each berthd's tag, sha256 of its data root, as the network service names them).
+    const tags = hosts.map((h) => createHash('sha256').update(h.dataRoot).digest('hex').slice(0, 6))
+    const all = (await runCmd('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '')
+    for (const ns of all) if (tags.some((t) => ns.startsWith(`ov-${t}-`) || ns.startsWith(`berth-${t}-`))) await runCmd('ip', ['netns', 'del', ns])
+    // Whatever a berthd that could not come back left running: its containers' monitors (conmon,
+    // with this lab's exec root on their command line) and the containers under them.
+    for (const pid of (await runCmd('pgrep', ['-f', `conmon .*${root}/`])).stdout.split('\n').map(Number).filter(Boolean)) {
+      const kids = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')
+      for (const k of kids.split(' ').map(Number).filter(Boolean)) await killPid(k, 'SIGKILL')
+      await killPid(pid, 'SIGKILL')
     }
     // Containers outlive berthd by design: their mounts go before the files.
     const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${root}/`))

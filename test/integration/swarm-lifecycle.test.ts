@@ -228,7 +228,7 @@ test('swarm lifecycle on three hosts with the docker CLI', { skip: SKIP, timeout
     assert.equal((inspect.json() as { Spec: { Orchestration: { TaskHistoryRetentionLimit: number } } }).Spec.Orchestration.TaskHistoryRetentionLimit, 7)
   })
 
-  await t.test('services run on the workers', (tt) => tt.skip('needs sapi (services) and sagent (swarmAgentEngine)'))
+  // Services on these hosts: swarm-services.test.ts (the acceptance).
 
   await t.test('managers leave with --force; the swarm ends', async () => {
     for (const h of [h3, h2]) {
