@@ -878,6 +878,11 @@ export class SwarmNode implements SwarmLifecycle {
     const cluster = await live.store.getCluster()
     if (!cluster) throw notAManager()
     const next = mergeSwarmSpec(defaultSwarmSpec(), spec)
+    // `swarm ca --rotate` asks a new root by bumping ForceRotate: refused until it is built, so
+    // the CLI's wait for the rotation ends with this error instead of never.
+    if (next.caConfig.forceRotate !== cluster.spec.caConfig.forceRotate) {
+      throw new EngineError('NotImplemented', 'ERR_SWARM_CA_ROTATE', 'rotating the swarm root CA (swarm ca --rotate) is not supported by this berthd yet')
+    }
     await live.store.putCluster({ ...cluster, spec: next, updatedAt: new Date().toISOString() }, flags.version)
     for (let i = 0; ; i++) {
       const ca = (await live.store.getCa())!

@@ -17,6 +17,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('berthd needs to be started with root privileges. To run berthd in rootless mode as an unprivileged user, see the documentation (not supported yet)\n')
     return 1
   }
+  // As dockerd: a log reader that goes away (its pipe closed: EPIPE) never takes the daemon down;
+  // the lines are lost, the containers and the API go on.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined)
   const daemon = new Daemon(parsed.config)
   try {
     await daemon.start()

@@ -240,6 +240,7 @@ export const ERROR_CODES = {
   ERR_SWARM_NOT_IN_SWARM: { kind: 'Unavailable', description: 'This node is not part of a swarm' },
   ERR_SWARM_NOT_MANAGER: { kind: 'Unavailable', description: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.' },
   ERR_SWARM_UNAVAILABLE: { kind: 'Unavailable', description: 'swarm mode is not available on this berthd' },
+  ERR_SWARM_CA_ROTATE: { kind: 'NotImplemented', description: 'rotating the swarm root CA (swarm ca --rotate) is not supported by this berthd yet' },
   ERR_SWARM_WORKER: { kind: 'Unavailable', description: "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager." },
   ERR_TAR_BREAKOUT: { kind: 'InvalidArgument', description: '<…> is outside of <…>: absolute paths are not allowed' },
   ERR_TLS: { kind: 'InvalidArgument', description: 'could not load X509 key pair: --tlscert and --tlskey are required with --tls' },

@@ -1,10 +1,10 @@
-import type { ClusterBackend, LogStream, LogsOptions, SwarmNetwork, SwarmSpec, Task } from '../backend.js'
+import type { ClusterBackend, SwarmNetwork, SwarmSpec, Task } from '../backend.js'
 import { EngineError, invalid } from '../../lib/errors.js'
 import { Filters } from '../../lib/filters.js'
 import { defined } from '../filters.js'
-import { boolParam, readJsonBody, sendJson, versionAtLeast, type Ctx } from '../http.js'
+import { boolParam, readJsonBody, sendJson, type Ctx } from '../http.js'
 import type { Router } from '../router.js'
-import { responseWriter } from '../stream.js'
+import { logsOptions, sendLogs } from './logs.js'
 import {
   fromWireNodeSpec, fromWireSecretSpec, fromWireServiceSpec, mergeWireSwarmSpec, toWireConfig, toWireNode, toWireSecret,
   toWireService, toWireSwarm, toWireTask, type Wire,
@@ -89,41 +89,6 @@ async function wireTasks(cluster: ClusterBackend, tasks: Task[]): Promise<Wire[]
     } catch { /* attachments then show the network's ID only */ }
   }
   return tasks.map((t) => toWireTask(t, nets))
-}
-
-function logsOptions(ctx: Ctx): LogsOptions {
-  const q = ctx.query
-  const stdout = boolParam(q, 'stdout')
-  const stderr = boolParam(q, 'stderr')
-  if (!stdout && !stderr) throw invalid('ERR_LOGS', 'Bad parameters: you must choose at least one stream')
-  const tailRaw = q.get('tail')
-  const tailNum = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw)
-  const tail = tailNum === undefined || !Number.isInteger(tailNum) ? undefined : tailNum
-  const since = q.get('since')
-  const until = q.get('until')
-  return {
-    stdout, stderr,
-    follow: boolParam(q, 'follow'),
-    timestamps: boolParam(q, 'timestamps'),
-    details: boolParam(q, 'details'),
-    ...(since ? { since } : {}),
-    ...(until ? { until } : {}),
-    ...(tail !== undefined ? { tail } : {}),
-    signal: ctx.signal,
-  }
-}
-
-async function sendLogs(ctx: Ctx, logs: LogStream): Promise<void> {
-  const { res } = ctx
-  res.writeHead(200, { 'Content-Type': logs.tty || !versionAtLeast(ctx, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
-  res.flushHeaders()
-  const write = responseWriter(res)
-  try {
-    for await (const chunk of logs.chunks) await write(chunk)
-  } catch (err) {
-    if (!(err instanceof EngineError && err.code === 'ERR_CLIENT_GONE')) throw err
-  }
-  res.end()
 }
 
 export function swarmRoutes(r: Router, cluster: ClusterBackend): void {
