@@ -1,4 +1,5 @@
 import type { Watcher, Lease } from 'etcd3'
+import type { RegistryAuth } from '../api/backend.js'
 import { isKind } from '../lib/errors.js'
 import { ALIVE_PREFIX, type ClusterStore, type WatchEvent } from './store.js'
 import { HEARTBEAT_TTL_MS } from './liveness.js'
@@ -59,33 +60,14 @@ export interface TaskHostPort {
 }
 
 /** Docker's AuthConfig as X-Registry-Auth carries it (the fields a pull uses). */
-export interface RegistryAuthConfig {
-  username?: string
-  password?: string
-  auth?: string
-  serveraddress?: string
-  identitytoken?: string
-  registrytoken?: string
-  email?: string
-}
+export type RegistryAuthConfig = RegistryAuth
 
 /**
  * ContainerSpec fields the API layer keeps (cluster/objects.ts, wire-swarm.ts) beyond the core
  * model, read here when present: they map onto the container's host config as dockerd's
  * executor maps them.
  */
-export interface ContainerSpecExtras {
-  readOnly?: boolean
-  groups?: string[]
-  /** /etc/hosts entries as swarmkit keeps them: `IP hostname [aliases...]`. */
-  hosts?: string[]
-  dnsConfig?: { nameservers?: string[]; search?: string[]; options?: string[] }
-  capabilityAdd?: string[]
-  capabilityDrop?: string[]
-  sysctls?: Record<string, string>
-  ulimits?: { name: string; soft: number; hard: number }[]
-  oomScoreAdj?: number
-}
+export type ContainerSpecExtras = Pick<ContainerSpec, 'readOnly' | 'groups' | 'hosts' | 'dnsConfig' | 'capabilityAdd' | 'capabilityDrop' | 'sysctls' | 'ulimits' | 'oomScoreAdj'>
 
 /** A swarm mount with the per-type options the API layer may keep (Docker's Mount in camelCase). */
 export type TaskMount = Mount & {
