@@ -79,12 +79,7 @@ export function networkRoutes(r: Router, b: NetworkBackend, cluster?: SwarmNetwo
 
   r.add('GET', '/networks/{id}', async (ctx) => {
     const ref = decodeURIComponent(ctx.params[0]!)
-    let local: NetworkView | undefined
-    try {
-      local = await b.inspect(ref)
-    } catch (err) {
-      if (!isNotFound(err) || !cluster) throw err
-    }
+    const local = await localNetwork(b, ref, cluster)
     if (local && local.network.driver !== 'overlay') return wire(local)
     if (cluster) {
       try {
@@ -147,12 +142,7 @@ export function networkRoutes(r: Router, b: NetworkBackend, cluster?: SwarmNetwo
 
   r.add('DELETE', '/networks/{id}', async (ctx) => {
     const ref = decodeURIComponent(ctx.params[0]!)
-    let local: NetworkView | undefined
-    try {
-      local = await b.inspect(ref)
-    } catch (err) {
-      if (!isNotFound(err) || !cluster) throw err
-    }
+    const local = await localNetwork(b, ref, cluster)
     if (cluster && (!local || local.network.driver === 'overlay')) {
       await cluster.removeSwarmNetwork(local?.network.id ?? ref)
     } else await b.remove(ref)
@@ -184,4 +174,14 @@ export function networkRoutes(r: Router, b: NetworkBackend, cluster?: SwarmNetwo
   })
 
   r.add('POST', '/networks/prune', async (ctx) => ({ NetworksDeleted: await b.prune(parsePruneFilters(ctx.query.get('filters'))) }))
+}
+
+/** The local network of that name or ID; with a cluster, none (undefined) when it is not local: a swarm network may be meant. */
+async function localNetwork(b: NetworkBackend, ref: string, cluster: SwarmNetworks | undefined): Promise<NetworkView | undefined> {
+  try {
+    return await b.inspect(ref)
+  } catch (err) {
+    if (!isNotFound(err) || !cluster) throw err
+    return undefined
+  }
 }
