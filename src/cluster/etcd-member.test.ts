@@ -44,6 +44,15 @@ test('etcd member: init a cluster of one, write, restart adopts or restarts, dat
   }
 })
 
+/** Run one step of a scenario; a failure names the step (the etcd3 client's stack names none of ours). */
+async function step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
 /** A read right after a member went away may first reach that member (ECONNREFUSED): the client fails over on a retry. */
 async function retried<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms
@@ -62,21 +71,21 @@ test('etcd member: three managers join, survive the loss of one, leave removes t
   const members: EtcdMember[] = []
   try {
     const c1 = await memberConfig('m1')
-    const m1 = await EtcdMember.init(roots[0]!, c1)
+    const m1 = await step('init m1', () => EtcdMember.init(roots[0]!, c1))
     members.push(m1)
-    const m2 = await EtcdMember.join(roots[1]!, await memberConfig('m2'), [c1.clientUrl])
+    const m2 = await step('join m2', async () => EtcdMember.join(roots[1]!, await memberConfig('m2'), [c1.clientUrl]))
     members.push(m2)
-    const m3 = await EtcdMember.join(roots[2]!, await memberConfig('m3'), [c1.clientUrl, m2.config.clientUrl])
+    const m3 = await step('join m3', async () => EtcdMember.join(roots[2]!, await memberConfig('m3'), [c1.clientUrl, m2.config.clientUrl]))
     members.push(m3)
-    assert.deepEqual((await m1.members()).map((m) => m.name).sort(), ['m1', 'm2', 'm3'])
-    await m1.client.put('/berth/k').value('v')
-    assert.equal(await m3.client.get('/berth/k').string(), 'v')
+    assert.deepEqual((await step('members', () => m1.members())).map((m) => m.name).sort(), ['m1', 'm2', 'm3'])
+    await step('put k', async () => { await m1.client.put('/berth/k').value('v') })
+    assert.equal(await step('get k on m3', () => retried(() => m3.client.get('/berth/k').string())), 'v')
 
     // Kill the raft leader: the other two elect a new one and keep accepting writes.
-    const leader = await m1.leaderId()
+    const leader = await step('leader', () => m1.leaderId())
     const victim = members.find((m) => m.id === leader)!
     const t0 = Date.now()
-    await victim.stop()
+    await step('stop the leader', () => victim.stop())
     const rest = members.filter((m) => m !== victim)
     for (;;) {
       try {
@@ -88,18 +97,18 @@ test('etcd member: three managers join, survive the loss of one, leave removes t
       }
     }
     t.diagnostic(`writes resumed ${Date.now() - t0} ms after the leader was stopped`)
-    assert.equal(await retried(() => rest[1]!.client.get('/berth/after').string()), 'ok')
+    assert.equal(await step('read after on the other', () => retried(() => rest[1]!.client.get('/berth/after').string())), 'ok')
 
     // The dead one comes back from its data and catches up.
-    const back = await EtcdMember.restart(victim.dataRoot)
+    const back = await step('restart the old leader', () => EtcdMember.restart(victim.dataRoot))
     members[members.indexOf(victim)] = back
-    assert.equal(await retried(() => back.client.get('/berth/after').string()), 'ok')
+    assert.equal(await step('read after on the restarted', () => retried(() => back.client.get('/berth/after').string())), 'ok')
 
     // A manager leaves: it is removed from the member list and its data is gone.
     const leaving = rest[1]!
-    await leaving.leave()
+    await step('leave', () => leaving.leave())
     assert.equal(existsSync(etcdDir(leaving.dataRoot)), false)
-    const names = (await retried(() => rest[0]!.members())).map((m) => m.name).sort()
+    const names = (await step('members after leave', () => retried(() => rest[0]!.members()))).map((m) => m.name).sort()
     assert.equal(names.length, 2)
     assert.ok(!names.includes(leaving.config.name))
     members.splice(members.indexOf(leaving), 1)

@@ -5,15 +5,28 @@ import { join } from 'node:path'
 import { etcdInstalled } from '../../platform/etcd.js'
 import { EtcdMember, type MemberConfig } from '../etcd-member.js'
 
-/** A loopback TCP port that was free a moment ago (the kernel picks it). */
+/**
+ * A loopback TCP port that was free a moment ago, from 20000-32767: below the kernel's ephemeral
+ * range (32768-60999), so that a member's port released by a stop (the test kills a leader, then
+ * restarts it on the same ports) cannot be taken meanwhile as the local port of some outgoing
+ * connection of a test running in parallel, which made the restarted etcd fail to bind.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; ; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12768)
+    try {
+      return await bindable(port)
+    } catch (err) {
+      if (i >= 50) throw err
+    }
+  }
+}
+
+function bindable(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))))
-    })
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)))
   })
 }
 
