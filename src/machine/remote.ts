@@ -167,6 +167,23 @@ if [ -f ${STATE}/supervisor.pid ]; then
   kill -TERM "$pid" 2>/dev/null
   for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
+# A swarm manager's etcd member runs detached from berthd (its own process group): stop it by its
+# PID file when its command line names this data root.
+ep=${DATA_ROOT}/swarm/etcd/etcd.pid
+if [ -f $ep ]; then
+  pid=$(cat $ep)
+  if tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | grep -q -- "--data-dir=${DATA_ROOT}/swarm/etcd/"; then
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+fi
+# The network namespaces the engine made (containers', overlays'), named after the sha256 of its
+# data root, outlive it by design.
+tag=$(printf %s ${DATA_ROOT} | sha256sum | cut -c1-6)
+for ns in $(ls /run/netns 2>/dev/null); do
+  case "$ns" in ov-$tag-*|berth-$tag-*) ip netns del "$ns" 2>/dev/null ;; esac
+done
 removeData=0
 [ -f ${ETC}/created-data-root ] && removeData=1
 for root in ${EXEC_ROOT} $([ $removeData = 1 ] && echo ${DATA_ROOT}); do
