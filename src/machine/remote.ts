@@ -153,6 +153,8 @@ export const DOCKER_SOCKET_FREE = `node -e "const s=require('net').connect('${DO
 export function uninstallScript(): string {
   return `set +e
 if [ -S ${EXEC_ROOT}/berth.sock ] && [ -x ${BIN}/berth ]; then
+  # Out of any swarm first: a manager's orchestrator would start the tasks removed below again.
+  ${BIN}/berth -H ${LOCAL_SOCKET} swarm leave --force >/dev/null 2>&1
   ids=$(${BIN}/berth -H ${LOCAL_SOCKET} ps -aq 2>/dev/null)
   [ -n "$ids" ] && ${BIN}/berth -H ${LOCAL_SOCKET} rm -f $ids >/dev/null 2>&1
 fi

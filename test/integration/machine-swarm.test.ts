@@ -114,8 +114,11 @@ test('three machines from berth machine create form a swarm with the docker CLI;
     t.diagnostic(`http://${h.ip}:8080/ answered by task container ${body}`)
   }
 
-  // Leave: workers first, then the manager; rm takes each machine off its host.
-  for (const h of [m3, m2, m1]) ok(await onMachine(h.name, 'docker swarm leave --force'), `swarm leave on ${h.name}`)
+  // The workers leave; m1 stays the manager, so rm must stop its etcd member (which runs
+  // detached from berthd) along with the engine.
+  for (const h of [m3, m2]) ok(await onMachine(h.name, 'docker swarm leave --force'), `swarm leave on ${h.name}`)
+  const m1Procs = await Promise.all((await lab.hostPids(m1)).map((p) => readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')))
+  assert.ok(m1Procs.some((c) => c.startsWith('/usr/bin/etcd\0') || c.includes('etcd\0--name')), 'm1 runs an etcd member before rm')
   const state = ok(await onMachine('m2', "docker info --format '{{.Swarm.LocalNodeState}}'"), 'info')
   assert.equal(state.trim(), 'inactive')
   for (const h of hosts) {
