@@ -117,7 +117,11 @@ export async function runBuild(deps: BuilderDeps, body: AsyncIterable<Buffer>, o
     const n = await extractContext(body, ctxDir, opts.signal, b.hashes, mem)
     if (!mem.spilled) b.mem = mem
     const t1 = performance.now()
-    const id = await b.run(emit)
+    let id: Digest
+    try { id = await b.run(emit) } finally {
+      // The cache index is written behind the steps; the build answers once it is on disk.
+      await b.cache.flush().catch((e: unknown) => deps.log(`build: cache index: ${String(e)}`))
+    }
     deps.log(`build ${shortId(id)}: context of ${n} entries ${b.mem ? 'indexed in memory' : 'unpacked'} in ${Math.round(t1 - t0)} ms, steps in ${Math.round(performance.now() - t1)} ms (${b.stepTimes.join(', ')})`)
     return id
   } finally {

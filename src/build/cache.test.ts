@@ -6,12 +6,14 @@ import { join } from 'node:path'
 import { BuildCache } from './cache.js'
 
 describe('build cache index', () => {
-  it('keeps every entry of concurrent puts (regression: parallel stages lost entries)', async () => {
+  it('keeps every entry of concurrent puts, written behind them and on disk after flush (regression: parallel stages lost entries)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-bcache-'))
     try {
       const c = BuildCache.for(dir)
       assert.equal(BuildCache.for(dir), c)
       await Promise.all(Array.from({ length: 50 }, (_, i) => c.put(`sha256:p${i}`, `key${i}`, '', `sha256:${String(i).padStart(64, '0')}`)))
+      // put does not wait for the write (the steps go on); flush is where the index is on disk.
+      await c.flush()
       const onDisk = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { entries: Record<string, unknown> }
       assert.equal(Object.keys(onDisk.entries).length, 50)
       assert.equal(await c.get('sha256:p7', 'key7', ''), `sha256:${'7'.padStart(64, '0')}`)

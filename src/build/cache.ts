@@ -47,10 +47,36 @@ export class BuildCache {
     return this.#index
   }
 
+  /**
+   * Write the index (atomically, one write at a time). Changes made while a write is under way
+   * are coalesced into one more write after it, so a build's steps do not each wait for a
+   * write and its fsyncs: `flush` waits for what is pending (the build does, before it answers).
+   */
   #persist(idx: IndexFile): Promise<void> {
-    const w = this.#writing.then(() => writeJsonAtomic(join(this.dir, 'index.json'), idx))
-    this.#writing = w.catch(() => undefined)
+    this.#dirty = true
+    this.#flushing ??= (async () => {
+      try {
+        while (this.#dirty) {
+          this.#dirty = false
+          await writeJsonAtomic(join(this.dir, 'index.json'), idx)
+        }
+      } finally { this.#flushing = undefined }
+    })()
+    const w = this.#flushing
+    this.#writing = w.catch((e: unknown) => { this.#failed ??= e })
     return w
+  }
+  #dirty = false
+  #flushing: Promise<void> | undefined
+  #failed: unknown
+
+  /** Wait until every change so far is written; a failed background write is thrown here once. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#writing
+    await this.#writing
+    const e = this.#failed
+    this.#failed = undefined
+    if (e !== undefined) throw e
   }
 
   static id(parent: string, key: string, content: string): string {
@@ -64,7 +90,8 @@ export class BuildCache {
   async put(parent: string, key: string, content: string, image: Digest): Promise<void> {
     const idx = await this.#load()
     idx.entries[BuildCache.id(parent, key, content)] = { parent, key, content, image, at: Date.now() }
-    await this.#persist(idx)
+    // Not waited for: the next step goes on while the index is written (see #persist).
+    void this.#persist(idx).catch(() => undefined)
   }
 
   /** Why a step missed: the closest entry under the same parent tells. */
@@ -88,7 +115,7 @@ export class BuildCache {
     for (const [id, e] of Object.entries(idx.entries)) {
       if ((all || !exists(e.image)) && match(id, e)) { delete idx.entries[id]; dropped.push(id) }
     }
-    if (dropped.length) await this.#persist(idx)
+    if (dropped.length) { void this.#persist(idx).catch(() => undefined); await this.flush() }
     return dropped
   }
 }

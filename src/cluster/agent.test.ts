@@ -146,6 +146,20 @@ test('agent: after a restart it adopts its containers, stops stale tasks and rem
   await second.stop({ revoke: true })
 })
 
+test('agent: a task left preparing with no container (berthd died between the write and the create) is run after a restart', opts, async () => {
+  const engine = new FakeEngine()
+  const left = assignedTask('node9')
+  const t = await store.create('tasks', { ...left, status: { ...left.status, state: 'preparing', message: 'preparing' } })
+  assert.equal(engine.containers.size, 0)
+  const agent = await startAgent('node9', engine)
+  const r = await until('running', stateIs(t.id, 'running'))
+  assert.equal(engine.running().length, 1)
+  assert.equal(engine.running()[0]!.labels[LABEL.taskId], t.id)
+  assert.equal(r.status.containerStatus?.containerId, engine.running()[0]!.id)
+  assert.equal(engine.calls.filter((c) => c.startsWith('create')).length, 1)
+  await agent.stop({ revoke: true })
+})
+
 test('agent: the heartbeat key outlives a berthd blip and disappears after the lease when the agent dies', opts, async () => {
   const engine = new FakeEngine()
   const a = await startAgent('node6', engine)

@@ -411,7 +411,9 @@ export class Agent {
     // Each status write is an etcd round trip (a read and a transaction): they go alongside the
     // engine's work, `preparing` while the container is made, `starting` while it starts, not
     // before it (a rescheduled task runs that much sooner).
-    const preparing = this.report(t, { state: 'preparing', message: 'preparing' })
+    // A task already `preparing` with no container was left by a berthd that died between that
+    // write and the create: it is still ours to run (the write is kept, not repeated).
+    const preparing = this.report(t, { state: 'preparing', message: 'preparing' }, { orSame: true })
     let id: string
     try {
       id = await this.o.engine.createContainer(await resolveTaskContainerSpec(this.o.store, t))
@@ -499,12 +501,18 @@ export class Agent {
   }
 
   /** Move a task's status forward (never back). Returns the task as written, undefined if it is gone or moved on. */
-  private async report(t: Task, status: Omit<TaskStatus, 'timestamp'>): Promise<Task | undefined> {
+  /**
+   * Write a task's status if it moves forward; the task as written, else undefined (not ours, or
+   * further already). `orSame`: a task already in that state is returned as it is (no write).
+   */
+  private async report(t: Task, status: Omit<TaskStatus, 'timestamp'>, o: { orSame?: boolean } = {}): Promise<Task | undefined> {
     const full: TaskStatus = { timestamp: new Date(this.clock()).toISOString(), ...status }
     try {
       let wrote = false
+      let same = false
       const out = await this.o.store.modify('tasks', t.id, (cur) => {
         if (cur.nodeId !== this.o.nodeId) return undefined
+        same = !!o.orSame && cur.status.state === full.state
         if (taskStateRank(cur.status.state) >= taskStateRank(full.state)) return undefined
         cur.status = full
         cur.updatedAt = full.timestamp
@@ -512,7 +520,7 @@ export class Agent {
         return cur
       })
       this.tasks.set(out.id, out)
-      return wrote ? out : undefined
+      return wrote || same ? out : undefined
     } catch (err) {
       if (isKind(err, 'NotFound')) return undefined
       throw err

@@ -333,7 +333,7 @@ export class SwarmNode implements SwarmLifecycle {
       throw err
     }
     // Refresh what this node tells the swarm about itself (engine version, resources, address).
-    await this.#live!.store.modify('nodes', state.nodeId, (n) => ({ ...n, description: { ...this.o.description(), ...(n.description.tlsInfo ? { tlsInfo: n.description.tlsInfo } : {}) }, status: { ...n.status, addr: state.advertiseAddr } })).catch((err: Error) => this.#log(`node update: ${err.message}`))
+    await this.#live!.store.modify('nodes', state.nodeId, (n) => ({ ...n, description: { ...this.o.description(), ...(n.description.tlsInfo ? { tlsInfo: n.description.tlsInfo } : {}) }, status: { ...n.status, addr: state.advertiseAddr, dataPathAddr: state.dataPathAddr || state.advertiseAddr } })).catch((err: Error) => this.#log(`node update: ${err.message}`))
     this.#log(`rejoined swarm ${state.clusterId} as ${state.role} ${state.nodeId}`)
   }
 
@@ -720,7 +720,7 @@ export class SwarmNode implements SwarmLifecycle {
       updatedAt: now,
       spec: { labels: {}, role: s.role, availability: availability ?? 'active' },
       description: this.o.description(),
-      status: { state: 'unknown', addr: s.advertiseAddr },
+      status: { state: 'unknown', addr: s.advertiseAddr, dataPathAddr: s.dataPathAddr || s.advertiseAddr },
       ...(mgr ? { managerStatus: { leader: mgr.leader, reachability: 'reachable' as const, addr: joinHostPort(s.advertiseAddr, s.swarmPort), ...(mgr.etcdMemberId ? { etcdMemberId: mgr.etcdMemberId } : {}) } } : {}),
     }
   }

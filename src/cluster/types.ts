@@ -54,7 +54,8 @@ export interface ManagerStatus {
 export interface Node extends Meta {
   spec: NodeSpec
   description: NodeDescription
-  status: { state: NodeState; message?: string; addr: string }
+  /** `dataPathAddr`: where this node's VXLAN traffic goes (`--data-path-addr`; berth's own, not on the wire). */
+  status: { state: NodeState; message?: string; addr: string; dataPathAddr?: string }
   managerStatus?: ManagerStatus
   /** Addresses the allocator gave this node itself (its ingress endpoint), as swarmkit's node attachments. */
   attachments?: { networkId: string; addresses: string[] }[]

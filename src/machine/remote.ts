@@ -153,6 +153,8 @@ export const DOCKER_SOCKET_FREE = `node -e "const s=require('net').connect('${DO
 export function uninstallScript(): string {
   return `set +e
 if [ -S ${EXEC_ROOT}/berth.sock ] && [ -x ${BIN}/berth ]; then
+  # Out of any swarm first: a manager's orchestrator would start the tasks removed below again.
+  ${BIN}/berth -H ${LOCAL_SOCKET} swarm leave --force >/dev/null 2>&1
   ids=$(${BIN}/berth -H ${LOCAL_SOCKET} ps -aq 2>/dev/null)
   [ -n "$ids" ] && ${BIN}/berth -H ${LOCAL_SOCKET} rm -f $ids >/dev/null 2>&1
 fi
@@ -167,6 +169,23 @@ if [ -f ${STATE}/supervisor.pid ]; then
   kill -TERM "$pid" 2>/dev/null
   for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
+# A swarm manager's etcd member runs detached from berthd (its own process group): stop it by its
+# PID file when its command line names this data root.
+ep=${DATA_ROOT}/swarm/etcd/etcd.pid
+if [ -f $ep ]; then
+  pid=$(cat $ep)
+  if tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | grep -q -- "--data-dir=${DATA_ROOT}/swarm/etcd/"; then
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+fi
+# The network namespaces the engine made (containers', overlays'), named after the sha256 of its
+# data root, outlive it by design.
+tag=$(printf %s ${DATA_ROOT} | sha256sum | cut -c1-6)
+for ns in $(ls /run/netns 2>/dev/null); do
+  case "$ns" in ov-$tag-*|berth-$tag-*) ip netns del "$ns" 2>/dev/null ;; esac
+done
 removeData=0
 [ -f ${ETC}/created-data-root ] && removeData=1
 for root in ${EXEC_ROOT} $([ $removeData = 1 ] && echo ${DATA_ROOT}); do

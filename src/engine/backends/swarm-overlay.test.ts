@@ -55,3 +55,18 @@ test('service discovery and load balancing from cluster state: VIP, dnsrr, tasks
   assert.deepEqual(vipsFor(view, ['n1']), [{ vip: '10.0.1.2', backends: ['10.0.1.5', '10.0.1.6'] }])
   assert.deepEqual(ingressPortsOf(view, 'ing'), [{ proto: 'tcp', port: 8080, backends: ['10.0.0.5:80', '10.0.0.6:80'] }])
 })
+
+test('overlay peers: another node\'s VXLAN endpoint is its advertised data path address (--data-path-addr), else its status address', () => {
+  const a = makeNode('a', { id: 'a' }); a.status.addr = '192.168.1.10'
+  const b = makeNode('b', { id: 'b' }); b.status.addr = '192.168.1.11'; b.status.dataPathAddr = '172.30.0.11'
+  const c = makeNode('c', { id: 'c' }); c.status.addr = '192.168.1.12'
+  b.attachments = [{ networkId: 'ing', addresses: ['10.0.0.3/24'] }]
+  const svc = makeService('web')
+  const t = makeTask(svc, { id: 't1', nodeId: 'b', state: 'running' })
+  t.networksAttachments = [{ networkId: 'n1', addresses: ['10.0.1.6/24'] }]
+  const u = makeTask(svc, { id: 't2', nodeId: 'c', state: 'running' })
+  u.networksAttachments = [{ networkId: 'n1', addresses: ['10.0.1.7/24'] }]
+  const view: ClusterView = { nodes: new Map([['a', a], ['b', b], ['c', c]]), tasks: new Map([[t.id, t], [u.id, u]]), networks: new Map(), services: new Map() }
+  assert.deepEqual(peersOf(view, 'n1', 'a').map((p) => `${p.ip}@${p.node}`), ['10.0.1.6@172.30.0.11', '10.0.1.7@192.168.1.12'])
+  assert.deepEqual(peersOf(view, 'ing', 'a').map((p) => `${p.ip}@${p.node}`), ['10.0.0.3@172.30.0.11'])
+})

@@ -32,10 +32,13 @@ export interface SwarmOverlay extends OverlayNetworks {
 /** The address (no prefix) of a CIDR string. */
 const ipOf = (cidr: string) => cidr.split('/')[0]!
 
+/** Where a node's VXLAN traffic goes: its advertised data path address (`--data-path-addr`), else its status address. */
+export const vtepOf = (n: Node | undefined): string | undefined => n?.status.dataPathAddr || n?.status.addr || undefined
+
 /** The remote endpoints of a network as seen from `selfId`: other nodes' live tasks, and other nodes' own addresses on it. */
 export function peersOf(view: ClusterView, networkId: string, selfId: string): OverlayPeer[] {
   const out = new Map<string, OverlayPeer>()
-  const nodeAddr = (id: string) => view.nodes.get(id)?.status.addr
+  const nodeAddr = (id: string) => vtepOf(view.nodes.get(id))
   for (const t of view.tasks.values()) {
     if (!t.nodeId || t.nodeId === selfId || isTerminal(t.status.state)) continue
     const node = nodeAddr(t.nodeId)
@@ -46,10 +49,11 @@ export function peersOf(view: ClusterView, networkId: string, selfId: string): O
     }
   }
   for (const n of view.nodes.values()) {
-    if (n.id === selfId || !n.status.addr) continue
+    const vtep = vtepOf(n)
+    if (n.id === selfId || !vtep) continue
     for (const a of n.attachments ?? []) {
       if (a.networkId !== networkId) continue
-      for (const addr of a.addresses) out.set(ipOf(addr), { ip: ipOf(addr), mac: overlayMac(addr), node: n.status.addr })
+      for (const addr of a.addresses) out.set(ipOf(addr), { ip: ipOf(addr), mac: overlayMac(addr), node: vtep })
     }
   }
   return [...out.values()].sort((a, b) => a.ip.localeCompare(b.ip))
