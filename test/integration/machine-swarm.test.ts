@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { BERTH, fixture, runCmd, type RunResult } from './harness.js'
 import { HostLab, labPrerequisite, type LabHost } from './machine-hosts.js'
+import { eventually } from './swarm-harness.js'
 
 // Issue 16, "together with swarm": three machines made by `berth machine create` form a swarm
 // with the real docker CLI through `eval $(berth machine env mN)`, run a published service on
@@ -23,21 +24,6 @@ const missing = labPrerequisite() ?? (!existsSync(process.env.BERTH_ETCD || '/us
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']
 
-async function eventually<T>(fn: () => Promise<T>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v
-      last = v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
 
 test('three machines from berth machine create form a swarm with the docker CLI; rm leaves the hosts clean', { skip: missing ?? false, timeout: 1_500_000 }, async (t) => {
   const lab = new HostLab()
